@@ -1,0 +1,55 @@
+# (C) llm_inference developers
+# Licensed under a 3-clause BSD style license (see LICENSE)
+"""Wafer: scrape ``/v1/endpoints/metrics/prometheus?endpoint=<endpoint>`` (wafer.txt)."""
+from urllib.parse import urlencode
+
+from .catalog import Gauge, Labels
+from .scrape import ScrapeCheck
+
+DEFAULT_URL = 'https://api.wafer.ai/v1/endpoints/metrics/prometheus'
+
+# wafer.txt: "The _last_24h suffix marks a 24h-rolling gauge (not a true monotonic counter — divide by 86400
+# for an average rate...)" and the latency series are "24h-window percentile gauges".
+DAY = ('window:24h',)
+SECONDS_PER_DAY = 86400.0
+
+SERIES = {
+    'wafer_requests_last_24h': (
+        Gauge('wafer.requests.last_24h', tags=DAY),
+        # The catalog's request rate: the 24 h count over all status classes / 86400, as the docs advise.
+        Gauge('requests.rate', scale=1 / SECONDS_PER_DAY, tags=DAY, sum_without=('status_class',)),
+    ),
+    'wafer_input_tokens_last_24h': Gauge('wafer.tokens.input.last_24h', tags=DAY),
+    'wafer_output_tokens_last_24h': Gauge('wafer.tokens.output.last_24h', tags=DAY),
+    'wafer_cache_read_tokens_last_24h': Gauge('wafer.tokens.cache_read.last_24h', tags=DAY),
+    'wafer_cache_hit_ratio_last_24h': Gauge('prompt_cache.hit_ratio', tags=DAY),
+    'wafer_ttft_seconds': Gauge('time_to_first_token.seconds', tags=DAY),
+    'wafer_request_duration_seconds': Gauge('e2e_latency.seconds', tags=DAY),
+    'wafer_output_tokens_per_second': Gauge('request.output_tokens_per_second', tags=DAY),
+    # "Live engine state ... the most recent ~1 min from the worker fleet"
+    'wafer_engine_running_requests': Gauge('requests.running'),
+    'wafer_engine_queue_depth': Gauge('requests.queued'),
+    'wafer_engine_kv_cache_usage_ratio': Gauge('kv_cache.usage'),
+    'wafer_engine_kv_cache_hit_ratio': Gauge('kv_cache.hit_ratio'),
+    # "distinct requests in flight in the last 2 min"
+    'wafer_concurrent_requests': Gauge('wafer.concurrent_requests', tags=('window:2m',)),
+    # "constant 86400, exposed so dashboards can label tiles correctly"
+    'wafer_metrics_window_seconds': Gauge('wafer.metrics_window.seconds'),
+}
+
+# "All series carry a endpoint="<your-endpoint>" label": it becomes `deployment`, so it cannot collide with
+# the `endpoint` tag the OpenMetrics base would add (which this check turns off).
+LABELS = Labels({'endpoint': 'deployment', 'status_class': 'status_class', 'quantile': 'quantile'})
+
+
+class WaferCheck(ScrapeCheck):
+    PROVIDER = 'wafer'
+    REQUIRED_OPTIONS = ('api_key', 'endpoint')
+    # wafer.txt: "Rate limit: 6 req/min per API key (HTTP 429 on overrun)".
+    DEFAULT_REQUESTS_PER_MINUTE = 6
+    SERIES = SERIES
+    LABELS = LABELS
+
+    def metrics_url(self):
+        base = self.instance.get('api_url') or DEFAULT_URL
+        return '{}{}{}'.format(base, '&' if '?' in base else '?', urlencode({'endpoint': self.instance['endpoint']}))
