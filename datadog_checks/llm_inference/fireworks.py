@@ -76,6 +76,7 @@ class FireworksCheck(ScrapeCheck):
     REQUIRED_OPTIONS = ('api_key', 'account_id')
     # fireworks.txt: "Maximum of 6 requests per minute per account".
     DEFAULT_REQUESTS_PER_MINUTE = 6
+    IDENTITY_TAGS = {'account_id': 'account'}
     SERIES = SERIES
     LABELS = LABELS
 

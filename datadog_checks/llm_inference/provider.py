@@ -44,6 +44,7 @@ class ProviderMixin:
             if instance.get(option):
                 self.identity_tags.append('{}:{}'.format(tag, instance[option]))
         self.base_tags = self.identity_tags + list(user_tags)
+        self.base_tag_set = frozenset(self.base_tags)
 
         per_minute = instance.get('requests_per_minute', self.DEFAULT_REQUESTS_PER_MINUTE)
         if not isinstance(per_minute, int) or isinstance(per_minute, bool) or per_minute < 0:
@@ -66,8 +67,10 @@ class ProviderMixin:
 
     def submit_points(self, points):
         """Submit (name, value, tags) gauges, all at once once a run has collected everything."""
+        base, known = self.base_tags, self.base_tag_set
         for name, value, tags in points:
-            self.gauge(name, value, tags=self.base_tags + tags)
+            # A label that repeats an identity tag (Wafer's `endpoint`, Fireworks' account) is not sent twice.
+            self.gauge(name, value, tags=base + [t for t in tags if t not in known])
         self.series_this_run += len(points)
 
     def telemetry(self, name, value, tags=(), method='count'):

@@ -47,6 +47,7 @@ class WaferCheck(ScrapeCheck):
     REQUIRED_OPTIONS = ('api_key', 'endpoint')
     # wafer.txt: "Rate limit: 6 req/min per API key (HTTP 429 on overrun)".
     DEFAULT_REQUESTS_PER_MINUTE = 6
+    IDENTITY_TAGS = {'endpoint': 'deployment'}
     SERIES = SERIES
     LABELS = LABELS
 
