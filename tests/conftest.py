@@ -2,12 +2,21 @@ import os
 
 import pytest
 
+from datadog_checks.base.stubs import datadog_agent
 from datadog_checks.llm_inference import budget
 
 from .provider_server import ProviderServer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 API_KEY = 'fw-test-key-3f9a1c'
+
+
+def assert_gauge_close(aggregator, name, value, tags, rel=1e-6):
+    """One submission of `name` with exactly `tags`, whose value is `value` within float rounding."""
+    found = [m for m in aggregator.metrics(name) if sorted(m.tags) == sorted(tags)]
+    assert len(found) == 1, (name, tags, [m.tags for m in aggregator.metrics(name)])
+    assert found[0].value == pytest.approx(value, rel=rel), (name, tags)
+    aggregator.assert_metric(name, tags=tags, count=1)  # marks it asserted for assert_all_metrics_covered
 
 
 def fixture_text(name):
@@ -17,10 +26,12 @@ def fixture_text(name):
 
 @pytest.fixture(autouse=True)
 def fresh_budgets():
-    """Budgets and cooldowns are process-wide, as in the Agent; each test starts with none spent."""
+    """Budgets and cooldowns are process-wide, as in the Agent (and persisted); each test starts with none spent."""
     budget.LEDGER.reset()
+    datadog_agent.reset()
     yield
     budget.LEDGER.reset()
+    datadog_agent.reset()
 
 
 @pytest.fixture

@@ -8,25 +8,25 @@ from datadog_checks.base import AgentCheck
 # What a user should do about an HTTP status, per provider where the provider docs say something specific.
 _HINTS = {
     401: {
-        None: 'the API key was rejected (HTTP 401): check `api_key` (a valid, unexpired key sent as a Bearer token).',
+        None: 'the API key was rejected: check `api_key` (a valid, unexpired key sent as a Bearer token).',
     },
     403: {
         # wafer.txt: "Serverless (pass.wafer.ai) keys return 403 ... dedicated-only"
-        'wafer': 'Wafer answered 403: metrics are for dedicated endpoints only. A serverless (pass.wafer.ai) key, '
+        'wafer': 'metrics are for dedicated endpoints only. A serverless (pass.wafer.ai) key, '
         'or a dedicated key for an endpoint it does not own, is refused: use the key of the dedicated endpoint '
         'set in `endpoint`.',
         # groq.txt: "This feature is only available to our Enterprise tier customers."
-        'groq': 'Groq answered 403: Prometheus metrics are an Enterprise-tier feature. Use an API key of an '
+        'groq': 'Prometheus metrics are an Enterprise-tier feature. Use an API key of an '
         'Enterprise organization (or ask Groq to enable metrics for yours).',
-        None: 'the API key is not allowed to read these metrics (HTTP 403): check that `api_key` belongs to the '
+        None: 'the API key is not allowed to read these metrics: check that `api_key` belongs to the '
         'account or project being queried and has metrics access.',
     },
     404: {
-        'fireworks': 'no metrics at this URL (HTTP 404): check `account_id` (the account id from '
+        'fireworks': 'no metrics at this URL: check `account_id` (the account id from '
         '`accounts/<id>`, not a display name) or `api_url`.',
-        'wafer': 'no metrics at this URL (HTTP 404): check `endpoint` (the dedicated endpoint host) or `api_url`.',
-        'crusoe': 'no metrics at this URL (HTTP 404): check `project_id` or `api_url`.',
-        None: 'no metrics API at this URL (HTTP 404): check `api_url` (for a query API, the URL under which '
+        'wafer': 'no metrics at this URL: check `endpoint` (the dedicated endpoint host) or `api_url`.',
+        'crusoe': 'no metrics at this URL: check `project_id` or `api_url`.',
+        None: 'no metrics API at this URL: check `api_url` (for a query API, the URL under which '
         '`/api/v1/query` is served).',
     },
 }
@@ -63,7 +63,7 @@ def http_status_message(provider, status_code, url):
     where = redact_url(url)
     hints = _HINTS.get(status_code)
     if hints is not None:
-        return '{}: {} URL: {}'.format(provider, hints.get(provider, hints[None]), where)
+        return '{}: HTTP {}: {} URL: {}'.format(provider, status_code, hints.get(provider, hints[None]), where)
     if 500 <= status_code < 600:
         return (
             '{}: the provider\'s metrics backend failed (HTTP {}); nothing was collected this run and the next run '

@@ -54,8 +54,8 @@ class ProviderMixin:
             credential,
             per_minute,
             what,
-            load=lambda: self.read_persistent_cache('cooldown_until'),
-            save=lambda value: self.write_persistent_cache('cooldown_until', value),
+            load=lambda: self.read_persistent_cache('cooldown_until:' + credential),
+            save=lambda value: self.write_persistent_cache('cooldown_until:' + credential, value),
         )
         self.series_this_run = 0
 

@@ -1,0 +1,51 @@
+"""Start-up: the entry class dispatches on `provider` and refuses a configuration it cannot run, naming the option."""
+import pytest
+
+from datadog_checks.base import ConfigurationError
+from datadog_checks.llm_inference import LlmInferenceCheck
+from datadog_checks.llm_inference.check import PROVIDERS
+
+
+@pytest.mark.parametrize('provider', [None, '', 'openai', 'Fireworks', 3])
+def test_missing_or_unknown_provider_names_valid_values(provider):
+    instance = {'api_key': 'k'} if provider is None else {'provider': provider, 'api_key': 'k'}
+    with pytest.raises(ConfigurationError) as e:
+        LlmInferenceCheck('llm_inference', {}, [instance])
+    message = str(e.value)
+    assert '`provider`' in message
+    for name in PROVIDERS:
+        assert name in message
+
+
+@pytest.mark.parametrize(
+    'instance, option',
+    [
+        ({'provider': 'fireworks', 'account_id': 'acme'}, 'api_key'),
+        ({'provider': 'fireworks', 'api_key': 'sk-canary-1'}, 'account_id'),
+        ({'provider': 'fireworks', 'api_key': 'sk-canary-1', 'account_id': '  '}, 'account_id'),
+        ({'provider': 'wafer', 'endpoint': 'e'}, 'api_key'),
+        ({'provider': 'wafer', 'api_key': 'sk-canary-1'}, 'endpoint'),
+    ],
+)
+def test_missing_required_option_is_named(instance, option):
+    with pytest.raises(ConfigurationError) as e:
+        LlmInferenceCheck('llm_inference', {}, [instance])
+    assert '`{}`'.format(option) in str(e.value)
+    assert instance['provider'] in str(e.value)
+    assert 'sk-canary-1' not in str(e.value)
+
+
+@pytest.mark.parametrize(
+    'extra, option',
+    [
+        ({'quantiles': [0.5, 1.5]}, '`quantiles`'),
+        ({'quantiles': 'p99'}, '`quantiles`'),
+        ({'requests_per_minute': -1}, '`requests_per_minute`'),
+        ({'requests_per_minute': 'six'}, '`requests_per_minute`'),
+        ({'tags': 'team:ml'}, '`tags`'),
+    ],
+)
+def test_invalid_option_values(extra, option):
+    with pytest.raises(ConfigurationError) as e:
+        LlmInferenceCheck('llm_inference', {}, [dict({'provider': 'fireworks', 'api_key': 'k', 'account_id': 'a'}, **extra)])
+    assert option in str(e.value)

@@ -1,0 +1,87 @@
+"""Wafer: every documented series into the catalog; quantile normalized; endpoint -> deployment; 24h windows."""
+import pytest
+
+from datadog_checks.base import AgentCheck
+from datadog_checks.dev.utils import get_metadata_metrics
+from datadog_checks.llm_inference import LlmInferenceCheck
+from datadog_checks.llm_inference.wafer import WaferCheck
+
+from .conftest import API_KEY, fixture_text
+from .provider_server import Reply
+
+PATH = '/v1/endpoints/metrics/prometheus'
+ENDPOINT = 'acme-llama.wafer.ai'
+BASE = ['provider:wafer', 'deployment:' + ENDPOINT]
+DAY = 'window:24h'
+
+
+def instance(server, **extra):
+    return dict(provider='wafer', api_key=API_KEY, endpoint=ENDPOINT, api_url=server.url + PATH, **extra)
+
+
+def test_every_series_mapped_with_tags(dd_run_check, aggregator, provider_server):
+    provider_server.reply(PATH, Reply(body=fixture_text('wafer.txt')))
+    check = LlmInferenceCheck('llm_inference', {}, [instance(provider_server)])
+    assert isinstance(check, WaferCheck)
+    dd_run_check(check)
+
+    def metric(name, value, *tags):
+        aggregator.assert_metric('llm_inference.' + name, value, tags=BASE + list(tags), count=1)
+
+    for status_class, count in (('2xx', 172800), ('4xx', 1728), ('5xx', 432)):
+        metric('wafer.requests.last_24h', count, 'status_class:' + status_class, DAY)
+    # wafer.txt: "divide by 86400 for an average rate"
+    metric('requests.rate', (172800 + 1728 + 432) / 86400, DAY)
+    metric('wafer.tokens.input.last_24h', 2.4e8, DAY)
+    metric('wafer.tokens.output.last_24h', 3.6e7, DAY)
+    metric('wafer.tokens.cache_read.last_24h', 9.6e7, DAY)
+    metric('prompt_cache.hit_ratio', 0.4, DAY)
+    for q, value in (('0.5', 0.182), ('0.9', 0.41), ('0.95', 0.655), ('0.99', 1.92)):
+        metric('time_to_first_token.seconds', value, 'quantile:' + q, DAY)
+    for q, value in (('0.5', 2.35), ('0.9', 6.8), ('0.99', 14.2)):
+        metric('e2e_latency.seconds', value, 'quantile:' + q, DAY)
+    for q, value in (('0.1', 38.5), ('0.5', 71.25), ('0.9', 96), ('0.99', 112.5)):
+        metric('request.output_tokens_per_second', value, 'quantile:' + q, DAY)
+    metric('requests.running', 23)
+    metric('requests.queued', 4)
+    metric('kv_cache.usage', 0.63)
+    metric('kv_cache.hit_ratio', 0.37)
+    metric('wafer.concurrent_requests', 31, 'window:2m')
+    metric('wafer.metrics_window.seconds', 86400)
+    metric('integration.requests', 1, 'outcome:ok')
+    metric('integration.series', 3 + 1 + 4 + 4 + 3 + 4 + 4 + 2)
+
+    # The Wafer `endpoint` label is the deployment tag; no `endpoint:` tag (the base's URL tag) anywhere.
+    for name in aggregator.metric_names:
+        for m in aggregator.metrics(name):
+            assert not [t for t in m.tags if t.startswith('endpoint:')], (name, m.tags)
+            assert m.tags.count('deployment:' + ENDPOINT) == 1
+    aggregator.assert_service_check('llm_inference.can_connect', AgentCheck.OK, tags=BASE, count=1)
+    aggregator.assert_all_metrics_covered()
+    aggregator.assert_metrics_using_metadata(get_metadata_metrics(), check_submission_type=True)
+
+    seen = provider_server.requests[-1]
+    assert seen.path == PATH + '?endpoint=' + ENDPOINT
+    assert seen.headers['Authorization'] == 'Bearer ' + API_KEY
+
+
+@pytest.mark.parametrize(
+    'raw, normalized',
+    [('0.50', '0.5'), ('p99', '0.99'), ('P95', '0.95'), ('0.9', '0.9'), ('99', '0.99'), ('p999', '0.999')],
+)
+def test_quantile_label_normalized(dd_run_check, aggregator, provider_server, raw, normalized):
+    body = '# TYPE wafer_ttft_seconds gauge\nwafer_ttft_seconds{{endpoint="{}",quantile="{}"}} 0.25\n'.format(ENDPOINT, raw)
+    provider_server.reply(PATH, Reply(body=body))
+    dd_run_check(LlmInferenceCheck('llm_inference', {}, [instance(provider_server)]))
+    aggregator.assert_metric(
+        'llm_inference.time_to_first_token.seconds', 0.25, tags=BASE + ['quantile:' + normalized, DAY], count=1
+    )
+
+
+def test_endpoint_added_to_custom_api_url():
+    check = LlmInferenceCheck(
+        'llm_inference', {}, [{'provider': 'wafer', 'api_key': 'k', 'endpoint': 'a b', 'api_url': 'http://proxy/m?x=1'}]
+    )
+    assert check.url == 'http://proxy/m?x=1&endpoint=a+b'
+    default = LlmInferenceCheck('llm_inference', {}, [{'provider': 'wafer', 'api_key': 'k', 'endpoint': 'e.wafer.ai'}])
+    assert default.url == 'https://api.wafer.ai/v1/endpoints/metrics/prometheus?endpoint=e.wafer.ai'
