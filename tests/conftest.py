@@ -48,14 +48,21 @@ EMITTED_SERVICE_CHECKS = {}  # service check name -> set of statuses
 
 
 @pytest.fixture(autouse=True)
-def record_emitted(aggregator):
+def record_emitted(aggregator, monkeypatch):
+    """Records every submission, including those a test later clears with aggregator.reset()."""
+    submit_metric, submit_service_check = aggregator.submit_metric, aggregator.submit_service_check
+
+    def record_metric(check, check_id, mtype, name, value, tags, *args):
+        EMITTED_METRICS.setdefault(name, set()).update(tags or ())
+        return submit_metric(check, check_id, mtype, name, value, tags, *args)
+
+    def record_service_check(check, check_id, name, status, *args):
+        EMITTED_SERVICE_CHECKS.setdefault(name, set()).add(status)
+        return submit_service_check(check, check_id, name, status, *args)
+
+    monkeypatch.setattr(aggregator, 'submit_metric', record_metric)
+    monkeypatch.setattr(aggregator, 'submit_service_check', record_service_check)
     yield
-    for name, metrics in aggregator._metrics.items():
-        tags = EMITTED_METRICS.setdefault(name, set())
-        for metric in metrics:
-            tags.update(metric.tags)
-    for name, checks in aggregator._service_checks.items():
-        EMITTED_SERVICE_CHECKS.setdefault(name, set()).update(c.status for c in checks)
 
 
 def pytest_configure(config):
