@@ -8,10 +8,10 @@ submits nothing rather than a partial set of values.
 import math
 from collections import defaultdict
 
-from datadog_checks.base import OpenMetricsBaseCheckV2
+from datadog_checks.base import ConfigurationError, OpenMetricsBaseCheckV2
 from datadog_checks.base.checks.openmetrics.v2.scraper import OpenMetricsScraper
 
-from .catalog import DEFAULT_QUANTILES, NAMESPACE, Gauge, Labels, Quantiles, format_quantile
+from .catalog import DEFAULT_QUANTILES, NAMESPACE, Labels, Quantiles, format_quantile
 from .histogram import bucket_quantile
 from .provider import ProviderMixin
 
@@ -42,8 +42,6 @@ class ScrapeCheck(ProviderMixin, OpenMetricsBaseCheckV2):
         if not isinstance(quantiles, list | tuple) or not all(
             isinstance(q, int | float) and not isinstance(q, bool) and 0 <= q <= 1 for q in quantiles
         ):
-            from datadog_checks.base import ConfigurationError
-
             raise ConfigurationError('`quantiles` must be a list of numbers between 0 and 1, e.g. [0.5, 0.9, 0.99].')
         self.quantiles = [(q, format_quantile(q)) for q in quantiles]
         self.collect_raw_buckets = bool(self.instance.get('collect_raw_buckets', False))
