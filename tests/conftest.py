@@ -5,6 +5,7 @@ import pytest
 from datadog_checks.base.stubs import datadog_agent
 from datadog_checks.llm_inference import budget
 
+from .engines import crusoe_engine, groq_engine, groq_engine_spelled, groq_old_engine, load_time  # noqa: F401
 from .provider_server import ProviderServer
 
 HERE = os.path.dirname(os.path.abspath(__file__))

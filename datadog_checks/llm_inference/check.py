@@ -3,12 +3,18 @@
 """The entry class the Agent instantiates: it returns the check of the instance's `provider`."""
 from datadog_checks.base import AgentCheck, ConfigurationError
 
+from .crusoe import CrusoeCheck
 from .fireworks import FireworksCheck
+from .groq import GroqCheck
+from .query import PromQLCheck
 from .wafer import WaferCheck
 
 PROVIDERS = {
     'fireworks': FireworksCheck,
     'wafer': WaferCheck,
+    'groq': GroqCheck,
+    'crusoe': CrusoeCheck,
+    'promql': PromQLCheck,
 }
 
 

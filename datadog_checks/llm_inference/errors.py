@@ -45,7 +45,11 @@ class RateLimited(CollectionError):
 
 
 class QueryError(CollectionError):
-    """A query API answered with an error envelope or a reply that cannot be decoded."""
+    """A query API answered with a reply that cannot be decoded, or an error envelope."""
+
+
+class QueryRejected(QueryError):
+    """The query API answered an error envelope: the expression was refused (bad syntax, unsupported form)."""
 
 
 def redact_url(url):

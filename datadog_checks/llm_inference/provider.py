@@ -66,11 +66,12 @@ class ProviderMixin:
     # --- submission -------------------------------------------------------------------------------------------
 
     def submit_points(self, points):
-        """Submit (name, value, tags) gauges, all at once once a run has collected everything."""
+        """Submit (name, value, tags[, type]) points (gauges unless a type is given), once a run has everything."""
         base, known = self.base_tags, self.base_tag_set
-        for name, value, tags in points:
+        for name, value, tags, *kind in points:
             # A label that repeats an identity tag (Wafer's `endpoint`, Fireworks' account) is not sent twice.
-            self.gauge(name, value, tags=base + [t for t in tags if t not in known])
+            submit = getattr(self, kind[0]) if kind else self.gauge
+            submit(name, value, tags=base + [t for t in tags if t not in known])
         self.series_this_run += len(points)
 
     def telemetry(self, name, value, tags=(), method='count'):

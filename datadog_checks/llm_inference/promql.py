@@ -1,0 +1,130 @@
+# (C) llm_inference developers
+# Licensed under a 3-clause BSD style license (see LICENSE)
+"""A small client for the Prometheus `/api/v1/query` API (Prometheus, VictoriaMetrics), on the check's `self.http`.
+
+`decode()` is a pure function of the reply body: it returns samples or raises `QueryError`, nothing else.
+"""
+import json
+import math
+
+from .errors import QueryError, QueryRejected
+
+QUERY_PATH = '/api/v1/query'
+
+
+def _number(value):
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise QueryError('a sample value is not a number: {!r}'.format(value)[:200]) from None
+    return number
+
+
+def _point(point):
+    if not isinstance(point, list | tuple) or len(point) != 2:
+        raise QueryError('a sample is not a [timestamp, value] pair: {!r}'.format(point)[:200])
+    return _number(point[1])
+
+
+def _finite(samples):
+    return [(labels, value) for labels, value in samples if not (math.isnan(value) or math.isinf(value))]
+
+
+def decode(body):
+    """(samples, warnings) from a query reply; samples are (labels dict, value) with NaN and ±Inf dropped.
+
+    Handles vector, matrix (latest point of each series), scalar and string results, and VictoriaMetrics'
+    scalar returned as a label-less vector. Error envelopes (Prometheus: errorType a name such as `bad_data`;
+    VictoriaMetrics: errorType the HTTP code as a string, 422 for every error in older versions) raise QueryError.
+    """
+    if isinstance(body, bytes | bytearray):
+        try:
+            body = body.decode('utf-8')
+        except UnicodeDecodeError:
+            raise QueryError('the reply is not UTF-8 text, so not a query API reply') from None
+    if isinstance(body, str):
+        try:
+            body = json.loads(body)
+        except ValueError:
+            start = ' '.join(body.strip()[:60].split())
+            raise QueryError(
+                'the reply is not JSON (it starts with {!r}): is `api_url` the query API, or did a proxy or login '
+                'page answer?'.format(start)
+            ) from None
+    if not isinstance(body, dict):
+        raise QueryError('the reply is JSON but not a query API object')
+    status = body.get('status')
+    if status == 'error':
+        error_type = body.get('errorType', 'error')
+        message = body.get('error', '')
+        raise QueryRejected('the query API answered an error ({}): {}'.format(error_type, str(message)[:500]))
+    if status != 'success':
+        raise QueryError('the reply has no `status: success` (got {!r})'.format(status)[:200])
+    warnings = body.get('warnings') or []
+    if not isinstance(warnings, list):
+        warnings = [warnings]
+    data = body.get('data')
+    if not isinstance(data, dict):
+        raise QueryError('the reply has no `data` object')
+    result_type, result = data.get('resultType'), data.get('result')
+    samples = []
+    if result_type in ('vector', 'matrix'):
+        if not isinstance(result, list):
+            raise QueryError('`data.result` of a {} is not a list'.format(result_type))
+        for series in result:
+            if not isinstance(series, dict):
+                raise QueryError('a series in `data.result` is not an object')
+            labels = series.get('metric') or {}
+            if not isinstance(labels, dict) or not all(isinstance(v, str) for v in labels.values()):
+                raise QueryError('a series has no `metric` label object')
+            if result_type == 'vector':
+                value = _point(series.get('value'))
+            else:
+                points = series.get('values')
+                if not isinstance(points, list):
+                    raise QueryError('a matrix series has no `values` list')
+                if not points:
+                    continue
+                value = _point(points[-1])
+            samples.append((dict(labels), value))
+    elif result_type in ('scalar', 'string'):
+        samples.append(({}, _point(result)))
+    else:
+        raise QueryError('unknown `data.resultType` {!r}'.format(result_type)[:200])
+    return _finite(samples), [str(w) for w in warnings]
+
+
+class PromQLClient:
+    """Instant queries against `<api_url>/api/v1/query`."""
+
+    def __init__(self, http, api_url, method='GET', nocache=False, log=None):
+        self.http = http
+        self.url = api_url.rstrip('/') + QUERY_PATH
+        self.method = method
+        # VictoriaMetrics hides the last 30 s of samples from queries near "now" unless nocache=1.
+        self.extra = {'nocache': '1'} if nocache else {}
+        self.log = log
+
+    def query(self, expr):
+        """Samples of `expr`. HTTP errors other than a query error envelope raise requests.HTTPError."""
+        params = dict(self.extra, query=expr)
+        if self.method == 'POST':
+            response = self.http.post(self.url, data=params)
+        else:
+            response = self.http.get(self.url, params=params)
+        try:
+            # Prometheus answers a bad query with 400 (bad_data) or 422 (execution), VictoriaMetrics with 400/422:
+            # with a JSON error envelope these are query errors (decode raises them), not transport ones.
+            is_envelope = response.status_code in (400, 422) and 'json' in response.headers.get('Content-Type', '')
+            if not is_envelope:
+                response.raise_for_status()
+            samples, warnings = decode(response.content)
+            if is_envelope:
+                raise QueryError('the query API answered HTTP {} without an error envelope'.format(response.status_code))
+        finally:
+            response.close()
+        for warning in warnings:
+            if self.log is not None:
+                self.log.warning('query API warning for %s: %s', self.url, warning)
+        return samples
+

@@ -1,0 +1,193 @@
+# (C) llm_inference developers
+# Licensed under a 3-clause BSD style license (see LICENSE)
+"""The query providers' shared check: a provider is a declared list of queries; users add their own.
+
+All queries of a run go out as one request where the engine allows (each part marked with `label_replace`,
+joined with `or`), since the providers ration requests; if the combined form is refused, one request per query.
+Everything is answered before anything is submitted, so a failed run submits nothing.
+"""
+import re
+from dataclasses import dataclass, field
+
+from datadog_checks.base import AgentCheck, ConfigurationError
+
+from .catalog import NAMESPACE, RESERVED_TAGS
+from .errors import CollectionError, QueryError, QueryRejected, redact_url
+from .promql import PromQLClient
+from .provider import ProviderMixin
+
+MARKER = 'llm_inference_query'
+METRIC_NAME = re.compile(r'^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$')
+TYPES = ('gauge', 'count', 'rate')
+
+
+@dataclass(frozen=True)
+class Query:
+    """One PromQL expression and what its samples become: ``points(samples) -> [(name, value, tags, type)]``."""
+
+    expr: str
+    points: object
+    label: str = ''  # how messages name it
+
+
+@dataclass(frozen=True)
+class UserQuery:
+    """A `queries:` entry: every sample submitted as `llm_inference.<name>` with its labels as tags."""
+
+    name: str
+    expr: str
+    type: str = 'gauge'
+    labels: tuple = ()  # keep only these labels; empty keeps all but __name__
+    rename: dict = field(default_factory=dict)
+    tags: tuple = ()
+
+    def points(self, samples):
+        out = []
+        for labels, value in samples:
+            tags = list(self.tags)
+            for label, label_value in sorted(labels.items()):
+                if label in ('__name__', MARKER) or (self.labels and label not in self.labels):
+                    continue
+                tag = self.rename.get(label, label)
+                if tag in RESERVED_TAGS:
+                    continue  # a label may never pose as a tag the Agent sets itself
+                tags.append('{}:{}'.format(tag, label_value))
+            out.append((self.name, value, tags, self.type))
+        return out
+
+
+def parse_user_queries(raw):
+    """UserQuery objects from the `queries` option; a bad entry is a ConfigurationError that names it."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise ConfigurationError('`queries` must be a list of mappings with `query`, `name` and optional `type`.')
+    parsed = []
+    for i, entry in enumerate(raw):
+        where = 'queries[{}]'.format(i)
+        if isinstance(entry, dict) and isinstance(entry.get('name'), str):
+            where += ' (`{}`)'.format(entry['name'])
+
+        def fail(problem):
+            raise ConfigurationError('{}: {}'.format(where, problem))
+
+        if not isinstance(entry, dict):
+            fail('must be a mapping with `query`, `name` and optional `type`, `labels`, `rename_labels`, `tags`.')
+        unknown = set(entry) - {'query', 'name', 'type', 'labels', 'rename_labels', 'tags'}
+        if unknown:
+            fail('unknown keys {}; allowed: query, name, type, labels, rename_labels, tags.'.format(sorted(unknown)))
+        expr, name = entry.get('query'), entry.get('name')
+        if not isinstance(expr, str) or not expr.strip():
+            fail('`query` must be a non-empty PromQL expression.')
+        if not isinstance(name, str) or not METRIC_NAME.match(name):
+            fail('`name` must be a metric name such as `requests.rate` (lower case, dots); it is submitted under '
+                 '`llm_inference.`.')
+        kind = entry.get('type', 'gauge')
+        if kind not in TYPES:
+            fail('`type` must be one of {}.'.format(', '.join(TYPES)))
+        labels = entry.get('labels', [])
+        if not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
+            fail('`labels` must be a list of label names to keep.')
+        rename = entry.get('rename_labels', {})
+        if not isinstance(rename, dict) or not all(isinstance(v, str) for v in rename.values()):
+            fail('`rename_labels` must map label names to tag names.')
+        reserved = sorted(set(rename.values()) & RESERVED_TAGS)
+        if reserved:
+            fail('`rename_labels` may not produce tags the Agent reserves: {}.'.format(', '.join(reserved)))
+        tags = entry.get('tags', [])
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            fail('`tags` must be a list of `key:value` strings.')
+        parsed.append(UserQuery(name, expr.strip(), kind, tuple(labels), dict(rename), tuple(tags)))
+    return parsed
+
+
+class QueryCheck(ProviderMixin, AgentCheck):
+    __NAMESPACE__ = NAMESPACE
+    DEFAULT_URL = ''
+
+    def __init__(self, name, init_config, instances):
+        super().__init__(name, init_config, instances)
+        self.setup_provider()
+        method = str(self.instance.get('method', 'GET')).upper()
+        if method not in ('GET', 'POST'):
+            raise ConfigurationError('`method` must be GET or POST.')
+        user_queries = parse_user_queries(self.instance.get('queries'))
+        self.queries = self.default_queries() + [Query(q.expr, q.points, q.name) for q in user_queries]
+        self.api_url = self.instance.get('api_url') or self.DEFAULT_URL.format(**self.instance)
+        if self.api_key:
+            self.http.options['headers']['Authorization'] = 'Bearer {}'.format(self.api_key)
+        self.client = PromQLClient(
+            self.http, self.api_url, method, nocache=bool(self.instance.get('nocache', True)), log=self.log
+        )
+        # None: not tried yet; True: the engine answers the combined query; False: it refused, one per query.
+        self.batching = None if len(self.queries) > 1 else False
+
+    def default_queries(self):
+        return []
+
+    def check(self, _):
+        self.run_collection(self.collect)
+
+    def collect(self):
+        answers = self.answer(self.queries)
+        points = []
+        for query, samples in zip(self.queries, answers):
+            points.extend(query.points(samples))
+        self.submit_points(points)
+
+    def answer(self, queries):
+        """The samples of every query, in one request where possible."""
+        if self.batching is not False:
+            combined = ' or '.join(
+                'label_replace(({}), "{}", "{}", "", "")'.format(q.expr, MARKER, i) for i, q in enumerate(queries)
+            )
+            try:
+                samples = self.request(combined)
+            except QueryRejected as e:
+                if self.batching:
+                    raise QueryError('{}: the combined query failed: {}'.format(self.PROVIDER, e)) from None
+                self.log.info('the query API refused the combined query (%s); sending one query per request', e)
+                self.batching = False
+            else:
+                self.batching = True
+                parts = [[] for _ in queries]
+                for labels, value in samples:
+                    index = labels.pop(MARKER, None)
+                    if index is not None and index.isdigit() and int(index) < len(parts):
+                        parts[int(index)].append((labels, value))
+                return parts
+        answers = []
+        for query in queries:
+            try:
+                answers.append(self.request(query.expr))
+            except QueryRejected as e:
+                raise QueryError('{}: query `{}` failed: {}'.format(self.PROVIDER, query.label or query.expr, e)) from None
+        return answers
+
+    def request(self, expr):
+        try:
+            samples = self.client.query(expr)
+        except QueryRejected:
+            self.note_request('query_error')
+            raise
+        except QueryError as e:
+            self.note_request('invalid_reply')
+            raise QueryError('{}: {} URL: {}'.format(self.PROVIDER, e, redact_url(self.client.url))) from None
+        except CollectionError:
+            raise
+        except Exception as e:
+            raise self.request_failure(e, self.client.url) from None
+        self.note_request('ok')
+        return samples
+
+
+class PromQLCheck(QueryCheck):
+    """`provider: promql`: any Prometheus-compatible query API, with the user's own `queries`."""
+
+    PROVIDER = 'promql'
+    REQUIRED_OPTIONS = ('api_url',)
+
+    def __init__(self, name, init_config, instances):
+        super().__init__(name, init_config, instances)
+        if not self.queries:
+            raise ConfigurationError('`provider: promql` needs at least one entry in `queries`.')

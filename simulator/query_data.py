@@ -1,0 +1,127 @@
+"""Series for the query providers, under their own metric names, for VictoriaMetrics (Groq) and Prometheus (Crusoe).
+
+Each model's signals are plain numbers kept here (`GROQ_MODELS`, `CRUSOE_MODELS`), so a test can work out what the
+check must report from them, without going through the check's code.
+"""
+
+STEP = 60  # seconds between samples: Groq's recording rules and Crusoe's minimum resolution are per minute
+MINUTES = 15
+LATENCY_BOUNDS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+# Groq: model -> request rate by status code, and per family a base value for the p50 (p95, p99 scale up).
+GROQ_MODELS = {
+    'llama-3.3-70b-versatile': {'rates': {'200': 41.5, '429': 2.25, '500': 0.5}, 'ttft': 0.21, 'e2e': 1.9,
+                                'queue': 0.012, 'tokens_in': 850.0, 'tokens_out': 310.0},
+    'openai/gpt-oss-120b': {'rates': {'200': 17.0, '400': 0.75}, 'ttft': 0.33, 'e2e': 3.1, 'queue': 0.02,
+                            'tokens_in': 1400.0, 'tokens_out': 620.0},
+    'qwen/qwen3-32b': {'rates': {'200': 5.5}, 'ttft': 0.15, 'e2e': 1.2, 'queue': 0.008, 'tokens_in': 400.0,
+                       'tokens_out': 150.0},
+}
+GROQ_FAMILIES = {
+    'ttft': 'ttft_latency_seconds',
+    'e2e': 'e2e_latency_seconds',
+    'queue': 'queue_latency_seconds',
+    'tokens_in': 'tokens_in',
+    'tokens_out': 'tokens_out',
+}
+PERCENTILE_SCALE = {'0.5': 1.0, '0.95': 2.5, '0.99': 4.0}  # groq.txt: "for P99, P95, and P50"
+SPELLINGS = {
+    'p': {'0.5': 'p50', '0.95': 'p95', '0.99': 'p99'},
+    'P': {'0.5': 'P50', '0.95': 'P95', '0.99': 'P99'},
+    'decimal': {'0.5': '0.5', '0.95': '0.95', '0.99': '0.99'},
+}
+
+
+def drift(minute):
+    """A small deterministic wobble, so the latest sample differs from the earlier ones."""
+    return 1.0 + 0.02 * ((minute * 7) % 5)
+
+
+def groq_value(model, family_key, quantile, minute):
+    return GROQ_MODELS[model][family_key] * PERCENTILE_SCALE[quantile] * drift(minute)
+
+
+def groq_rate(model, status_code, minute):
+    return GROQ_MODELS[model]['rates'][status_code] * drift(minute)
+
+
+def groq_samples(now, spelling='p'):
+    """Current Groq names (groq.txt); the percentile spelled as `spelling` says. The last sample is `now - 5`."""
+    names = SPELLINGS[spelling]
+    samples = []
+    for minute in range(MINUTES):
+        ts = now - 5 - (MINUTES - 1 - minute) * STEP
+        for model, spec in GROQ_MODELS.items():
+            for code in spec['rates']:
+                labels = {'model': model, 'status_code': code}
+                samples.append(('requests:rate1m', labels, groq_rate(model, code, minute), ts))
+                samples.append(('requests:increase1m', labels, groq_rate(model, code, minute) * 60, ts))
+            for key, family in GROQ_FAMILIES.items():
+                for quantile, spelled in names.items():
+                    name = '{}:{}:rate5m'.format(family, spelled)
+                    samples.append((name, {'model': model}, groq_value(model, key, quantile, minute), ts))
+    return samples
+
+
+# Older Groq names: per-second bucket rates (cumulative share of requests at or below each bound).
+GROQ_OLD_TTFT_SHARES = (0.02, 0.20, 0.55, 0.80, 0.93, 0.98, 0.995, 1.0)
+
+
+def groq_old_samples(now, project_id='proj-a'):
+    samples = []
+    for minute in range(MINUTES):
+        ts = now - 5 - (MINUTES - 1 - minute) * STEP
+        for model, spec in GROQ_MODELS.items():
+            for code in spec['rates']:
+                labels = {'model': model, 'project_id': project_id, 'status_code': code}
+                samples.append(('model_project_id_status_code:requests:rate5m', labels, groq_rate(model, code, minute), ts))
+            total = sum(spec['rates'].values()) * drift(minute)
+            for bound, share in list(zip(LATENCY_BOUNDS, GROQ_OLD_TTFT_SHARES)) + [('+Inf', 1.0)]:
+                labels = {'model': model, 'project_id': project_id, 'le': str(bound)}
+                samples.append(('le_model_project_id:ttft_latency_seconds_bucket:rate5m', labels, total * share, ts))
+    return samples
+
+
+# Crusoe: (model_name, service_tier) -> per-second rates of its counters, and the cumulative bucket shares of its
+# latency histograms. Counters grow linearly, so rate() over any window is exactly the per-second rate.
+CRUSOE_MODELS = {
+    ('meta-llama/Llama-3.3-70B-Instruct', 'pt'): {'requests': 8.0, 'input': 9600.0, 'output': 2400.0},
+    ('meta-llama/Llama-3.3-70B-Instruct', 'on-demand'): {'requests': 2.5, 'input': 2750.0, 'output': 700.0},
+    ('deepseek-ai/DeepSeek-R1', 'pt'): {'requests': 1.25, 'input': 2500.0, 'output': 3750.0},
+}
+CRUSOE_COUNTERS = {
+    'requests': 'crusoe_inference_request_count',
+    'input': 'crusoe_inference_input_token_count',
+    'output': 'crusoe_inference_output_token_count',
+}
+CRUSOE_HISTOGRAMS = {  # family -> cumulative shares over LATENCY_BOUNDS (tokens per request, as rates)
+    'crusoe_inference_histogram_first_token_latency': (0.05, 0.25, 0.60, 0.85, 0.95, 0.99, 1.0, 1.0),
+    'crusoe_inference_histogram_output_token_latency': (0.40, 0.90, 0.98, 1.0, 1.0, 1.0, 1.0, 1.0),
+}
+CRUSOE_TOKENS_PER_REQUEST = 300.0  # output-token latency observations per request
+
+
+def crusoe_observation_rate(family, spec):
+    per_request = CRUSOE_TOKENS_PER_REQUEST if 'output_token' in family else 1.0
+    return spec['requests'] * per_request
+
+
+def crusoe_samples(now, project_id='proj-1', other_project='proj-2'):
+    """Counters and histogram buckets for `project_id`, plus a second project the check must filter out."""
+    samples = []
+    for minute in range(MINUTES):
+        ts = now - 5 - (MINUTES - 1 - minute) * STEP
+        elapsed = minute * STEP + 1000.0  # counters did not start at zero
+        for project, factor in ((project_id, 1.0), (other_project, 100.0)):
+            for (model, tier), spec in CRUSOE_MODELS.items():
+                labels = {'project_id': project, 'model_name': model, 'service_tier': tier}
+                for key, metric in CRUSOE_COUNTERS.items():
+                    samples.append((metric, labels, spec[key] * factor * elapsed, ts))
+                for family, shares in CRUSOE_HISTOGRAMS.items():
+                    if project != project_id:
+                        shares = (0.0,) * (len(LATENCY_BOUNDS) - 1) + (1.0,)  # would show if not filtered out
+                    rate = crusoe_observation_rate(family, spec) * factor
+                    for bound, share in list(zip(LATENCY_BOUNDS, shares)) + [('+Inf', 1.0)]:
+                        bucket = dict(labels, le=str(bound))
+                        samples.append((family + '_bucket', bucket, rate * share * elapsed, ts))
+    return samples

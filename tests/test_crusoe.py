@@ -1,0 +1,90 @@
+"""Crusoe against a real Prometheus holding Crusoe's own series, behind Crusoe's URL path and key check."""
+import pytest
+
+from datadog_checks.base import AgentCheck, ConfigurationError
+from datadog_checks.dev.utils import get_metadata_metrics
+from datadog_checks.llm_inference import LlmInferenceCheck
+from datadog_checks.llm_inference.crusoe import CrusoeCheck
+from simulator.query_data import CRUSOE_HISTOGRAMS, CRUSOE_MODELS, LATENCY_BOUNDS
+
+from .conftest import assert_gauge_close
+from .engines import CRUSOE_KEY, CRUSOE_PREFIX, CRUSOE_PROJECT
+
+pytestmark = pytest.mark.integration
+RATES = {'requests': 'requests.rate', 'input': 'tokens.input.rate', 'output': 'tokens.output.rate'}
+QUANTILES = {
+    'crusoe_inference_histogram_first_token_latency': 'time_to_first_token.seconds',
+    'crusoe_inference_histogram_output_token_latency': 'time_per_output_token.seconds',
+}
+
+
+def expected_quantile(q, shares):
+    """histogram_quantile read off the cumulative shares (the rate scales every bucket alike)."""
+    low_bound, low = 0.0, 0.0
+    for bound, share in zip(LATENCY_BOUNDS, shares):
+        if share >= q:
+            return low_bound + (bound - low_bound) * (q - low) / (share - low)
+        low_bound, low = bound, share
+    return LATENCY_BOUNDS[-1]
+
+
+def run(dd_run_check, proxy, **extra):
+    options = dict(provider='crusoe', api_key=CRUSOE_KEY, project_id=CRUSOE_PROJECT, api_url=proxy.url)
+    options.update(extra)
+    check = LlmInferenceCheck('llm_inference', {}, [options])
+    assert isinstance(check, CrusoeCheck)
+    before = len(proxy.requests)
+    dd_run_check(check)
+    return len(proxy.requests) - before
+
+
+def test_catalog_in_one_request(dd_run_check, aggregator, crusoe_engine):
+    _, proxy = crusoe_engine
+    assert run(dd_run_check, proxy) == 1
+    for (model, tier), spec in CRUSOE_MODELS.items():
+        base = ['provider:crusoe', 'project_id:' + CRUSOE_PROJECT, 'model:' + model, 'service_tier:' + tier, 'window:5m']
+        for key, name in RATES.items():
+            # The counters grow linearly: rate() is the per-second increase whatever the window.
+            assert_gauge_close(aggregator, 'llm_inference.' + name, spec[key], base, rel=1e-6)
+        for family, name in QUANTILES.items():
+            for q in ('0.5', '0.9', '0.95', '0.99'):
+                value = expected_quantile(float(q), CRUSOE_HISTOGRAMS[family])
+                assert_gauge_close(aggregator, 'llm_inference.' + name, value, base + ['quantile:' + q], rel=1e-6)
+    tags = ['provider:crusoe', 'project_id:' + CRUSOE_PROJECT]
+    aggregator.assert_metric('llm_inference.integration.requests', 1, tags=tags + ['outcome:ok'])
+    aggregator.assert_metric('llm_inference.integration.series', 3 * (3 + 8), tags=tags)
+    aggregator.assert_service_check('llm_inference.can_connect', AgentCheck.OK, tags=tags, count=1)
+    aggregator.assert_all_metrics_covered()
+    aggregator.assert_metrics_using_metadata(get_metadata_metrics(), check_submission_type=True)
+
+
+def test_user_queries_join_the_batch(dd_run_check, aggregator, crusoe_engine):
+    _, proxy = crusoe_engine
+    queries = [
+        {
+            'name': 'requests.running',
+            'query': 'count by (model_name) (crusoe_inference_request_count{project_id="proj-1"})',
+            'rename_labels': {'model_name': 'model'},
+        }
+    ]
+    assert run(dd_run_check, proxy, queries=queries) == 1
+    aggregator.assert_metric(
+        'llm_inference.requests.running',
+        2,
+        tags=['provider:crusoe', 'project_id:proj-1', 'model:meta-llama/Llama-3.3-70B-Instruct'],
+        count=1,
+    )
+    aggregator.assert_metric(
+        'llm_inference.requests.running', 1, tags=['provider:crusoe', 'project_id:proj-1', 'model:deepseek-ai/DeepSeek-R1']
+    )
+
+
+def test_needs_project_id():
+    with pytest.raises(ConfigurationError, match='`project_id`'):
+        LlmInferenceCheck('llm_inference', {}, [{'provider': 'crusoe', 'api_key': 'k'}])
+
+
+def test_default_url():
+    check = LlmInferenceCheck('llm_inference', {}, [{'provider': 'crusoe', 'api_key': 'k', 'project_id': 'p-9'}])
+    assert check.client.url == 'https://api.crusoecloud.com/v1alpha5/projects/p-9/metrics/timeseries/api/v1/query'
+    assert CRUSOE_PREFIX.endswith('/metrics/timeseries')

@@ -1,0 +1,138 @@
+"""Groq against a real VictoriaMetrics holding Groq's own series names, behind Groq's URL path and key check."""
+import pytest
+
+from datadog_checks.base import AgentCheck
+from datadog_checks.dev.utils import get_metadata_metrics
+from datadog_checks.llm_inference import LlmInferenceCheck
+from datadog_checks.llm_inference.groq import GroqCheck
+from simulator.query_data import (
+    GROQ_MODELS,
+    GROQ_OLD_TTFT_SHARES,
+    LATENCY_BOUNDS,
+    MINUTES,
+    drift,
+    groq_rate,
+    groq_value,
+)
+
+from .conftest import assert_gauge_close
+from .engines import GROQ_KEY, GROQ_NON_ENTERPRISE_KEY
+
+pytestmark = pytest.mark.integration
+LATEST = MINUTES - 1
+CATALOG = {
+    'ttft': 'time_to_first_token.seconds',
+    'e2e': 'e2e_latency.seconds',
+    'queue': 'queue_latency.seconds',
+    'tokens_in': 'request.input_tokens',
+    'tokens_out': 'request.output_tokens',
+}
+
+
+def run(dd_run_check, proxy, key=GROQ_KEY, **extra):
+    check = LlmInferenceCheck('llm_inference', {}, [dict(provider='groq', api_key=key, api_url=proxy.url, **extra)])
+    assert isinstance(check, GroqCheck)
+    before = len(proxy.requests)
+    dd_run_check(check)
+    return len(proxy.requests) - before
+
+
+def assert_catalog(aggregator, quantiles=('0.5', '0.95', '0.99')):
+    for model, spec in GROQ_MODELS.items():
+        base = ['provider:groq', 'model:' + model]
+        total = sum(groq_rate(model, code, LATEST) for code in spec['rates'])
+        assert_gauge_close(aggregator, 'llm_inference.requests.rate', total, base + ['window:1m'])
+        for code in spec['rates']:
+            if not code.startswith('2'):
+                assert_gauge_close(
+                    aggregator,
+                    'llm_inference.errors.rate',
+                    groq_rate(model, code, LATEST),
+                    base + ['window:1m', 'status_code:' + code],
+                )
+        for key, name in CATALOG.items():
+            for q in quantiles:
+                value = groq_value(model, key, q, LATEST)
+                assert_gauge_close(aggregator, 'llm_inference.' + name, value, base + ['quantile:' + q, 'window:5m'])
+
+
+def test_catalog_from_current_names_in_one_request(dd_run_check, aggregator, groq_engine):
+    _, proxy = groq_engine
+    assert run(dd_run_check, proxy) == 1
+    assert_catalog(aggregator)
+    # 3 models: requests.rate + 3 errors.rate + 5 families x 3 quantiles each
+    aggregator.assert_metric('llm_inference.integration.series', 3 + 3 + 3 * 15, tags=['provider:groq'])
+    aggregator.assert_metric('llm_inference.integration.requests', 1, tags=['provider:groq', 'outcome:ok'])
+    aggregator.assert_service_check('llm_inference.can_connect', AgentCheck.OK, tags=['provider:groq'], count=1)
+    aggregator.assert_all_metrics_covered()
+    aggregator.assert_metrics_using_metadata(get_metadata_metrics(), check_submission_type=True)
+    # VictoriaMetrics hides samples of the last 30 s unless asked not to.
+    assert 'nocache=1' in proxy.requests[-1][1]
+
+
+def test_percentile_spellings_all_normalized(dd_run_check, aggregator, groq_engine_spelled):
+    _, _, proxy = groq_engine_spelled
+    assert run(dd_run_check, proxy) == 1
+    assert_catalog(aggregator)
+    aggregator.assert_metric('llm_inference.integration.series', 3 + 3 + 3 * 15)
+
+
+def test_post_method(dd_run_check, aggregator, groq_engine):
+    _, proxy = groq_engine
+    assert run(dd_run_check, proxy, method='POST') == 1
+    assert proxy.requests[-1][0] == 'POST'
+    assert_catalog(aggregator)
+
+
+def expected_bucket_quantile(q, total):
+    """The quantile of the older per-second bucket rates, read off the shares independently of the check."""
+    rank, low_bound, low = q * total, 0.0, 0.0
+    for bound, share in zip(LATENCY_BOUNDS, GROQ_OLD_TTFT_SHARES):
+        count = share * total
+        if count >= rank:
+            return low_bound + (bound - low_bound) * (rank - low) / (count - low)
+        low_bound, low = bound, count
+    return LATENCY_BOUNDS[-1]
+
+
+def test_older_names(dd_run_check, aggregator, groq_old_engine):
+    _, proxy = groq_old_engine
+    assert run(dd_run_check, proxy) == 1
+    for model, spec in GROQ_MODELS.items():
+        base = ['provider:groq', 'model:' + model, 'project_id:proj-a']
+        total = sum(spec['rates'].values()) * drift(LATEST)
+        assert_gauge_close(aggregator, 'llm_inference.requests.rate', total, base + ['window:5m'])
+        for code, rate in spec['rates'].items():
+            if not code.startswith('2'):
+                assert_gauge_close(
+                    aggregator, 'llm_inference.errors.rate', rate * drift(LATEST), base + ['window:5m', 'status_code:' + code]
+                )
+        for q in ('0.5', '0.9', '0.95', '0.99'):
+            assert_gauge_close(
+                aggregator,
+                'llm_inference.time_to_first_token.seconds',
+                expected_bucket_quantile(float(q), total),
+                base + ['quantile:' + q, 'window:5m'],
+            )
+    aggregator.assert_metric('llm_inference.integration.requests', 1, tags=['provider:groq', 'outcome:ok'])
+    aggregator.assert_metric('llm_inference.integration.series', 3 + 3 + 3 * 4, tags=['provider:groq'])
+    aggregator.assert_all_metrics_covered()
+
+
+def test_non_enterprise_key_says_so(dd_run_check, aggregator, groq_engine):
+    _, proxy = groq_engine
+    with pytest.raises(Exception, match='Enterprise'):
+        run(dd_run_check, proxy, key=GROQ_NON_ENTERPRISE_KEY)
+    (sc,) = aggregator.service_checks('llm_inference.can_connect')
+    assert sc.status == AgentCheck.CRITICAL
+    assert 'HTTP 403' in sc.message and 'Enterprise' in sc.message
+    assert GROQ_NON_ENTERPRISE_KEY not in sc.message
+    assert [n for n in aggregator.metric_names if not n.startswith('llm_inference.integration.')] == []
+
+
+def test_wrong_key(dd_run_check, aggregator, groq_engine):
+    _, proxy = groq_engine
+    with pytest.raises(Exception, match='HTTP 401'):
+        run(dd_run_check, proxy, key='gsk-wrong')
+    (sc,) = aggregator.service_checks('llm_inference.can_connect')
+    assert sc.status == AgentCheck.CRITICAL and 'check `api_key`' in sc.message
