@@ -49,3 +49,38 @@ def test_invalid_option_values(extra, option):
     with pytest.raises(ConfigurationError) as e:
         LlmInferenceCheck('llm_inference', {}, [dict({'provider': 'fireworks', 'api_key': 'k', 'account_id': 'a'}, **extra)])
     assert option in str(e.value)
+
+
+PROMQL = {'provider': 'promql', 'api_url': 'http://127.0.0.1:9/prom'}
+
+
+@pytest.mark.parametrize(
+    'queries, needles',
+    [
+        ('up', ['`queries` must be a list']),
+        ([{'name': 'requests.rate'}], ['queries[0] (`requests.rate`)', '`query`']),
+        ([{'query': 'up', 'name': 'Bad Name'}], ['queries[0] (`Bad Name`)', '`name`']),
+        ([{'query': 'up', 'name': 'ok.one'}, {'query': 'up', 'name': 'two', 'type': 'histogram'}], ['queries[1] (`two`)', '`type`']),
+        ([{'query': 'up', 'name': 'x', 'labels': 'model'}], ['queries[0] (`x`)', '`labels`']),
+        ([{'query': 'up', 'name': 'x', 'rename_labels': {'instance': 'host'}}], ['queries[0] (`x`)', 'host']),
+        ([{'query': 'up', 'name': 'x', 'interval': 5}], ['queries[0] (`x`)', 'interval']),
+        (['up'], ['queries[0]', 'mapping']),
+    ],
+)
+def test_invalid_queries_fail_at_start_up_naming_the_query(queries, needles):
+    with pytest.raises(ConfigurationError) as e:
+        LlmInferenceCheck('llm_inference', {}, [dict(PROMQL, queries=queries)])
+    for needle in needles:
+        assert needle in str(e.value)
+
+
+def test_promql_needs_api_url_and_a_query():
+    with pytest.raises(ConfigurationError, match='`api_url`'):
+        LlmInferenceCheck('llm_inference', {}, [{'provider': 'promql', 'queries': [{'query': 'up', 'name': 'x'}]}])
+    with pytest.raises(ConfigurationError, match='at least one entry in `queries`'):
+        LlmInferenceCheck('llm_inference', {}, [PROMQL])
+
+
+def test_query_method_must_be_get_or_post():
+    with pytest.raises(ConfigurationError, match='`method`'):
+        LlmInferenceCheck('llm_inference', {}, [dict(PROMQL, method='PUT', queries=[{'query': 'up', 'name': 'x'}])])

@@ -57,6 +57,7 @@ class CrusoeCheck(QueryCheck):
     PROVIDER = 'crusoe'
     REQUIRED_OPTIONS = ('api_key', 'project_id')
     IDENTITY_TAGS = {'project_id': 'project_id'}
+    SCOPE_OPTION = 'project_id'
     DEFAULT_URL = DEFAULT_URL
 
     def default_queries(self):

@@ -101,9 +101,14 @@ def parse_user_queries(raw):
     return parsed
 
 
+class NoSeries(CollectionError):
+    status = AgentCheck.WARNING
+
+
 class QueryCheck(ProviderMixin, AgentCheck):
     __NAMESPACE__ = NAMESPACE
     DEFAULT_URL = ''
+    SCOPE_OPTION = 'api_url'  # the option that decides which series the queries see
 
     def __init__(self, name, init_config, instances):
         super().__init__(name, init_config, instances)
@@ -130,6 +135,13 @@ class QueryCheck(ProviderMixin, AgentCheck):
 
     def collect(self):
         answers = self.answer(self.queries)
+        if not any(answers):
+            # No series at all is a filter that matches nothing (a wrong project, model or URL), not "no traffic":
+            # idle counters still give rates of 0.
+            raise NoSeries(
+                '{}: the query API answered, but no series matched: check `{}` and that the key can see this '
+                'data. URL: {}'.format(self.PROVIDER, self.SCOPE_OPTION, redact_url(self.client.url))
+            )
         points = []
         for query, samples in zip(self.queries, answers):
             points.extend(query.points(samples))
@@ -186,6 +198,7 @@ class PromQLCheck(QueryCheck):
 
     PROVIDER = 'promql'
     REQUIRED_OPTIONS = ('api_url',)
+    SCOPE_OPTION = 'queries'
 
     def __init__(self, name, init_config, instances):
         super().__init__(name, init_config, instances)

@@ -48,8 +48,16 @@ def instance_log_requests():
     return False
 
 
+def instance_method():
+    return 'GET'
+
+
 def instance_min_collection_interval():
     return 60
+
+
+def instance_nocache():
+    return True
 
 
 def instance_persist_connections():

@@ -57,6 +57,19 @@ class Proxy(BaseModel):
     no_proxy: Optional[tuple[str, ...]] = None
 
 
+class Query(BaseModel):
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True,
+        frozen=True,
+    )
+    labels: Optional[tuple[str, ...]] = None
+    name: Optional[str] = None
+    query: Optional[str] = None
+    rename_labels: Optional[MappingProxyType[str, Any]] = None
+    tags: Optional[tuple[str, ...]] = None
+    type: Optional[str] = None
+
+
 class InstanceConfig(BaseModel):
     model_config = ConfigDict(
         validate_default=True,
@@ -88,8 +101,10 @@ class InstanceConfig(BaseModel):
     kerberos_keytab: Optional[str] = None
     kerberos_principal: Optional[str] = None
     log_requests: Optional[bool] = None
+    method: Optional[Literal['GET', 'POST']] = None
     metric_patterns: Optional[MetricPatterns] = None
     min_collection_interval: Optional[float] = None
+    nocache: Optional[bool] = None
     ntlm_domain: Optional[str] = None
     password: Optional[str] = None
     persist_connections: Optional[bool] = None
@@ -97,6 +112,7 @@ class InstanceConfig(BaseModel):
     provider: Literal['fireworks', 'wafer', 'groq', 'crusoe', 'promql']
     proxy: Optional[Proxy] = None
     quantiles: Optional[tuple[float, ...]] = None
+    queries: Optional[tuple[Query, ...]] = None
     read_timeout: Optional[float] = None
     request_size: Optional[float] = None
     requests_per_minute: Optional[int] = None

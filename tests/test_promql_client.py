@@ -1,0 +1,201 @@
+"""The PromQL client and the query check's failure paths, against a programmable server on 127.0.0.1."""
+import json
+import logging
+
+import pytest
+
+from datadog_checks.base import AgentCheck
+from datadog_checks.llm_inference import LlmInferenceCheck
+from datadog_checks.llm_inference.errors import QueryError, QueryRejected
+from datadog_checks.llm_inference.promql import decode
+
+from .conftest import API_KEY
+from .provider_server import Reply
+
+PATH = '/v1/metrics/prometheus/api/v1/query'
+JSON = {'Content-Type': 'application/json'}
+
+
+def vector(*series):
+    return json.dumps(
+        {'status': 'success', 'data': {'resultType': 'vector', 'result': [
+            {'metric': labels, 'value': [1700000000, value]} for labels, value in series]}}
+    )
+
+
+# --- decode: a pure function ---------------------------------------------------------------------------------------
+
+
+def test_decode_vector_skips_nan_and_inf():
+    body = vector(({'model': 'a'}, '1.5'), ({'model': 'b'}, 'NaN'), ({'model': 'c'}, '+Inf'), ({'model': 'd'}, '-Inf'))
+    assert decode(body) == ([({'model': 'a'}, 1.5)], [])
+
+
+def test_decode_matrix_takes_latest_point():
+    body = {'status': 'success', 'data': {'resultType': 'matrix', 'result': [
+        {'metric': {'m': 'x'}, 'values': [[1, '1'], [2, '2'], [3, '7.25']]},
+        {'metric': {'m': 'empty'}, 'values': []}]}}
+    assert decode(json.dumps(body).encode()) == ([({'m': 'x'}, 7.25)], [])
+
+
+def test_decode_scalar_string_and_victoriametrics_scalar_as_vector():
+    scalar = {'status': 'success', 'data': {'resultType': 'scalar', 'result': [1, '42']}}
+    string = {'status': 'success', 'data': {'resultType': 'string', 'result': [1, '3.5']}}
+    assert decode(scalar) == ([({}, 42.0)], [])
+    assert decode(string) == ([({}, 3.5)], [])
+    # VictoriaMetrics answers `vector(1)`-like scalars as a label-less vector.
+    assert decode(vector(({}, '1'))) == ([({}, 1.0)], [])
+
+
+def test_decode_warnings():
+    body = json.loads(vector(({'m': 'a'}, '1')))
+    body['warnings'] = ['partial response']
+    assert decode(body) == ([({'m': 'a'}, 1.0)], ['partial response'])
+
+
+@pytest.mark.parametrize(
+    'body, needle',
+    [
+        ({'status': 'error', 'errorType': 'bad_data', 'error': 'parse error at char 5'}, '(bad_data): parse error'),
+        # VictoriaMetrics: errorType is the HTTP status code as a string, 422 for everything in older versions.
+        ({'status': 'error', 'errorType': '422', 'error': 'cannot parse "sum(("'}, '(422): cannot parse'),
+    ],
+)
+def test_decode_error_envelopes(body, needle):
+    with pytest.raises(QueryRejected, match=needle.replace('(', r'\(').replace(')', r'\)')):
+        decode(body)
+
+
+@pytest.mark.parametrize(
+    'body, needle',
+    [
+        ('<html><body>Sign in</body></html>', 'not JSON'),
+        (b'\xff\xfe\x00', 'not UTF-8'),
+        ('[1, 2]', 'not a query API object'),
+        ('{"status": "success"}', 'no `data` object'),
+        ('{"status": "success", "data": {"resultType": "vector", "result": {}}}', 'not a list'),
+        ('{"status": "success", "data": {"resultType": "vector", "result": [{"metric": {}, "value": 5}]}}', 'pair'),
+        ('{"status": "success", "data": {"resultType": "vector", "result": [{"metric": {}, "value": [1, "x"]}]}}',
+         'not a number'),
+        ('{"status": "success", "data": {"resultType": "histogram", "result": []}}', 'resultType'),
+        ('{"status": "pending"}', 'status: success'),
+        ('', 'not JSON'),
+    ],
+)
+def test_decode_wrong_shapes(body, needle):
+    with pytest.raises(QueryError, match=needle):
+        decode(body)
+
+
+# --- the check over HTTP -------------------------------------------------------------------------------------------
+
+
+def groq(server, **extra):
+    return LlmInferenceCheck(
+        'llm_inference', {}, [dict(provider='groq', api_key=API_KEY, api_url=server.url + '/v1/metrics/prometheus', **extra)]
+    )
+
+
+def promql(server, queries, **extra):
+    return LlmInferenceCheck('llm_inference', {}, [dict(provider='promql', api_key=API_KEY, api_url=server.url + '/prom', queries=queries, **extra)])
+
+
+def only_service_check(aggregator):
+    (sc,) = aggregator.service_checks('llm_inference.can_connect')
+    return sc
+
+
+@pytest.mark.parametrize(
+    'status, needle',
+    [
+        (401, 'check `api_key`'),
+        (403, 'Enterprise-tier feature'),
+        (404, 'check `api_url`'),
+        (500, 'HTTP 500'),
+        (502, 'HTTP 502'),
+        (503, 'HTTP 503'),
+    ],
+)
+def test_http_errors(dd_run_check, aggregator, provider_server, status, needle):
+    provider_server.reply(PATH, Reply(status, 'nope'))
+    with pytest.raises(Exception, match='HTTP {}'.format(status)):
+        dd_run_check(groq(provider_server))
+    sc = only_service_check(aggregator)
+    assert sc.status == AgentCheck.CRITICAL and needle in sc.message
+    assert API_KEY not in sc.message
+    assert [n for n in aggregator.metric_names if not n.startswith('llm_inference.integration.')] == []
+
+
+def test_429_warning_and_cooldown(dd_run_check, aggregator, provider_server):
+    provider_server.reply(PATH, Reply(429, 'slow down', headers={'Retry-After': '30'}))
+    check = groq(provider_server)
+    dd_run_check(check)
+    assert only_service_check(aggregator).status == AgentCheck.WARNING
+    dd_run_check(check)
+    assert len(provider_server.requests) == 1  # the second run waited out the cooldown
+
+
+def test_timeout(dd_run_check, aggregator, provider_server):
+    provider_server.reply(PATH, Reply(body=vector(), headers=JSON, delay=1.5))
+    with pytest.raises(Exception, match='timeout'):
+        dd_run_check(groq(provider_server, timeout=0.5))
+    assert only_service_check(aggregator).status == AgentCheck.CRITICAL
+
+
+def test_html_from_a_proxy(dd_run_check, aggregator, provider_server):
+    provider_server.reply(PATH, Reply(200, '<!DOCTYPE html><html><title>Login</title></html>', {'Content-Type': 'text/html'}))
+    with pytest.raises(Exception, match='not JSON'):
+        dd_run_check(groq(provider_server))
+    sc = only_service_check(aggregator)
+    assert sc.status == AgentCheck.CRITICAL and 'is `api_url` the query API' in sc.message
+    aggregator.assert_metric('llm_inference.integration.requests', 1, tags=['provider:groq', 'outcome:invalid_reply'])
+
+
+def test_empty_result_is_a_warning_not_zeros(dd_run_check, aggregator, provider_server):
+    provider_server.reply(PATH, Reply(body=vector(), headers=JSON))
+    dd_run_check(groq(provider_server))
+    sc = only_service_check(aggregator)
+    assert sc.status == AgentCheck.WARNING and 'no series matched' in sc.message
+    assert [n for n in aggregator.metric_names if not n.startswith('llm_inference.integration.')] == []
+
+
+def test_warnings_are_logged(dd_run_check, aggregator, provider_server, caplog):
+    body = json.loads(vector(({'__name__': 'requests:rate1m', 'model': 'm', 'status_code': '200'}, '2')))
+    body['warnings'] = ['some series were dropped']
+    provider_server.reply(PATH, Reply(body=json.dumps(body), headers=JSON))
+    with caplog.at_level(logging.WARNING):
+        dd_run_check(groq(provider_server))
+    assert 'some series were dropped' in caplog.text
+    aggregator.assert_metric('llm_inference.requests.rate', 2, tags=['provider:groq', 'model:m', 'window:1m'])
+
+
+def test_falls_back_to_one_request_per_query(dd_run_check, aggregator, provider_server):
+    """An engine that refuses the combined form gets one request per query, from then on."""
+    refused = Reply(400, json.dumps({'status': 'error', 'errorType': 'bad_data', 'error': 'unsupported'}), JSON)
+    provider_server.reply(
+        '/prom/api/v1/query',
+        refused,
+        Reply(body=vector(({'model': 'a'}, '3')), headers=JSON),
+        Reply(body=vector(({'model': 'a'}, '0.5')), headers=JSON),
+        Reply(body=vector(({'model': 'a'}, '4')), headers=JSON),
+        Reply(body=vector(({'model': 'a'}, '0.25')), headers=JSON),
+    )
+    queries = [{'name': 'requests.rate', 'query': 'sum(a)'}, {'name': 'errors.rate', 'query': 'sum(b)'}]
+    check = promql(provider_server, queries)
+    dd_run_check(check)
+    assert len(provider_server.requests) == 3
+    assert 'label_replace' in provider_server.requests[0].path
+    aggregator.assert_metric('llm_inference.requests.rate', 3, tags=['provider:promql', 'model:a'])
+    aggregator.assert_metric('llm_inference.errors.rate', 0.5, tags=['provider:promql', 'model:a'])
+    aggregator.reset()
+    dd_run_check(check)
+    assert len(provider_server.requests) == 5  # no new attempt at the combined form
+    aggregator.assert_metric('llm_inference.requests.rate', 4, tags=['provider:promql', 'model:a'])
+
+
+def test_a_refused_user_query_is_named(dd_run_check, aggregator, provider_server):
+    refused = Reply(422, json.dumps({'status': 'error', 'errorType': '422', 'error': 'unknown func'}), JSON)
+    provider_server.reply('/prom/api/v1/query', refused)
+    with pytest.raises(Exception, match='`my.bad_query`'):
+        dd_run_check(promql(provider_server, [{'name': 'my.bad_query', 'query': 'nope(x)'}]))
+    assert 'unknown func' in only_service_check(aggregator).message

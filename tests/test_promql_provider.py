@@ -1,0 +1,56 @@
+"""`provider: promql`: the user's own queries against a real Prometheus and a real VictoriaMetrics."""
+import pytest
+
+from datadog_checks.base import AgentCheck
+from datadog_checks.dev.utils import get_metadata_metrics
+from datadog_checks.llm_inference import LlmInferenceCheck
+from simulator.query_data import CRUSOE_MODELS, GROQ_MODELS, MINUTES, groq_rate
+
+from .conftest import assert_gauge_close
+from .engines import CRUSOE_KEY, GROQ_KEY
+
+pytestmark = pytest.mark.integration
+
+
+def test_queries_on_prometheus(dd_run_check, aggregator, crusoe_engine):
+    _, proxy = crusoe_engine
+    queries = [
+        {
+            'name': 'requests.rate',
+            'query': 'sum by (model_name, service_tier) (rate(crusoe_inference_request_count{project_id="proj-1"}[5m]))',
+            'labels': ['model_name', 'service_tier'],  # keep list
+            'rename_labels': {'model_name': 'model'},
+            'tags': ['window:5m'],
+        },
+        {'name': 'tokens.output.rate', 'type': 'rate', 'query': 'sum(rate(crusoe_inference_output_token_count{project_id="proj-1"}[5m]))'},
+    ]
+    check = LlmInferenceCheck(
+        'llm_inference', {}, [{'provider': 'promql', 'api_key': CRUSOE_KEY, 'api_url': proxy.url, 'queries': queries}]
+    )
+    before = len(proxy.requests)
+    dd_run_check(check)
+    assert len(proxy.requests) - before == 1
+    for (model, tier), spec in CRUSOE_MODELS.items():
+        tags = ['provider:promql', 'model:' + model, 'service_tier:' + tier, 'window:5m']
+        assert_gauge_close(aggregator, 'llm_inference.requests.rate', spec['requests'], tags)
+    # `type: rate` submits a rate (the Agent turns successive values into a per-second rate).
+    (output,) = aggregator.metrics('llm_inference.tokens.output.rate')
+    assert output.type == aggregator.RATE
+    assert output.value == pytest.approx(sum(s['output'] for s in CRUSOE_MODELS.values()))
+    aggregator.assert_service_check('llm_inference.can_connect', AgentCheck.OK, tags=['provider:promql'])
+
+
+def test_queries_on_victoriametrics(dd_run_check, aggregator, groq_engine):
+    _, proxy = groq_engine
+    queries = [{'name': 'requests.rate', 'query': 'sum by (model) (requests:rate1m)', 'tags': ['window:1m']}]
+    check = LlmInferenceCheck(
+        'llm_inference', {}, [{'provider': 'promql', 'api_key': GROQ_KEY, 'api_url': proxy.url, 'queries': queries}]
+    )
+    dd_run_check(check)
+    for model, spec in GROQ_MODELS.items():
+        total = sum(groq_rate(model, code, MINUTES - 1) for code in spec['rates'])
+        assert_gauge_close(aggregator, 'llm_inference.requests.rate', total, ['provider:promql', 'model:' + model, 'window:1m'])
+    aggregator.assert_metric('llm_inference.integration.requests', 1, tags=['provider:promql', 'outcome:ok'])
+    aggregator.assert_metric('llm_inference.integration.series', 3, tags=['provider:promql'])
+    aggregator.assert_all_metrics_covered()
+    aggregator.assert_metrics_using_metadata(get_metadata_metrics(), check_submission_type=True)
