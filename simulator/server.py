@@ -1,0 +1,171 @@
+"""The simulator: Fireworks and Wafer text endpoints on 127.0.0.1, and Groq and Crusoe answered by real
+VictoriaMetrics and Prometheus engines behind their URL paths, with the providers' keys and rate limits."""
+import http.server
+import threading
+import time
+import urllib.parse
+from collections import defaultdict, deque
+
+from . import exposition, models
+from .auth_proxy import AuthProxy
+from .engines import Prometheus, VictoriaMetrics
+from .query_data import crusoe_samples, groq_samples
+
+RATE_LIMIT = 6  # fireworks.txt: 6 per minute per account; wafer.txt: 6 per minute per key
+KEYS = {
+    'fireworks': 'fw-demo-key',
+    'wafer': 'wafer-dedicated-demo-key',
+    'wafer_serverless': 'wafer-serverless-demo-key',  # wafer.txt: serverless keys return 403
+    'groq': 'gsk-demo-enterprise-key',
+    'groq_free': 'gsk-demo-free-key',
+    'crusoe': 'crusoe-demo-monitoring-token',
+}
+CRUSOE_PROJECT = 'proj-demo'
+
+
+class ScrapeServer:
+    """Fireworks `/v1/accounts/<account>/metrics` and Wafer `/v1/endpoints/metrics/prometheus?endpoint=<e>`."""
+
+    def __init__(self, clock=time.time):
+        self.clock = clock
+        self.requests = []  # (provider, status) of every request
+        self._windows = defaultdict(deque)
+        self._lock = threading.Lock()
+        sim = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = 'HTTP/1.1'
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                status, body, headers = sim.answer(self.path, self.headers.get('Authorization', ''))
+                data = body.encode()
+                self.send_response(status)
+                self.send_header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header('Content-Length', str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = 'http://127.0.0.1:{}'.format(self.httpd.server_address[1])
+
+    def start(self):
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def _limited(self, bucket, now):
+        with self._lock:
+            window = self._windows[bucket]
+            while window and window[0] <= now - 60:
+                window.popleft()
+            if len(window) >= RATE_LIMIT:
+                return int(window[0] + 60 - now) + 1
+            window.append(now)
+            return 0
+
+    def answer(self, path, authorization):
+        now = self.clock()
+        parts = urllib.parse.urlsplit(path)
+        key = authorization[7:] if authorization.startswith('Bearer ') else ''
+        segments = parts.path.strip('/').split('/')
+        if len(segments) == 4 and segments[:2] == ['v1', 'accounts'] and segments[3] == 'metrics':
+            provider, account = 'fireworks', segments[2]
+            if key != KEYS['fireworks']:
+                return self._log(provider, 401, 'invalid API key\n')
+            wait = self._limited(('fireworks', account), now)
+            if wait:
+                return self._log(provider, 429, 'rate limited\n', {'Retry-After': str(wait)})
+            return self._log(provider, 200, exposition.fireworks_text(account, now))
+        if parts.path == '/v1/endpoints/metrics/prometheus':
+            provider = 'wafer'
+            endpoint = urllib.parse.parse_qs(parts.query).get('endpoint', [''])[0]
+            if key == KEYS['wafer_serverless']:
+                return self._log(provider, 403, 'dedicated endpoints only: serverless keys cannot read metrics\n')
+            if key != KEYS['wafer']:
+                return self._log(provider, 401, 'missing or invalid API key\n')
+            if endpoint not in models.WAFER_ENDPOINTS:
+                return self._log(provider, 403, 'this key does not own endpoint {!r}\n'.format(endpoint))
+            wait = self._limited(('wafer', key), now)
+            if wait:
+                return self._log(provider, 429, 'rate limit: 6/min per key\n', {'Retry-After': str(wait)})
+            return self._log(provider, 200, exposition.wafer_text(endpoint, now))
+        return self._log('unknown', 404, 'not found\n')
+
+    def _log(self, provider, status, body, headers=None):
+        self.requests.append((provider, status))
+        return status, body, headers or {}
+
+
+class Simulator:
+    """Everything the demo and the end-to-end test talk to; `urls` says where each provider is."""
+
+    def __init__(self, clock=time.time, with_engines=True):
+        self.clock = clock
+        self.with_engines = with_engines
+        self.scrape = ScrapeServer(clock)
+        self._stoppers = []
+        self.groq = self.crusoe = None
+        self.urls = {}
+
+    def start(self):
+        self.scrape.start()
+        self._stoppers.append(self.scrape.stop)
+        self.urls['fireworks'] = self.scrape.url + '/v1/accounts/acme/metrics'
+        self.urls['wafer'] = self.scrape.url + '/v1/endpoints/metrics/prometheus'
+        if self.with_engines:
+            now = self.clock()
+            vm = VictoriaMetrics().start()
+            self._stoppers.append(vm.stop)
+            vm.load(groq_samples(now, spelling='p'))
+            self.groq = AuthProxy(vm.url, '/v1/metrics/prometheus', KEYS['groq'], forbidden_keys=[KEYS['groq_free']],
+                                  forbidden_message='metrics are available to Enterprise customers only').start()
+            self._stoppers.append(self.groq.stop)
+            prefix = '/v1alpha5/projects/{}/metrics/timeseries'.format(CRUSOE_PROJECT)
+            prom = Prometheus(crusoe_samples(now, project_id=CRUSOE_PROJECT)).start()
+            self._stoppers.append(prom.stop)
+            self.crusoe = AuthProxy(prom.url, prefix, KEYS['crusoe']).start()
+            self._stoppers.append(self.crusoe.stop)
+            self.urls['groq'] = self.groq.url
+            self.urls['crusoe'] = self.crusoe.url
+        return self
+
+    def stop(self):
+        while self._stoppers:
+            try:
+                self._stoppers.pop()()
+            except Exception:
+                pass
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def instances(self):
+        """An Agent-style `instances:` list over every simulated provider, plus one instance that fails (403)."""
+        instances = [
+            {'provider': 'fireworks', 'api_key': KEYS['fireworks'], 'account_id': 'acme', 'api_url': self.urls['fireworks'],
+             'min_collection_interval': 60},
+        ]
+        for endpoint in models.WAFER_ENDPOINTS:
+            instances.append({'provider': 'wafer', 'api_key': KEYS['wafer'], 'endpoint': endpoint,
+                              'api_url': self.urls['wafer'], 'min_collection_interval': 60})
+        if self.with_engines:
+            instances.append({'provider': 'groq', 'api_key': KEYS['groq'], 'api_url': self.urls['groq'],
+                              'min_collection_interval': 60})
+            instances.append({'provider': 'crusoe', 'api_key': KEYS['crusoe'], 'project_id': CRUSOE_PROJECT,
+                              'api_url': self.urls['crusoe'], 'min_collection_interval': 60})
+        # The mistake users make most: a serverless Wafer key (wafer.txt: "Serverless keys return 403").
+        instances.append({'provider': 'wafer', 'api_key': KEYS['wafer_serverless'], 'endpoint': 'acme-llama.wafer.ai',
+                          'api_url': self.urls['wafer'], 'tags': ['demo:failing-instance'], 'min_collection_interval': 60})
+        return instances
