@@ -44,12 +44,41 @@ class RateLimited(CollectionError):
     status = AgentCheck.WARNING
 
 
+class NoData(CollectionError):
+    """The provider answered, but with nothing to collect: a WARNING that says which option decides what is seen."""
+
+    status = AgentCheck.WARNING
+
+
 class QueryError(CollectionError):
     """A query API answered with a reply that cannot be decoded, or an error envelope."""
 
 
 class QueryRejected(QueryError):
     """The query API answered an error envelope: the expression was refused (bad syntax, unsupported form)."""
+
+
+class ReplyTooLarge(CollectionError):
+    """A reply over `max_response_bytes`: refused whole, so a runaway reply cannot exhaust the Agent's memory."""
+
+    def __init__(self, size, limit):
+        super().__init__(
+            'the reply is larger than `max_response_bytes` ({} > {} bytes); nothing was submitted. Raise '
+            '`max_response_bytes` if the account really has that many series.'.format(size, limit)
+        )
+
+
+def read_capped(response, limit):
+    """The body of a streamed `response`, refusing more than `limit` bytes before reading them all."""
+    declared = response.headers.get('Content-Length', '')
+    if declared.isdigit() and int(declared) > limit:
+        raise ReplyTooLarge(int(declared), limit)
+    body = bytearray()
+    for chunk in response.iter_content(chunk_size=1 << 16):
+        body += chunk
+        if len(body) > limit:
+            raise ReplyTooLarge('at least {}'.format(len(body)), limit)
+    return bytes(body)
 
 
 def redact_url(url):

@@ -77,6 +77,9 @@ class FireworksCheck(ScrapeCheck):
     # fireworks.txt: "Maximum of 6 requests per minute per account".
     DEFAULT_REQUESTS_PER_MINUTE = 6
     IDENTITY_TAGS = {'account_id': 'account'}
+    NO_DATA_HINT = (
+        'no deployment of this account reports metrics (check `account_id`, and that it has running dedicated deployments)'
+    )
     SERIES = SERIES
     LABELS = LABELS
 

@@ -7,7 +7,7 @@
 import json
 import math
 
-from .errors import QueryError, QueryRejected
+from .errors import QueryError, QueryRejected, ReplyTooLarge, read_capped
 
 QUERY_PATH = '/api/v1/query'
 
@@ -97,8 +97,9 @@ def decode(body):
 class PromQLClient:
     """Instant queries against `<api_url>/api/v1/query`."""
 
-    def __init__(self, http, api_url, method='GET', nocache=False, log=None):
+    def __init__(self, http, api_url, method='GET', nocache=False, log=None, max_bytes=32 * 1024 * 1024):
         self.http = http
+        self.max_bytes = max_bytes
         self.url = api_url.rstrip('/') + QUERY_PATH
         self.method = method
         # VictoriaMetrics hides the last 30 s of samples from queries near "now" unless nocache=1.
@@ -109,16 +110,20 @@ class PromQLClient:
         """Samples of `expr`. HTTP errors other than a query error envelope raise requests.HTTPError."""
         params = dict(self.extra, query=expr)
         if self.method == 'POST':
-            response = self.http.post(self.url, data=params)
+            response = self.http.post(self.url, data=params, stream=True)
         else:
-            response = self.http.get(self.url, params=params)
+            response = self.http.get(self.url, params=params, stream=True)
         try:
             # Prometheus answers a bad query with 400 (bad_data) or 422 (execution), VictoriaMetrics with 400/422:
             # with a JSON error envelope these are query errors (decode raises them), not transport ones.
             is_envelope = response.status_code in (400, 422) and 'json' in response.headers.get('Content-Type', '')
             if not is_envelope:
                 response.raise_for_status()
-            samples, warnings = decode(response.content)
+            try:
+                body = read_capped(response, self.max_bytes)
+            except ReplyTooLarge as e:
+                raise QueryError(str(e)) from None
+            samples, warnings = decode(body)
             if is_envelope:
                 raise QueryError('the query API answered HTTP {} without an error envelope'.format(response.status_code))
         finally:

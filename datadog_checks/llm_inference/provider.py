@@ -10,6 +10,9 @@ from . import budget
 from .errors import CollectionError, RateLimited, http_status_message, redact_url
 
 SERVICE_CHECK = 'can_connect'
+# A Fireworks reply is about 10 KB a deployment (3 MB at 300 deployments); 32 MiB bounds the Agent's memory on a
+# runaway or hostile reply while leaving room for the largest accounts.
+MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 
 
 class ProviderMixin:
@@ -57,6 +60,9 @@ class ProviderMixin:
             load=lambda: self.read_persistent_cache('cooldown_until:' + credential),
             save=lambda value: self.write_persistent_cache('cooldown_until:' + credential, value),
         )
+        self.max_response_bytes = instance.get('max_response_bytes', MAX_RESPONSE_BYTES)
+        if not isinstance(self.max_response_bytes, int) or self.max_response_bytes <= 0:
+            raise ConfigurationError('`max_response_bytes` must be a positive whole number of bytes.')
         self.series_this_run = 0
 
     def budget_credential(self):
@@ -139,6 +145,14 @@ class ProviderMixin:
             self.note_request('invalid_reply')
             return CollectionError(
                 '{}: the reply from {} was cut off before its end; nothing from it was submitted.'.format(
+                    self.PROVIDER, where
+                )
+            )
+        if isinstance(exc, requests.ConnectionError) and 'Connection aborted' in str(exc):
+            self.note_request('connection_error')
+            return CollectionError(
+                '{}: {} closed the connection before replying (reset or aborted); the next run retries. If this '
+                'persists, check proxies and load balancers between the Agent and the provider.'.format(
                     self.PROVIDER, where
                 )
             )

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datadog_checks.base import AgentCheck, ConfigurationError
 
 from .catalog import NAMESPACE, RESERVED_TAGS
-from .errors import CollectionError, QueryError, QueryRejected, redact_url
+from .errors import CollectionError, NoData, QueryError, QueryRejected, redact_url
 from .promql import PromQLClient
 from .provider import ProviderMixin
 
@@ -101,10 +101,6 @@ def parse_user_queries(raw):
     return parsed
 
 
-class NoSeries(CollectionError):
-    status = AgentCheck.WARNING
-
-
 class QueryCheck(ProviderMixin, AgentCheck):
     __NAMESPACE__ = NAMESPACE
     DEFAULT_URL = ''
@@ -122,7 +118,12 @@ class QueryCheck(ProviderMixin, AgentCheck):
         if self.api_key:
             self.http.options['headers']['Authorization'] = 'Bearer {}'.format(self.api_key)
         self.client = PromQLClient(
-            self.http, self.api_url, method, nocache=bool(self.instance.get('nocache', True)), log=self.log
+            self.http,
+            self.api_url,
+            method,
+            nocache=bool(self.instance.get('nocache', True)),
+            log=self.log,
+            max_bytes=self.max_response_bytes,
         )
         # None: not tried yet; True: the engine answers the combined query; False: it refused, one per query.
         self.batching = None if len(self.queries) > 1 else False
@@ -138,7 +139,7 @@ class QueryCheck(ProviderMixin, AgentCheck):
         if not any(answers):
             # No series at all is a filter that matches nothing (a wrong project, model or URL), not "no traffic":
             # idle counters still give rates of 0.
-            raise NoSeries(
+            raise NoData(
                 '{}: the query API answered, but no series matched: check `{}` and that the key can see this '
                 'data. URL: {}'.format(self.PROVIDER, self.SCOPE_OPTION, redact_url(self.client.url))
             )

@@ -12,17 +12,40 @@ from datadog_checks.base import ConfigurationError, OpenMetricsBaseCheckV2
 from datadog_checks.base.checks.openmetrics.v2.scraper import OpenMetricsScraper
 
 from .catalog import DEFAULT_QUANTILES, NAMESPACE, Labels, Quantiles, format_quantile
+from .exposition import ExpositionError, parse_samples
+from .errors import CollectionError, NoData, ReplyTooLarge, read_capped, redact_url
 from .histogram import bucket_quantile
 from .provider import ProviderMixin
 
 
 class ProviderScraper(OpenMetricsScraper):
-    """The base scraper with our bearer header; the check reads ``parse_metrics()`` itself."""
+    """The base scraper's HTTP client and options, with our bearer header, a size cap and strict decoding."""
 
     def __init__(self, check, config):
         super().__init__(check, config)
         if check.api_key:
             self.http.options['headers']['Authorization'] = 'Bearer {}'.format(check.api_key)
+        self.max_bytes = check.max_response_bytes
+
+    def fetch_text(self):
+        """The whole reply body as text; raises requests' errors, or CollectionError for a reply not to parse."""
+        with self.http.get(self.endpoint, stream=True) as response:
+            response.raise_for_status()
+            body = read_capped(response, self.max_bytes)
+        try:
+            return body.decode('utf-8')
+        except UnicodeDecodeError as e:
+            raise Unreadable('the reply is not UTF-8 text (byte {} of {})'.format(e.start, len(body))) from None
+
+    def parse_text(self, text):
+        try:
+            return parse_samples(text)
+        except ExpositionError as e:
+            raise Unreadable('malformed exposition text: {}'.format(e)) from None
+
+
+class Unreadable(Exception):
+    pass
 
 
 class ScrapeCheck(ProviderMixin, OpenMetricsBaseCheckV2):
@@ -30,6 +53,8 @@ class ScrapeCheck(ProviderMixin, OpenMetricsBaseCheckV2):
     # Explicit maps only; no limit that would silently drop catalog series.
     DEFAULT_METRIC_LIMIT = 0
 
+    # What to check when a reply holds nothing to collect.
+    NO_DATA_HINT = 'check `api_url`'
     # raw metric name -> Gauge or Quantiles (catalog.py), or a tuple of them; filled by each provider module.
     SERIES = {}
     LABELS = Labels()
@@ -67,41 +92,68 @@ class ScrapeCheck(ProviderMixin, OpenMetricsBaseCheckV2):
         self.run_collection(lambda: self.scrape_once(scraper))
 
     def scrape_once(self, scraper):
+        """One request; everything is parsed and mapped before the first value is submitted."""
+        where = redact_url(self.url)
         try:
-            families = list(scraper.parse_metrics())
+            text = scraper.fetch_text()
+        except ReplyTooLarge as e:
+            self.note_request('invalid_reply')
+            raise CollectionError('{}: {} URL: {}'.format(self.PROVIDER, e, where)) from None
+        except Unreadable as e:
+            self.note_request('invalid_reply')
+            raise CollectionError('{}: {} from {}; nothing was submitted.'.format(self.PROVIDER, e, where)) from None
         except Exception as e:
             raise self.request_failure(e, self.url) from None
+        try:
+            samples = scraper.parse_text(text)
+        except Unreadable as e:
+            self.note_request('invalid_reply')
+            raise CollectionError('{}: {} from {}; nothing was submitted.'.format(self.PROVIDER, e, where)) from None
         self.note_request('ok')
-        self.submit_points(self.map_families(families))
+        points = self.map_samples(samples)
+        if not points:
+            raise NoData(
+                '{}: the reply from {} holds no metrics of the catalog: {}.'.format(self.PROVIDER, where, self.NO_DATA_HINT)
+            )
+        self.submit_points(points)
 
     # --- mapping ----------------------------------------------------------------------------------------------
 
-    def map_families(self, families):
-        """(name, value, tags) for every catalog series in the parsed families; nothing is submitted here."""
+    def map_samples(self, samples):
+        """(name, value, tags) for every catalog series among the parsed samples; nothing is submitted here."""
         points = []
         buckets = defaultdict(lambda: defaultdict(list))
         sums = defaultdict(float)
-        for family in families:
-            for sample in family.samples:
-                specs = self.SERIES.get(sample.name)
-                if specs is None:
-                    continue
-                value = sample.value
-                if math.isnan(value) or math.isinf(value):
-                    # No value is better than an invented one; +Inf here is not a bucket bound.
-                    continue
-                for spec in specs if isinstance(specs, tuple) else (specs,):
-                    if isinstance(spec, Quantiles):
-                        bound = _bucket_bound(sample.labels.get('le'))
-                        if bound is not None:
-                            group = tuple(self.LABELS.tags(sample.labels, skip=('le',)))
-                            buckets[spec][group].append((bound, value))
-                    elif spec.sum_without:
-                        group = tuple(self.LABELS.tags(sample.labels, skip=spec.sum_without))
-                        sums[(spec, group)] += value * spec.scale
-                    else:
-                        tags = self.LABELS.tags(sample.labels) + list(spec.tags)
-                        points.append((spec.name, value * spec.scale, tags))
+        seen, duplicates = set(), 0
+        for sample in samples:
+            specs = self.SERIES.get(sample.name)
+            if specs is None:
+                continue
+            # A series repeated in one reply is counted once (the first), as Prometheus keeps the first
+            # sample of a duplicated series: summing would double rates and bucket counts.
+            key = (sample.name, tuple(sorted(sample.labels.items())))
+            if key in seen:
+                duplicates += 1
+                continue
+            seen.add(key)
+            value = sample.value
+            if math.isnan(value) or math.isinf(value):
+                # No value is better than an invented one; +Inf here is not a bucket bound.
+                continue
+            for spec in specs if isinstance(specs, tuple) else (specs,):
+                if isinstance(spec, Quantiles):
+                    bound = _bucket_bound(sample.labels.get('le'))
+                    if bound is not None:
+                        group = tuple(self.LABELS.tags(sample.labels, skip=('le',)))
+                        buckets[spec][group].append((bound, value))
+                elif spec.sum_without:
+                    group = tuple(self.LABELS.tags(sample.labels, skip=spec.sum_without))
+                    sums[(spec, group)] += value * spec.scale
+                else:
+                    tags = self.LABELS.tags(sample.labels) + list(spec.tags)
+                    points.append((spec.name, value * spec.scale, tags))
+        if duplicates:
+            self.log.warning('%s: %d duplicated series in the reply were ignored', self.PROVIDER, duplicates)
         for (spec, group), value in sums.items():
             points.append((spec.name, value, list(group) + list(spec.tags)))
         for spec, groups in buckets.items():

@@ -48,6 +48,7 @@ class WaferCheck(ScrapeCheck):
     # wafer.txt: "Rate limit: 6 req/min per API key (HTTP 429 on overrun)".
     DEFAULT_REQUESTS_PER_MINUTE = 6
     IDENTITY_TAGS = {'endpoint': 'deployment'}
+    NO_DATA_HINT = 'check `endpoint` (series of a worker silent for 10 minutes drop out of the reply)'
     SERIES = SERIES
     LABELS = LABELS
 

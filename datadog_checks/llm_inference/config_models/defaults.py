@@ -48,6 +48,10 @@ def instance_log_requests():
     return False
 
 
+def instance_max_response_bytes():
+    return 33554432
+
+
 def instance_method():
     return 'GET'
 

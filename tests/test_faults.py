@@ -1,0 +1,221 @@
+"""Fault injection: every provider against a real HTTP server on 127.0.0.1 that misbehaves in each way we know of.
+
+For each case: the right service check and message, nothing escapes but the check's own error, no partial or zero
+values, the canary key nowhere (logs at DEBUG, tags, messages, error text), and the next good reply is collected.
+"""
+import json
+import logging
+import socket
+import struct
+
+import pytest
+
+from datadog_checks.base import AgentCheck
+from datadog_checks.llm_inference import LlmInferenceCheck, budget
+
+from .conftest import fixture_text
+from .provider_server import ProviderServer, Reply
+
+CANARY = 'sk-CANARY-7f3e9b21d04c'
+OK, WARNING, CRITICAL = AgentCheck.OK, AgentCheck.WARNING, AgentCheck.CRITICAL
+JSON = {'Content-Type': 'application/json'}
+
+
+def groq_ok():
+    series = [({'__name__': 'requests:rate1m', 'model': 'm1', 'status_code': '200'}, '4.5')]
+    return json.dumps({'status': 'success', 'data': {'resultType': 'vector', 'result': [
+        {'metric': labels, 'value': [1700000000, value]} for labels, value in series]}})
+
+
+def crusoe_ok():
+    # Part 0 of the combined query is the request rate (label_replace marks each part).
+    labels = {'model_name': 'm1', 'service_tier': 'pt', 'llm_inference_query': '0'}
+    return json.dumps({'status': 'success', 'data': {'resultType': 'vector', 'result': [
+        {'metric': labels, 'value': [1700000000, '2.5']}]}})
+
+
+PROVIDERS = {
+    'fireworks': dict(
+        path='/v1/accounts/acme/metrics',
+        options={'provider': 'fireworks', 'account_id': 'acme'},
+        good=lambda: Reply(body=fixture_text('fireworks_untyped.txt')),
+        probe=('llm_inference.requests.rate', 12.5),
+        kind='text',
+    ),
+    'wafer': dict(
+        path='/v1/endpoints/metrics/prometheus',
+        options={'provider': 'wafer', 'endpoint': 'acme-llama.wafer.ai'},
+        good=lambda: Reply(body=fixture_text('wafer.txt')),
+        probe=('llm_inference.requests.running', 23),
+        kind='text',
+    ),
+    'groq': dict(
+        path='/v1/metrics/prometheus/api/v1/query',
+        options={'provider': 'groq'},
+        base='/v1/metrics/prometheus',
+        good=lambda: Reply(body=groq_ok(), headers=JSON),
+        probe=('llm_inference.requests.rate', 4.5),
+        kind='json',
+    ),
+    'crusoe': dict(
+        path='/v1alpha5/projects/p1/metrics/timeseries/api/v1/query',
+        options={'provider': 'crusoe', 'project_id': 'p1'},
+        base='/v1alpha5/projects/p1/metrics/timeseries',
+        good=lambda: Reply(body=crusoe_ok(), headers=JSON),
+        probe=('llm_inference.requests.rate', 2.5),
+        kind='json',
+    ),
+}
+
+
+def reset_connection(handler):
+    """Close with RST before any reply."""
+    handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+    handler.connection.close()
+    handler.close_connection = True
+
+
+def truncated(handler):
+    """Announce 100 kB, send 1 kB, hang up."""
+    handler.send_response(200)
+    handler.send_header('Content-Type', 'text/plain')
+    handler.send_header('Content-Length', '100000')
+    handler.end_headers()
+    handler.wfile.write(b'x' * 1000)
+    handler.wfile.flush()
+    handler.connection.shutdown(socket.SHUT_RDWR)
+    handler.close_connection = True
+
+
+NAN_TEXT = (
+    'request_counter_total:sum_by_deployment{deployment_id="a",base_model="m"} NaN\n'
+    'request_counter_total:sum_by_deployment{deployment_id="b",base_model="m"} +Inf\n'
+    'request_counter_total:sum_by_deployment{deployment_id="c",base_model="m"} -Inf\n'
+    'request_counter_total:sum_by_deployment{deployment_id="d",base_model="m"} 3.5\n'
+    'wafer_engine_running_requests{endpoint="acme-llama.wafer.ai"} NaN\n'
+    'wafer_engine_queue_depth{endpoint="acme-llama.wafer.ai"} 2\n'
+)
+DUPLICATE_TEXT = (
+    'request_counter_total:sum_by_deployment{deployment_id="a",base_model="m"} 1.5\n'
+    'request_counter_total:sum_by_deployment{deployment_id="a",base_model="m"} 99\n'
+    'wafer_engine_queue_depth{endpoint="acme-llama.wafer.ai"} 2\n'
+    'wafer_engine_queue_depth{endpoint="acme-llama.wafer.ai"} 99\n'
+)
+
+
+def nan_json():
+    return json.dumps({'status': 'success', 'data': {'resultType': 'vector', 'result': [
+        {'metric': {'__name__': 'requests:rate1m', 'model': 'a', 'status_code': '200', 'llm_inference_query': '0'},
+         'value': [1, 'NaN']},
+        {'metric': {'__name__': 'requests:rate1m', 'model': 'b', 'status_code': '200', 'llm_inference_query': '0'},
+         'value': [1, '+Inf']},
+        {'metric': {'__name__': 'requests:rate1m', 'model': 'c', 'status_code': '200', 'model_name': 'c',
+                    'service_tier': 'pt', 'llm_inference_query': '0'}, 'value': [1, '3.5']}]}})
+
+
+# id -> (reply factory, {kind or provider: (status, needle)}); a missing entry means the case does not apply.
+CASES = {
+    '401': (lambda p: Reply(401, 'unauthorized'), {'*': (CRITICAL, 'check `api_key`')}),
+    '403': (lambda p: Reply(403, 'forbidden'), {'*': (CRITICAL, 'HTTP 403'), 'wafer': (CRITICAL, 'serverless'),
+                                                 'groq': (CRITICAL, 'Enterprise')}),
+    '404': (lambda p: Reply(404, 'not found'), {'*': (CRITICAL, 'HTTP 404'), 'fireworks': (CRITICAL, '`account_id`'),
+                                                 'crusoe': (CRITICAL, '`project_id`')}),
+    '429 Retry-After seconds': (lambda p: Reply(429, 'slow', {'Retry-After': '90'}), {'*': (WARNING, 'no request for')}),
+    '429 Retry-After date': (
+        lambda p: Reply(429, 'slow', {'Retry-After': 'Wed, 21 Oct 2015 07:28:00 GMT'}), {'*': (WARNING, 'HTTP 429')}),
+    '429 no Retry-After': (lambda p: Reply(429, 'slow'), {'*': (WARNING, 'HTTP 429')}),
+    '500': (lambda p: Reply(500, 'boom'), {'*': (CRITICAL, 'HTTP 500')}),
+    '502': (lambda p: Reply(502, '<html>Bad gateway</html>', {'Content-Type': 'text/html'}), {'*': (CRITICAL, 'HTTP 502')}),
+    '503': (lambda p: Reply(503, 'unavailable'), {'*': (CRITICAL, 'HTTP 503')}),
+    'slower than timeout': (lambda p: p['good']().__class__(body='late', delay=1.2), {'*': (CRITICAL, '`timeout`')}),
+    'reset connection': (lambda p: Reply(raw=reset_connection), {'*': (CRITICAL, 'closed the connection')}),
+    'truncated body': (lambda p: Reply(raw=truncated), {'*': (CRITICAL, 'cut off')}),
+    'HTML error page (200)': (
+        lambda p: Reply(200, '<!DOCTYPE html>\n<html><body>Sign in</body></html>\n', {'Content-Type': 'text/html'}),
+        {'text': (CRITICAL, 'malformed exposition text'), 'json': (CRITICAL, 'not JSON')}),
+    'empty body': (lambda p: Reply(200, ''), {'text': (WARNING, 'no metrics of the catalog'), 'json': (CRITICAL, 'not JSON')}),
+    'malformed lines': (
+        lambda p: Reply(200, 'request_counter_total:sum_by_deployment{deployment_id="a" 1\nwafer_engine_queue_depth{ 3\n'),
+        {'text': (CRITICAL, 'malformed exposition text')}),
+    'NaN and Inf values': (
+        lambda p: Reply(200, NAN_TEXT) if p['kind'] == 'text' else Reply(200, nan_json(), JSON), {'*': (OK, '')}),
+    'duplicate series': (lambda p: Reply(200, DUPLICATE_TEXT), {'text': (OK, '')}),
+    '50 MB payload': (
+        lambda p: Reply(200, b'# ' + b'x' * (50 * 1024 * 1024) + b'\n', JSON if p['kind'] == 'json' else {}),
+        {'*': (CRITICAL, '`max_response_bytes`')}),
+    'non-UTF-8 bytes': (
+        lambda p: Reply(200, b'wafer_engine_queue_depth{endpoint="\xff\xfe"} 3\n', JSON if p['kind'] == 'json' else {}),
+        {'text': (CRITICAL, 'not UTF-8'), 'json': (CRITICAL, 'not UTF-8')}),
+    'JSON of the wrong shape': (
+        lambda p: Reply(200, '{"status": "success", "data": {"resultType": "vector", "result": {"a": 1}}}', JSON),
+        {'text': (CRITICAL, 'malformed exposition text'), 'json': (CRITICAL, 'not a list')}),
+}
+
+
+def expectation(case, provider):
+    table = CASES[case][1]
+    p = PROVIDERS[provider]
+    return table.get(provider) or table.get(p['kind']) or table.get('*')
+
+
+MATRIX = [(c, p) for c in CASES for p in PROVIDERS if expectation(c, p) is not None]
+
+
+class Clock:
+    def __init__(self):
+        self.t = 1_800_000_000.0
+
+    def __call__(self):
+        return self.t
+
+
+@pytest.mark.parametrize('case, provider', MATRIX, ids=['{}-{}'.format(p, c) for c, p in MATRIX])
+def test_fault(dd_run_check, aggregator, caplog, monkeypatch, case, provider):
+    clock = Clock()
+    monkeypatch.setattr(budget, 'now', clock)
+    spec = PROVIDERS[provider]
+    status, needle = expectation(case, provider)
+    caplog.set_level(logging.DEBUG)
+    with ProviderServer(api_key=CANARY) as server:
+        fault = CASES[case][0](spec)
+        if case == '401':
+            server.api_key = None  # the server itself refuses; then accepts the canary for the good reply
+        server.reply(spec['path'], fault, spec['good']())
+        instance = dict(spec['options'], api_key=CANARY, api_url=server.url + spec.get('base', spec['path']), timeout=0.5)
+        check = LlmInferenceCheck('llm_inference', {}, [instance])
+        error = check.run()
+
+        (sc,) = aggregator.service_checks('llm_inference.can_connect')
+        assert sc.status == status, sc.message
+        assert needle in (sc.message or ''), sc.message
+        assert bool(error) == (status == CRITICAL)
+        values = {n: [m.value for m in aggregator.metrics(n)] for n in aggregator.metric_names
+                  if not n.startswith('llm_inference.integration.')}
+        if status != OK:
+            assert values == {}, 'a failed run submitted values'
+        elif case == 'NaN and Inf values':
+            finite = [v for vs in values.values() for v in vs]
+            assert finite and all(v == v and abs(v) != float('inf') for v in finite)
+            assert sorted(finite) == {'fireworks': [3.5], 'wafer': [2.0]}.get(provider, [3.5]), values
+        elif case == 'duplicate series':
+            # The first of the duplicated series counts, not their sum or the last.
+            assert sorted(v for vs in values.values() for v in vs) == {'fireworks': [1.5], 'wafer': [2.0]}[provider]
+
+        # After the fault: time passes (any cooldown ends), and the next good reply is collected normally.
+        clock.t += 3600
+        aggregator.reset()
+        server.replies[spec['path']] = [spec['good']()]
+        dd_run_check(check)
+        aggregator.assert_service_check('llm_inference.can_connect', OK, count=1)
+        name, value = spec['probe']
+        assert value in [m.value for m in aggregator.metrics(name)]
+
+    # The canary is nowhere: not in any log record (DEBUG included), tag, message or error text.
+    assert CANARY not in caplog.text
+    assert CANARY not in (error or '')
+    for record in caplog.records:
+        assert CANARY not in record.getMessage()
+    assert CANARY not in sc.message
+    for name in aggregator.metric_names:
+        for m in aggregator.metrics(name):
+            assert not [t for t in m.tags if CANARY in t]
