@@ -55,5 +55,5 @@ def bucket_quantile(q, buckets):
         count -= counts[b - 1]
         rank -= counts[b - 1]
     if count == 0:
-        return end
+        return None  # q = 0 over an empty first bucket: 0/0, NaN in PromQL
     return start + (end - start) * (rank / count)

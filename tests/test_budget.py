@@ -1,0 +1,164 @@
+"""Request budgets per credential, Retry-After, cooldowns that survive a restart, and a 30-minute simulated run."""
+import email.utils
+
+import pytest
+
+from datadog_checks.base import AgentCheck
+from datadog_checks.llm_inference import LlmInferenceCheck, budget
+from datadog_checks.llm_inference.errors import RateLimited
+from simulator.server import KEYS, ScrapeServer
+
+START = 1_800_000_000.0
+
+
+class Clock:
+    def __init__(self, t=START):
+        self.t = t
+
+    def __call__(self):
+        return self.t
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr(budget, 'now', clock)
+    return clock
+
+
+@pytest.mark.parametrize(
+    'header, expected',
+    [
+        ('120', 120.0),
+        ('0', 0.0),
+        (email.utils.formatdate(START + 300, usegmt=True), 300.0),
+        (email.utils.formatdate(START - 300, usegmt=True), 0.0),  # a date in the past: no wait
+        ('soon', None),
+        ('', None),
+        (None, None),
+    ],
+)
+def test_parse_retry_after(header, expected):
+    assert budget.parse_retry_after(header, START) == expected
+
+
+def test_cooldown_capped_with_jitter_and_default(clock):
+    b = budget.RequestBudget('cred', 6, 'test key')
+    assert budget.MAX_COOLDOWN <= b.cool_down('86400') <= budget.MAX_COOLDOWN * (1 + budget.JITTER)
+    lengths = {round(b.cool_down('100'), 6) for _ in range(20)}
+    assert all(100 <= s <= 110 for s in lengths) and len(lengths) > 1  # jittered, within 10%
+    assert budget.DEFAULT_COOLDOWN <= b.cool_down(None) <= budget.DEFAULT_COOLDOWN * (1 + budget.JITTER)
+
+
+def test_budget_window_and_unlimited(clock):
+    limited = budget.RequestBudget('a', 2, 'test key')
+    limited.acquire()
+    limited.acquire()
+    with pytest.raises(RateLimited, match='budget of 2 a minute'):
+        limited.acquire()
+    clock.t += 60
+    limited.acquire()
+    unlimited = budget.RequestBudget('b', 0, 'test key')
+    for _ in range(100):
+        unlimited.acquire()
+
+
+def wafer(key, endpoint, **extra):
+    return LlmInferenceCheck('llm_inference', {}, [dict(provider='wafer', api_key=key, endpoint=endpoint, **extra)])
+
+
+def test_wafer_budget_is_per_key_and_fireworks_per_account():
+    assert wafer('k1', 'a').budget.credential == wafer('k1', 'b').budget.credential
+    assert wafer('k1', 'a').budget.credential != wafer('k2', 'a').budget.credential
+    fw = LlmInferenceCheck('llm_inference', {}, [{'provider': 'fireworks', 'api_key': 'k1', 'account_id': 'x'}])
+    assert fw.budget.credential != wafer('k1', 'a').budget.credential
+    for check in (wafer('k1', 'a'), fw):
+        assert 'k1' not in check.budget.credential and 'k1' not in check.budget.what
+
+
+def test_configurable_budget(dd_run_check, aggregator, clock, provider_server):
+    """`requests_per_minute: 2` on a query provider: the third run in a minute makes no request and is a WARNING."""
+    from .conftest import API_KEY
+    from .test_faults import groq_ok
+    from .provider_server import Reply
+
+    provider_server.reply('/g/api/v1/query', Reply(body=groq_ok(), headers={'Content-Type': 'application/json'}))
+    check = LlmInferenceCheck('llm_inference', {}, [
+        {'provider': 'groq', 'api_key': API_KEY, 'api_url': provider_server.url + '/g', 'requests_per_minute': 2}])
+    for _ in range(3):
+        dd_run_check(check)
+        clock.t += 10
+    assert len(provider_server.requests) == 2
+    statuses = [sc.status for sc in aggregator.service_checks('llm_inference.can_connect')]
+    assert statuses == [AgentCheck.OK, AgentCheck.OK, AgentCheck.WARNING]
+    assert 'budget of 2 a minute' in aggregator.service_checks('llm_inference.can_connect')[-1].message
+
+
+def test_cooldown_survives_an_agent_restart(dd_run_check, aggregator, clock):
+    sim = ScrapeServer(clock).start()
+    try:
+        # Another client already spent the account's budget at the provider.
+        sim._windows[('fireworks', 'acme')].extend([clock.t - 5] * 6)
+        instance = {'provider': 'fireworks', 'api_key': KEYS['fireworks'], 'account_id': 'acme',
+                    'api_url': sim.url + '/v1/accounts/acme/metrics'}
+        first = LlmInferenceCheck('llm_inference', {}, [instance])
+        first.check_id = 'llm_inference:restart-test'
+        dd_run_check(first)
+        (sc,) = aggregator.service_checks('llm_inference.can_connect')
+        assert sc.status == AgentCheck.WARNING and 'HTTP 429' in sc.message
+        assert sim.requests == [('fireworks', 429)]
+
+        # The Agent restarts: process-wide state is gone, the persistent cache is not.
+        budget.LEDGER.reset()
+        clock.t += 10
+        aggregator.reset()
+        second = LlmInferenceCheck('llm_inference', {}, [instance])
+        second.check_id = 'llm_inference:restart-test'
+        dd_run_check(second)
+        (sc,) = aggregator.service_checks('llm_inference.can_connect')
+        assert sc.status == AgentCheck.WARNING and 'cooling down' in sc.message
+        assert sim.requests == [('fireworks', 429)]  # no request during the cooldown
+
+        clock.t += 120
+        aggregator.reset()
+        dd_run_check(second)
+        aggregator.assert_service_check('llm_inference.can_connect', AgentCheck.OK)
+        assert sim.requests[-1] == ('fireworks', 200)
+    finally:
+        sim.stop()
+
+
+def test_thirty_minutes_three_instances_one_account(aggregator, clock):
+    """Three instances share one Fireworks account against a server that answers 429 above 6 requests a minute,
+    run every 15 s (a misconfigured interval): after the first cooldown no more 429s, and every instance collects."""
+    sim = ScrapeServer(clock).start()
+    try:
+        # The provider's window is already full (an Agent restarted, or another client): the first request gets 429.
+        sim._windows[('fireworks', 'acme')].extend([clock.t - 1] * 6)
+        instance = {'provider': 'fireworks', 'api_key': KEYS['fireworks'], 'account_id': 'acme',
+                    'api_url': sim.url + '/v1/accounts/acme/metrics', 'min_collection_interval': 15}
+        checks = [LlmInferenceCheck('llm_inference', {}, [dict(instance, tags=['instance:{}'.format(i)])]) for i in range(3)]
+        collected = {i: [] for i in range(3)}
+        first_ok = None
+        end = clock.t + 30 * 60
+        while clock.t < end:
+            for i, check in enumerate(checks):
+                aggregator.reset()
+                check.run()
+                (sc,) = aggregator.service_checks('llm_inference.can_connect')
+                if sc.status == AgentCheck.OK:
+                    collected[i].append(clock.t)
+                    first_ok = first_ok or clock.t
+            clock.t += 15
+        statuses = [status for _, status in sim.requests]
+        first_429s = statuses.index(200)
+        assert statuses[:first_429s] == [429]  # one 429, then a cooldown
+        assert 429 not in statuses[first_429s:]
+        # (The server answers 429 above 6 requests in 60 s, so no 429 means the budget held.)
+        # Every instance keeps collecting: at least once every two minutes after the cooldown.
+        for i in range(3):
+            gaps = [b - a for a, b in zip(collected[i], collected[i][1:])]
+            assert len(collected[i]) >= 25 and max(gaps) <= 120, (i, len(collected[i]), max(gaps))
+        assert first_ok - START <= budget.DEFAULT_COOLDOWN * (1 + budget.JITTER) + 15
+    finally:
+        sim.stop()
