@@ -65,6 +65,14 @@ PROVIDERS = {
         probe=('llm_inference.requests.rate', 2.5),
         kind='json',
     ),
+    'promql': dict(
+        path='/prom/api/v1/query',
+        options={'provider': 'promql', 'queries': [{'name': 'requests.rate', 'query': 'sum by (model) (rate(x[5m]))'}]},
+        base='/prom',
+        good=lambda: Reply(body=groq_ok(), headers=JSON),
+        probe=('llm_inference.requests.rate', 4.5),
+        kind='json',
+    ),
 }
 
 
