@@ -6,6 +6,9 @@ check must report from them, without going through the check's code.
 
 STEP = 60  # seconds between samples: Groq's recording rules and Crusoe's minimum resolution are per minute
 MINUTES = 15
+# Samples also run 20 minutes past "now" (gauges holding their latest value, counters growing on), so a query
+# made any time in the next 20 minutes sees the same latest values and full rate windows.
+AHEAD = 20
 LATENCY_BOUNDS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 # Groq: model -> request rate by status code, and per family a base value for the p50 (p95, p99 scale up).
@@ -38,18 +41,18 @@ def drift(minute):
 
 
 def groq_value(model, family_key, quantile, minute):
-    return GROQ_MODELS[model][family_key] * PERCENTILE_SCALE[quantile] * drift(minute)
+    return GROQ_MODELS[model][family_key] * PERCENTILE_SCALE[quantile] * drift(min(minute, MINUTES - 1))
 
 
 def groq_rate(model, status_code, minute):
-    return GROQ_MODELS[model]['rates'][status_code] * drift(minute)
+    return GROQ_MODELS[model]['rates'][status_code] * drift(min(minute, MINUTES - 1))
 
 
 def groq_samples(now, spelling='p'):
     """Current Groq names (groq.txt); the percentile spelled as `spelling` says. The last sample is `now - 5`."""
     names = SPELLINGS[spelling]
     samples = []
-    for minute in range(MINUTES):
+    for minute in range(MINUTES + AHEAD):
         ts = now - 5 - (MINUTES - 1 - minute) * STEP
         for model, spec in GROQ_MODELS.items():
             for code in spec['rates']:
@@ -69,13 +72,13 @@ GROQ_OLD_TTFT_SHARES = (0.02, 0.20, 0.55, 0.80, 0.93, 0.98, 0.995, 1.0)
 
 def groq_old_samples(now, project_id='proj-a'):
     samples = []
-    for minute in range(MINUTES):
+    for minute in range(MINUTES + AHEAD):
         ts = now - 5 - (MINUTES - 1 - minute) * STEP
         for model, spec in GROQ_MODELS.items():
             for code in spec['rates']:
                 labels = {'model': model, 'project_id': project_id, 'status_code': code}
                 samples.append(('model_project_id_status_code:requests:rate5m', labels, groq_rate(model, code, minute), ts))
-            total = sum(spec['rates'].values()) * drift(minute)
+            total = sum(spec['rates'].values()) * drift(min(minute, MINUTES - 1))
             for bound, share in list(zip(LATENCY_BOUNDS, GROQ_OLD_TTFT_SHARES)) + [('+Inf', 1.0)]:
                 labels = {'model': model, 'project_id': project_id, 'le': str(bound)}
                 samples.append(('le_model_project_id:ttft_latency_seconds_bucket:rate5m', labels, total * share, ts))
@@ -109,7 +112,7 @@ def crusoe_observation_rate(family, spec):
 def crusoe_samples(now, project_id='proj-1', other_project='proj-2'):
     """Counters and histogram buckets for `project_id`, plus a second project the check must filter out."""
     samples = []
-    for minute in range(MINUTES):
+    for minute in range(MINUTES + AHEAD):
         ts = now - 5 - (MINUTES - 1 - minute) * STEP
         elapsed = minute * STEP + 1000.0  # counters did not start at zero
         for project, factor in ((project_id, 1.0), (other_project, 100.0)):

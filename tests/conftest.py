@@ -46,6 +46,7 @@ def provider_server():
 # Tests record what the aggregator saw; tests marked `catalog_coverage` run last and check the union.
 EMITTED_METRICS = {}  # metric name -> set of tags
 EMITTED_SERVICE_CHECKS = {}  # service check name -> set of statuses
+EMITTED_SERVICE_CHECK_TAGS = {}  # service check name -> set of tags
 
 
 @pytest.fixture(autouse=True)
@@ -57,9 +58,10 @@ def record_emitted(aggregator, monkeypatch):
         EMITTED_METRICS.setdefault(name, set()).update(tags or ())
         return submit_metric(check, check_id, mtype, name, value, tags, *args)
 
-    def record_service_check(check, check_id, name, status, *args):
+    def record_service_check(check, check_id, name, status, tags, *args):
         EMITTED_SERVICE_CHECKS.setdefault(name, set()).add(status)
-        return submit_service_check(check, check_id, name, status, *args)
+        EMITTED_SERVICE_CHECK_TAGS.setdefault(name, set()).update(tags or ())
+        return submit_service_check(check, check_id, name, status, tags, *args)
 
     monkeypatch.setattr(aggregator, 'submit_metric', record_metric)
     monkeypatch.setattr(aggregator, 'submit_service_check', record_service_check)
@@ -84,4 +86,4 @@ def whole_suite_emitted(request):
         pytest.skip('needs the whole suite: run without selecting files or -k')
     if request.config.getoption('keyword') or request.config.getoption('markexpr'):
         pytest.skip('needs the whole suite: run without -k or -m')
-    return EMITTED_METRICS, EMITTED_SERVICE_CHECKS
+    return EMITTED_METRICS, EMITTED_SERVICE_CHECKS, EMITTED_SERVICE_CHECK_TAGS

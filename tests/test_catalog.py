@@ -42,7 +42,7 @@ def metadata_rows():
 
 @pytest.mark.catalog_coverage
 def test_every_metadata_row_is_emitted_and_nothing_else(whole_suite_emitted):
-    metrics, service_checks = whole_suite_emitted
+    metrics, service_checks, _ = whole_suite_emitted
     documented = {row['metric_name'] for row in metadata_rows()}
     emitted = {name for name in metrics if name.startswith('llm_inference.')}
     assert sorted(documented - emitted) == [], 'in metadata.csv but emitted by no test'
@@ -52,7 +52,7 @@ def test_every_metadata_row_is_emitted_and_nothing_else(whole_suite_emitted):
 
 @pytest.mark.catalog_coverage
 def test_no_reserved_tag_is_emitted(whole_suite_emitted):
-    metrics, _ = whole_suite_emitted
+    metrics, _, _ = whole_suite_emitted
     for name, tags in metrics.items():
         keys = {tag.split(':', 1)[0] for tag in tags}
         assert not keys & RESERVED_TAGS, (name, keys & RESERVED_TAGS)

@@ -1,0 +1,147 @@
+"""Dashboards and monitors: they deserialize into datadog-api-client's models, and every metric and tag they name is
+in metadata.csv and emitted (with that tag) by the check in this suite."""
+import csv
+import glob
+import importlib.util
+import json
+import os
+import re
+
+import pytest
+from datadog_api_client import Configuration
+from datadog_api_client.model_utils import validate_and_convert_types
+from datadog_api_client.v1.model.dashboard import Dashboard
+from datadog_api_client.v1.model.monitor import Monitor
+
+from .conftest import HERE
+
+ROOT = os.path.dirname(HERE)
+DASHBOARDS = sorted(glob.glob(os.path.join(ROOT, 'assets', 'dashboards', '*.json')))
+MONITORS = sorted(glob.glob(os.path.join(ROOT, 'assets', 'monitors', '*.json')))
+METRIC_QUERY = re.compile(r'(?:avg|sum|min|max):(llm_inference\.[a-z0-9_.]+)\{([^}]*)\}(?:\s*by\s*\{([^}]*)\})?')
+SERVICE_CHECK_QUERY = re.compile(r'"(llm_inference\.[a-z_.]+)"\.over\([^)]*\)\.by\(([^)]*)\)')
+
+
+def load(path):
+    with open(path, encoding='utf-8') as f:
+        return json.load(f)
+
+
+def unparsed(model, path='$'):
+    """Where datadog-api-client could not match the JSON to its model (it keeps such parts as `_unparsed`)."""
+    if isinstance(model, list):
+        return [p for i, item in enumerate(model) for p in unparsed(item, '{}[{}]'.format(path, i))]
+    if isinstance(model, dict):
+        return [p for k, v in model.items() for p in unparsed(v, '{}.{}'.format(path, k))]
+    attributes = getattr(model, '__dict__', None) or {}
+    found = [path] if attributes.get('_unparsed') else []
+    for key, item in (attributes.get('_data_store') or {}).items():
+        found += unparsed(item, '{}.{}'.format(path, key))
+    for composed in attributes.get('_composed_instances') or []:
+        found += unparsed(composed, path)
+    return found
+
+
+def deserialize(data, model):
+    return validate_and_convert_types(data, (model,), ['asset'], True, True, Configuration())
+
+
+def strings(obj):
+    if isinstance(obj, dict):
+        for value in obj.values():
+            yield from strings(value)
+    elif isinstance(obj, list):
+        for value in obj:
+            yield from strings(value)
+    elif isinstance(obj, str):
+        yield obj
+
+
+def metric_uses(obj):
+    """(metric, tag keys it filters or groups on) for every metric query in a dashboard or monitor."""
+    for text in strings(obj):
+        for metric, filters, by in METRIC_QUERY.findall(text):
+            keys = set()
+            for item in filters.split(','):
+                item = item.strip()
+                if item.startswith('$'):
+                    keys.add(item[1:])
+                elif ':' in item:
+                    keys.add(item.split(':', 1)[0])
+            keys.update(k.strip() for k in by.split(',') if k.strip())
+            yield metric, keys
+
+
+def metadata_names():
+    with open(os.path.join(ROOT, 'metadata.csv'), encoding='utf-8') as f:
+        return {row['metric_name'] for row in csv.DictReader(f)}
+
+
+def test_assets_are_what_the_build_script_writes():
+    spec = importlib.util.spec_from_file_location('build_assets', os.path.join(ROOT, 'scripts', 'build_assets.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    built = module.build()
+    on_disk = {os.path.relpath(p, ROOT): open(p, encoding='utf-8').read() for p in DASHBOARDS + MONITORS}
+    assert set(built) == set(on_disk), 'run scripts/build_assets.py'
+    for path, text in built.items():
+        assert on_disk[path] == text, '{} differs from scripts/build_assets.py: run it'.format(path)
+
+
+def test_manifest_lists_every_asset():
+    manifest = load(os.path.join(ROOT, 'manifest.json'))['assets']
+    assert sorted(manifest['dashboards'].values()) == sorted(os.path.relpath(p, ROOT) for p in DASHBOARDS)
+    assert sorted(manifest['monitors'].values()) == sorted(os.path.relpath(p, ROOT) for p in MONITORS)
+
+
+@pytest.mark.parametrize('path', DASHBOARDS, ids=os.path.basename)
+def test_dashboard_deserializes(path):
+    data = load(path)
+    assert unparsed(deserialize(data, Dashboard)) == []
+    assert data['layout_type'] == 'ordered'
+    groups = [w['definition'] for w in data['widgets']]
+    assert all(g['type'] == 'group' for g in groups)
+    for g in groups:  # each group opens with a note saying what to look for
+        assert g['widgets'][0]['definition']['type'] == 'note' and len(g['widgets'][0]['definition']['content']) > 40
+    ids = [w['id'] for g in data['widgets'] for w in [g] + g['definition']['widgets']]
+    assert len(ids) == len(set(ids))
+    used = {key for _, keys in metric_uses(data) for key in keys}
+    for variable in data['template_variables']:
+        assert variable['name'] in used, 'template variable ${} is used by no query'.format(variable['name'])
+
+
+@pytest.mark.parametrize('path', MONITORS, ids=os.path.basename)
+def test_monitor_deserializes(path):
+    data = load(path)
+    assert unparsed(deserialize(data['definition'], Monitor)) == []
+    assert 'integration:llm_inference' in data['tags'] and len(data['description']) > 60
+    assert len(data['definition']['message']) > 60
+
+
+def test_every_metric_named_is_in_metadata():
+    names = metadata_names()
+    for path in DASHBOARDS + MONITORS:
+        for metric, _ in metric_uses(load(path)):
+            assert metric in names, '{} names {}, missing from metadata.csv'.format(os.path.basename(path), metric)
+
+
+@pytest.mark.catalog_coverage
+def test_every_metric_and_tag_named_is_emitted(whole_suite_emitted):
+    metrics, _, service_check_tags = whole_suite_emitted
+    for path in DASHBOARDS + MONITORS:
+        data = load(path)
+        for metric, keys in metric_uses(data):
+            assert metric in metrics, '{}: {} is emitted by no test'.format(os.path.basename(path), metric)
+            emitted_keys = {tag.split(':', 1)[0] for tag in metrics[metric]}
+            missing = keys - emitted_keys
+            assert not missing, '{}: {} is never emitted with {}'.format(os.path.basename(path), metric, missing)
+        for text in strings(data):
+            for name, by in SERVICE_CHECK_QUERY.findall(text):
+                keys = {k.strip().strip('"') for k in by.split(',')}
+                emitted_keys = {tag.split(':', 1)[0] for tag in service_check_tags.get(name, ())}
+                assert keys <= emitted_keys, (name, keys - emitted_keys)
+        for widget in (w for g in data.get('widgets', []) for w in g['definition']['widgets']):
+            if widget['definition']['type'] == 'check_status':
+                name = widget['definition']['check']
+                emitted_keys = {tag.split(':', 1)[0] for tag in service_check_tags.get(name, ())}
+                assert set(widget['definition']['group_by']) <= emitted_keys
