@@ -11,11 +11,8 @@ import re
 from typing import NamedTuple
 
 _NAME = r'[a-zA-Z_:][a-zA-Z0-9_:]*'
-# name, then optional {labels}, then value and optional timestamp. Label values may hold escaped \\, \" and \n.
-_LINE = re.compile(
-    r'^(?P<name>' + _NAME + r')[ \t]*(?:\{(?P<labels>(?:[^"}]|"(?:[^"\\]|\\.)*")*)\})?[ \t]*'
-    r'(?P<value>[^ \t{]+)(?:[ \t]+(?P<ts>-?[0-9]+))?[ \t]*$'
-)
+_NAME_ONLY = re.compile(_NAME + r'$')
+_TIMESTAMP = re.compile(r'-?[0-9]+$')
 _LABEL = re.compile(r'[ \t]*([a-zA-Z_][a-zA-Z0-9_]*)[ \t]*=[ \t]*"((?:[^"\\]|\\.)*)"[ \t]*(,|$)')
 _ESCAPE = re.compile(r'\\(.)')
 _UNESCAPE = {'\\': '\\', '"': '"', 'n': '\n'}
@@ -28,6 +25,16 @@ class Sample(NamedTuple):
     value: float
 
 
+class Line(NamedTuple):
+    """A sample whose labels are still text: the check parses each distinct label text once, and only for series it
+    maps (most label texts repeat across families, and bucket series differ only in `le`)."""
+
+    name: str
+    labels: str
+    value: float
+    number: int
+
+
 class ExpositionError(ValueError):
     pass
 
@@ -37,7 +44,8 @@ def _unescape(match):
     return _UNESCAPE.get(char, '\\' + char)
 
 
-def _labels(text, line_number):
+def parse_labels(text, line_number=0):
+    """The label dict of the text between `{` and `}`; ExpositionError, naming the line, if it is malformed."""
     labels = {}
     position = 0
     while position < len(text):
@@ -64,20 +72,58 @@ def _value(text, line_number):
         raise ExpositionError('line {}: `{}` is not a number'.format(line_number, text[:40])) from None
 
 
-def parse_samples(text):
-    """Every sample of `text`, in order; comments, `# HELP`/`# TYPE` and blank lines skipped.
+def parse_lines(text):
+    """Every sample line of `text`, in order, labels left as text; comments, `# HELP`/`# TYPE` and blank lines
+    skipped. Raises ExpositionError, naming the line, on anything that is not a sample, a comment or a blank line.
 
-    Raises ExpositionError, naming the line, on anything that is not a sample, a comment or a blank line.
+    The label text is the span from the first `{` to the last `}`: a value or timestamp cannot hold a brace, so the
+    last one closes the labels whatever the label values hold. parse_labels() checks the span itself.
     """
-    samples = []
+    lines = []
+    names = set()  # names already checked: a reply repeats a few names thousands of times
     for number, line in enumerate(text.split('\n'), 1):
-        stripped = line.strip()
-        if not stripped or stripped[0] == '#':
+        line = line.strip()
+        if not line or line[0] == '#':
             continue
-        match = _LINE.match(stripped)
-        if match is None:
-            raise ExpositionError('line {}: not a sample: {}'.format(number, stripped[:120]))
-        labels_text = match.group('labels')
-        labels = _labels(labels_text, number) if labels_text else {}
-        samples.append(Sample(match.group('name'), labels, _value(match.group('value'), number)))
-    return samples
+        brace = line.find('{')
+        if brace == -1:
+            parts = line.split()
+            name, labels, rest = parts[0], '', parts[1:]
+        else:
+            close = line.rfind('}')
+            if close < brace:
+                raise ExpositionError('line {}: not a sample: {}'.format(number, line[:120]))
+            name, labels, rest = line[:brace].rstrip(), line[brace + 1 : close], line[close + 1 :].split()
+        if name not in names:
+            if _NAME_ONLY.match(name) is None:
+                raise ExpositionError('line {}: not a sample: {}'.format(number, line[:120]))
+            names.add(name)
+        if len(rest) != 1 and (len(rest) != 2 or not _TIMESTAMP.match(rest[1])):
+            raise ExpositionError('line {}: not a sample: {}'.format(number, line[:120]))
+        lines.append(Line(name, labels, _value(rest[0], number), number))
+    return lines
+
+
+def parse_samples(text):
+    """Every sample of `text` with its labels parsed (ExpositionError on any malformed line)."""
+    return [Sample(line.name, parse_labels(line.labels, line.number) if line.labels else {}, line.value)
+            for line in parse_lines(text)]
+
+
+_LE = re.compile(r'(^|,)[ \t]*le[ \t]*=[ \t]*"((?:[^"\\]|\\.)*)"[ \t]*(,|$)')
+
+
+def split_le(labels):
+    """(`le` value, the other labels' text) of a bucket series' label text; (None, labels) without `le`."""
+    # Fast path for the usual `...,le="0.5"` ending.
+    at = labels.rfind(',le="')
+    if at != -1 and labels[-1] == '"':
+        value = labels[at + 5 : -1]
+        if '"' not in value and '\\' not in value:
+            return value, labels[:at]
+    match = _LE.search(labels)
+    if match is None:
+        return None, labels
+    before, after = labels[: match.start()], labels[match.end():]
+    joiner = ',' if match.group(1) and match.group(3) else ''
+    return match.group(2), before + joiner + after

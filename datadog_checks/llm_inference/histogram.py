@@ -6,6 +6,13 @@ Fireworks' ``*_bucket:sum_by_deployment`` series are recording-rule outputs (per
 1 m, an ``le`` label), not Prometheus histograms, so the check computes the quantiles itself.
 """
 import math
+from bisect import bisect_left
+
+
+def bucket_quantiles(qs, buckets):
+    """bucket_quantile for each of `qs`, sorting and merging the buckets once."""
+    prepared = _prepare(buckets)
+    return [_quantile(q, prepared) for q in qs]
 
 
 def bucket_quantile(q, buckets):
@@ -15,12 +22,23 @@ def bucket_quantile(q, buckets):
     bucket must be +Inf; a quantile in the +Inf bucket is the highest finite bound; no observations gives no
     value (never a 0 that would read as "fast").
     """
-    if math.isnan(q):
-        return None
-    if q < 0:
-        return -math.inf
-    if q > 1:
-        return math.inf
+    return _quantile(q, _prepare(buckets))
+
+
+def _prepare(buckets):
+    """(bounds, monotonic cumulative counts) sorted by bound with equal bounds merged; None where PromQL has NaN."""
+    bounds = [b for b, _ in buckets]
+    if len(bounds) >= 2 and bounds[-1] == math.inf and all(a < b for a, b in zip(bounds, bounds[1:])):
+        # The usual reply: bounds already sorted and distinct (a NaN bound fails `<`, so never gets here).
+        counts = []
+        highest = -math.inf
+        for _, count in buckets:
+            if count != count:
+                break
+            highest = count if count > highest else highest
+            counts.append(highest)
+        else:
+            return bounds, counts
     merged = {}
     for bound, count in buckets:
         if math.isnan(bound) or math.isnan(count):
@@ -37,13 +55,26 @@ def bucket_quantile(q, buckets):
     for _, count in ordered:
         highest = max(highest, count)
         counts.append(highest)
+    return bounds, counts
+
+
+def _quantile(q, prepared):
+    if math.isnan(q):
+        return None
+    if q < 0:
+        return -math.inf
+    if q > 1:
+        return math.inf
+    if prepared is None:
+        return None
+    bounds, counts = prepared
     observations = counts[-1]
     if observations <= 0:
         return None
     rank = q * observations
     # First bucket (not counting +Inf) whose cumulative count reaches the rank.
     last = len(counts) - 1
-    b = next((i for i in range(last) if counts[i] >= rank), last)
+    b = bisect_left(counts, rank, 0, last)  # counts are monotonic
     if b == last:
         return bounds[-2]
     if b == 0 and bounds[0] <= 0:

@@ -74,9 +74,10 @@ class ProviderMixin:
     def submit_points(self, points):
         """Submit (name, value, tags[, type]) points (gauges unless a type is given), once a run has everything."""
         base, known = self.base_tags, self.base_tag_set
+        gauge = self.gauge
         for name, value, tags, *kind in points:
-            # A label that repeats an identity tag (Wafer's `endpoint`, Fireworks' account) is not sent twice.
-            submit = getattr(self, kind[0]) if kind else self.gauge
+            submit = getattr(self, kind[0]) if kind else gauge
+            # A tag that repeats an identity tag (Wafer's `endpoint`, Fireworks' account) is not sent twice.
             submit(name, value, tags=base + [t for t in tags if t not in known])
         self.series_this_run += len(points)
 

@@ -12,9 +12,9 @@ from datadog_checks.base import ConfigurationError, OpenMetricsBaseCheckV2
 from datadog_checks.base.checks.openmetrics.v2.scraper import OpenMetricsScraper
 
 from .catalog import DEFAULT_QUANTILES, NAMESPACE, Labels, Quantiles, format_quantile
-from .exposition import ExpositionError, parse_samples
+from .exposition import ExpositionError, parse_labels, parse_lines, split_le
 from .errors import CollectionError, NoData, ReplyTooLarge, read_capped, redact_url
-from .histogram import bucket_quantile
+from .histogram import bucket_quantiles
 from .provider import ProviderMixin
 
 
@@ -39,7 +39,7 @@ class ProviderScraper(OpenMetricsScraper):
 
     def parse_text(self, text):
         try:
-            return parse_samples(text)
+            return parse_lines(text)
         except ExpositionError as e:
             raise Unreadable('malformed exposition text: {}'.format(e)) from None
 
@@ -63,12 +63,17 @@ class ScrapeCheck(ProviderMixin, OpenMetricsBaseCheckV2):
         super().__init__(name, init_config, instances)
         self.setup_provider()
         self.url = self.metrics_url()
+        self.series_by_name = {
+            name: specs if isinstance(specs, tuple) else (specs,) for name, specs in self.SERIES.items()
+        }
         quantiles = self.instance.get('quantiles', DEFAULT_QUANTILES)
         if not isinstance(quantiles, list | tuple) or not all(
             isinstance(q, int | float) and not isinstance(q, bool) and 0 <= q <= 1 for q in quantiles
         ):
             raise ConfigurationError('`quantiles` must be a list of numbers between 0 and 1, e.g. [0.5, 0.9, 0.99].')
         self.quantiles = [(q, format_quantile(q)) for q in quantiles]
+        self.quantile_values = [q for q, _ in self.quantiles]
+        self.quantile_tags = [('quantile:' + label,) for _, label in self.quantiles]
         self.collect_raw_buckets = bool(self.instance.get('collect_raw_buckets', False))
         self.scraper_configs = [
             dict(
@@ -105,12 +110,12 @@ class ScrapeCheck(ProviderMixin, OpenMetricsBaseCheckV2):
         except Exception as e:
             raise self.request_failure(e, self.url) from None
         try:
-            samples = scraper.parse_text(text)
-        except Unreadable as e:
+            points = self.map_samples(scraper.parse_text(text))
+        except (Unreadable, ExpositionError) as e:
             self.note_request('invalid_reply')
-            raise CollectionError('{}: {} from {}; nothing was submitted.'.format(self.PROVIDER, e, where)) from None
+            message = e if isinstance(e, Unreadable) else 'malformed exposition text: {}'.format(e)
+            raise CollectionError('{}: {} from {}; nothing was submitted.'.format(self.PROVIDER, message, where)) from None
         self.note_request('ok')
-        points = self.map_samples(samples)
         if not points:
             raise NoData(
                 '{}: the reply from {} holds no metrics of the catalog: {}.'.format(self.PROVIDER, where, self.NO_DATA_HINT)
@@ -119,59 +124,77 @@ class ScrapeCheck(ProviderMixin, OpenMetricsBaseCheckV2):
 
     # --- mapping ----------------------------------------------------------------------------------------------
 
-    def map_samples(self, samples):
-        """(name, value, tags) for every catalog series among the parsed samples; nothing is submitted here."""
+    def map_samples(self, lines):
+        """(name, value, tags) for every catalog series among the parsed lines; nothing is submitted here.
+
+        Each distinct label text is parsed and turned into tags once: a deployment's labels repeat across every
+        family, and its bucket series differ only in `le`.
+        """
         points = []
-        buckets = defaultdict(lambda: defaultdict(list))
+        buckets = {}  # (spec, label text without `le`) -> [(bound, value)]
         sums = defaultdict(float)
         seen, duplicates = set(), 0
-        for sample in samples:
-            specs = self.SERIES.get(sample.name)
+        tag_cache = {}
+        known = self.base_tag_set
+
+        def tags_of(text, number, skip=()):
+            key = (text, skip)
+            tags = tag_cache.get(key)
+            if tags is None:
+                labels = parse_labels(text, number) if text else {}
+                # A label that repeats an identity tag (Wafer's `endpoint`, Fireworks' account) is not sent twice.
+                tags = tag_cache[key] = tuple(t for t in self.LABELS.tags(labels, skip=skip) if t not in known)
+            return tags
+
+        series = self.series_by_name
+        group_lines = {}
+        for line in lines:
+            specs = series.get(line.name)
             if specs is None:
                 continue
-            # A series repeated in one reply is counted once (the first), as Prometheus keeps the first
-            # sample of a duplicated series: summing would double rates and bucket counts.
-            key = (sample.name, tuple(sorted(sample.labels.items())))
+            # A series repeated in one reply is counted once (the first), as Prometheus keeps the first sample of a
+            # duplicated series: summing would double rates and bucket counts.
+            key = (line.name, line.labels)
             if key in seen:
                 duplicates += 1
                 continue
             seen.add(key)
-            value = sample.value
-            if math.isnan(value) or math.isinf(value):
-                # No value is better than an invented one; +Inf here is not a bucket bound.
-                continue
-            for spec in specs if isinstance(specs, tuple) else (specs,):
-                if isinstance(spec, Quantiles):
-                    bound = _bucket_bound(sample.labels.get('le'))
+            value = line.value
+            if value != value or value in (math.inf, -math.inf):
+                continue  # no value is better than an invented one; +Inf here is not a bucket bound
+            for spec in specs:
+                if spec.__class__ is Quantiles:
+                    le, rest = split_le(line.labels)
+                    bound = _bucket_bound(le)
                     if bound is not None:
-                        group = tuple(self.LABELS.tags(sample.labels, skip=('le',)))
-                        buckets[spec][group].append((bound, value))
+                        group = (spec, rest)
+                        rows = buckets.get(group)
+                        if rows is None:
+                            rows = buckets[group] = []
+                            group_lines[group] = line.number
+                        rows.append((bound, value))
                 elif spec.sum_without:
-                    group = tuple(self.LABELS.tags(sample.labels, skip=spec.sum_without))
-                    sums[(spec, group)] += value * spec.scale
+                    sums[(spec, tags_of(line.labels, line.number, spec.sum_without))] += value * spec.scale
                 else:
-                    tags = self.LABELS.tags(sample.labels) + list(spec.tags)
-                    points.append((spec.name, value * spec.scale, tags))
+                    points.append((spec.name, value * spec.scale, tags_of(line.labels, line.number) + spec.tags))
         if duplicates:
             self.log.warning('%s: %d duplicated series in the reply were ignored', self.PROVIDER, duplicates)
         for (spec, group), value in sums.items():
-            points.append((spec.name, value, list(group) + list(spec.tags)))
-        for spec, groups in buckets.items():
-            for group, series in groups.items():
-                points.extend(self.quantile_points(spec, group, series))
+            points.append((spec.name, value, group + spec.tags))
+        for (spec, rest), rows in buckets.items():
+            points.extend(self.quantile_points(spec, tags_of(rest, group_lines[(spec, rest)]), rows))
         return points
 
     def quantile_points(self, spec, group, series):
-        tags = list(group) + list(spec.tags)
-        for q, label in self.quantiles:
-            value = bucket_quantile(q, series)
-            if value is None or math.isinf(value):
-                continue
-            yield spec.name, value * spec.scale, tags + ['quantile:{}'.format(label)]
+        tags = group + spec.tags
+        values = bucket_quantiles(self.quantile_values, series)
+        for label, value in zip(self.quantile_tags, values):
+            if value is not None and value not in (math.inf, -math.inf):
+                yield spec.name, value * spec.scale, tags + label
         if self.collect_raw_buckets and spec.raw_buckets:
             for bound, value in series:
                 upper = '+Inf' if math.isinf(bound) else '{:.10g}'.format(bound * spec.scale)
-                yield spec.raw_buckets, value, tags + ['upper_bound:{}'.format(upper)]
+                yield spec.raw_buckets, value, tags + ('upper_bound:' + upper,)
 
 
 def _bucket_bound(text):
