@@ -178,3 +178,22 @@ def test_parser_on_malformed_text(text):
         assume(False)  # prometheus_client refuses where we accept: reported below if it ever happens
         return
     assert _same(ours, reference)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list('ab #\n\t{}="1')), max_size=80))
+def test_fast_path_never_overcounts_skipped_lines(text):
+    """The fast path trusts a count of comment and blank lines: it must never exceed the real count."""
+    from datadog_checks.llm_inference.exposition import _count_skipped, _parse_lines_slowly, parse_lines
+
+    real = sum(1 for line in text.split('\n') if not line.strip() or line.strip()[0] == '#')
+    assert _count_skipped(text) <= real
+    try:
+        slow = _parse_lines_slowly(text)
+    except ExpositionError:
+        with pytest.raises(ExpositionError):
+            parse_lines(text)
+        return
+    fast = parse_lines(text)
+    assert [(n, lab, v) for n, lab, v, _ in fast] == [(n, lab, v) for n, lab, v, _ in slow] or any(
+        v != v for _, _, v, _ in slow)

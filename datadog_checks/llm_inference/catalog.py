@@ -11,7 +11,8 @@ DEFAULT_QUANTILES = (0.5, 0.9, 0.95, 0.99)
 RESERVED_TAGS = frozenset(('host', 'service', 'env', 'version', 'cluster', 'cluster_name', 'device', 'source'))
 
 
-@dataclass(frozen=True)
+# eq=False: specs are dictionary keys in the check's hot loop, and identity hashing is what they need.
+@dataclass(frozen=True, eq=False)
 class Gauge:
     """A raw gauge submitted as ``name`` (under ``llm_inference.``), multiplied by ``scale``.
 
@@ -25,7 +26,7 @@ class Gauge:
     sum_without: tuple = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Quantiles:
     """A family of cumulative bucket series (``le`` label) submitted as quantile gauges under ``name``."""
 

@@ -148,35 +148,42 @@ class ScrapeCheck(ProviderMixin, OpenMetricsBaseCheckV2):
 
         series = self.series_by_name
         group_lines = {}
-        for line in lines:
-            specs = series.get(line.name)
+        bounds = {}  # `le` text -> float: a reply uses a few bounds thousands of times
+        for name, labels, value, number in lines:
+            specs = series.get(name)
             if specs is None:
                 continue
             # A series repeated in one reply is counted once (the first), as Prometheus keeps the first sample of a
             # duplicated series: summing would double rates and bucket counts.
-            key = (line.name, line.labels)
+            key = (name, labels)
             if key in seen:
                 duplicates += 1
                 continue
             seen.add(key)
-            value = line.value
             if value != value or value in (math.inf, -math.inf):
                 continue  # no value is better than an invented one; +Inf here is not a bucket bound
             for spec in specs:
                 if spec.__class__ is Quantiles:
-                    le, rest = split_le(line.labels)
-                    bound = _bucket_bound(le)
+                    # Inline fast path of split_le() for the usual `...,le="0.5"` ending (most lines are buckets).
+                    at = labels.rfind(',le="')
+                    if at != -1 and labels[-1] == '"' and '"' not in labels[at + 5 : -1]:
+                        le, rest = labels[at + 5 : -1], labels[:at]
+                    else:
+                        le, rest = split_le(labels)
+                    bound = bounds.get(le)
+                    if bound is None:
+                        bound = bounds[le] = _bucket_bound(le)
                     if bound is not None:
                         group = (spec, rest)
                         rows = buckets.get(group)
                         if rows is None:
                             rows = buckets[group] = []
-                            group_lines[group] = line.number
+                            group_lines[group] = number
                         rows.append((bound, value))
                 elif spec.sum_without:
-                    sums[(spec, tags_of(line.labels, line.number, spec.sum_without))] += value * spec.scale
+                    sums[(spec, tags_of(labels, number, spec.sum_without))] += value * spec.scale
                 else:
-                    points.append((spec.name, value * spec.scale, tags_of(line.labels, line.number) + spec.tags))
+                    points.append((spec.name, value * spec.scale, tags_of(labels, number) + spec.tags))
         if duplicates:
             self.log.warning('%s: %d duplicated series in the reply were ignored', self.PROVIDER, duplicates)
         for (spec, group), value in sums.items():
