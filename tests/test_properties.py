@@ -170,7 +170,7 @@ def test_parser_on_malformed_text(text):
     try:
         ours = [(s.name, s.labels, s.value) for s in parse_samples(text)]
     except ExpositionError as e:
-        assert str(e).startswith('line ')
+        assert str(e).startswith(('line ', 'malformed labels', 'label `')) or 'is not a number' in str(e), str(e)
         return
     try:
         reference = _reference(text)
@@ -192,8 +192,6 @@ def test_fast_path_never_overcounts_skipped_lines(text):
         slow = _parse_lines_slowly(text)
     except ExpositionError:
         with pytest.raises(ExpositionError):
-            parse_lines(text)
+            parse_samples(text)  # the fast path leaves values to number(), which refuses the same ones
         return
-    fast = parse_lines(text)
-    assert [(n, lab, v) for n, lab, v, _ in fast] == [(n, lab, v) for n, lab, v, _ in slow] or any(
-        v != v for _, _, v, _ in slow)
+    assert parse_lines(text) == slow

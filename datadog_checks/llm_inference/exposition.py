@@ -6,7 +6,6 @@ The providers' replies are flat lists of samples; the check needs (name, labels,
 structure, so this reads line by line with precompiled expressions instead of prometheus_client's general parser,
 and refuses a malformed line with an error that quotes it instead of skipping or guessing.
 """
-import math
 import re
 from typing import NamedTuple
 
@@ -19,23 +18,12 @@ _TIMESTAMP = re.compile(r'-?[0-9]+$')
 _LABEL = re.compile(r'[ \t]*([a-zA-Z_][a-zA-Z0-9_]*)[ \t]*=[ \t]*"((?:[^"\\]|\\.)*)"[ \t]*(,|$)')
 _ESCAPE = re.compile(r'\\(.)')
 _UNESCAPE = {'\\': '\\', '"': '"', 'n': '\n'}
-_SPECIAL = {'NaN': math.nan, '+Inf': math.inf, 'Inf': math.inf, '-Inf': -math.inf}
 
 
 class Sample(NamedTuple):
     name: str
     labels: dict
     value: float
-
-
-class Line(NamedTuple):
-    """A sample whose labels are still text: the check parses each distinct label text once, and only for series it
-    maps (most label texts repeat across families, and bucket series differ only in `le`)."""
-
-    name: str
-    labels: str
-    value: float
-    number: int
 
 
 class ExpositionError(ValueError):
@@ -47,6 +35,10 @@ def _unescape(match):
     return _UNESCAPE.get(char, '\\' + char)
 
 
+def _where(line_number):
+    return 'line {}: '.format(line_number) if line_number else ''
+
+
 def parse_labels(text, line_number=0):
     """The label dict of the text between `{` and `}`; ExpositionError, naming the line, if it is malformed."""
     labels = {}
@@ -54,21 +46,18 @@ def parse_labels(text, line_number=0):
     while position < len(text):
         match = _LABEL.match(text, position)
         if match is None or match.end() == position:
-            raise ExpositionError('line {}: malformed labels {{{}}}'.format(line_number or '?', text[:120]))
+            raise ExpositionError('{}malformed labels {{{}}}'.format(_where(line_number), text[:120]))
         name, value, comma = match.groups()
         if name in labels:
-            raise ExpositionError('line {}: label `{}` appears twice'.format(line_number or '?', name))
+            raise ExpositionError('{}label `{}` appears twice in {{{}}}'.format(_where(line_number), name, text[:120]))
         labels[name] = _ESCAPE.sub(_unescape, value) if '\\' in value else value
         position = match.end()
         if not comma and position < len(text):
-            raise ExpositionError('line {}: malformed labels {{{}}}'.format(line_number or '?', text[:120]))
+            raise ExpositionError('{}malformed labels {{{}}}'.format(_where(line_number), text[:120]))
     return labels
 
 
 def _value(text, line_number):
-    special = _SPECIAL.get(text)
-    if special is not None:
-        return special
     try:
         return float(text)
     except ValueError:
@@ -76,7 +65,8 @@ def _value(text, line_number):
 
 
 def parse_lines(text):
-    """Every sample line of `text` as a (name, labels, value, number) Line tuple, in order, labels left as text;
+    """Every sample line of `text` as a (name, labels, value) tuple of text, in order; the caller converts the
+    values it uses with number() and parses the labels it uses with parse_labels();
     comments, `# HELP`/`# TYPE` and blank lines skipped. Raises ExpositionError, naming the line, on anything that is
     not a sample, a comment or a blank line.
 
@@ -85,14 +75,11 @@ def parse_lines(text):
 
     Fast path: one regular expression over the whole text (in C) when every line is a well-formed sample, a comment
     or blank, which is checked by counting lines; otherwise the line-by-line reading finds and names the bad line.
-    (Line numbers are 0, unknown, on the fast path; label errors then quote the labels instead.)
+    Errors found later in labels or values quote the text, as the line number is not kept.
     """
     samples = _SAMPLE_LINE.findall(text)
     if len(samples) + _count_skipped(text) == text.count('\n') + 1:
-        try:
-            return [(name, labels, float(value), 0) for name, labels, value in samples]
-        except ValueError:
-            pass
+        return samples
     return _parse_lines_slowly(text)
 
 
@@ -107,7 +94,7 @@ def _count_skipped(text):
 def _parse_lines_slowly(text):
     lines = []
     names = set()  # names already checked: a reply repeats a few names thousands of times
-    for number, line in enumerate(text.split('\n'), 1):
+    for line_number, line in enumerate(text.split('\n'), 1):
         line = line.strip()
         if not line or line[0] == '#':
             continue
@@ -118,22 +105,32 @@ def _parse_lines_slowly(text):
         else:
             close = line.rfind('}')
             if close < brace:
-                raise ExpositionError('line {}: not a sample: {}'.format(number, line[:120]))
+                raise ExpositionError('line {}: not a sample: {}'.format(line_number, line[:120]))
             name, labels, rest = line[:brace].rstrip(), line[brace + 1 : close], line[close + 1 :].split()
         if name not in names:
             if _NAME_ONLY.match(name) is None:
-                raise ExpositionError('line {}: not a sample: {}'.format(number, line[:120]))
+                raise ExpositionError('line {}: not a sample: {}'.format(line_number, line[:120]))
             names.add(name)
         if len(rest) != 1 and (len(rest) != 2 or not _TIMESTAMP.match(rest[1])):
-            raise ExpositionError('line {}: not a sample: {}'.format(number, line[:120]))
-        lines.append((name, labels, _value(rest[0], number), number))  # a Line, as a plain tuple for speed
+            raise ExpositionError('line {}: not a sample: {}'.format(line_number, line[:120]))
+        _value(rest[0], line_number)  # refuse a bad value here, where the line number is known
+        lines.append((name, labels, rest[0]))
     return lines
 
 
+def number(text):
+    """The float of a sample value (NaN, +Inf and -Inf included); ExpositionError quoting it otherwise."""
+    try:
+        return float(text)
+    except ValueError:
+        raise ExpositionError('`{}` is not a number'.format(text[:40])) from None
+
+
 def parse_samples(text):
-    """Every sample of `text` with its labels parsed (ExpositionError on any malformed line)."""
-    return [Sample(name, parse_labels(labels, number) if labels else {}, value)
-            for name, labels, value, number in parse_lines(text)]
+    """Every sample of `text` with its labels and value parsed (ExpositionError on any malformed line)."""
+    return [
+        Sample(name, parse_labels(labels) if labels else {}, number(value)) for name, labels, value in parse_lines(text)
+    ]
 
 
 _LE = re.compile(r'(^|,)[ \t]*le[ \t]*=[ \t]*"((?:[^"\\]|\\.)*)"[ \t]*(,|$)')

@@ -9,9 +9,13 @@ import math
 from bisect import bisect_left
 
 
-def bucket_quantiles(qs, buckets):
-    """bucket_quantile for each of `qs`, sorting and merging the buckets once."""
-    prepared = _prepare(buckets)
+def bucket_quantiles(qs, buckets, repeated='sum'):
+    """bucket_quantile for each of `qs`, sorting and merging the buckets once.
+
+    `repeated='first'` keeps the first of buckets with equal bounds (the same series sent twice) instead of summing
+    them as PromQL does for distinct series that share a bound.
+    """
+    prepared = _prepare(buckets, repeated == 'first')
     return [_quantile(q, prepared) for q in qs]
 
 
@@ -25,7 +29,7 @@ def bucket_quantile(q, buckets):
     return _quantile(q, _prepare(buckets))
 
 
-def _prepare(buckets):
+def _prepare(buckets, keep_first=False):
     """(bounds, monotonic cumulative counts) sorted by bound with equal bounds merged; None where PromQL has NaN."""
     bounds = [b for b, _ in buckets]
     if len(bounds) >= 2 and bounds[-1] == math.inf and all(a < b for a, b in zip(bounds, bounds[1:])):
@@ -43,7 +47,10 @@ def _prepare(buckets):
     for bound, count in buckets:
         if math.isnan(bound) or math.isnan(count):
             continue
-        merged[bound] = merged.get(bound, 0.0) + count
+        if keep_first:
+            merged.setdefault(bound, count)
+        else:
+            merged[bound] = merged.get(bound, 0.0) + count
     if len(merged) < 2:
         return None
     ordered = sorted(merged.items())

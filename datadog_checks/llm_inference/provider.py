@@ -71,14 +71,17 @@ class ProviderMixin:
 
     # --- submission -------------------------------------------------------------------------------------------
 
-    def submit_points(self, points):
-        """Submit (name, value, tags[, type]) points (gauges unless a type is given), once a run has everything."""
+    def submit_points(self, points, deduplicated=False):
+        """Submit (name, value, tags[, type]) points (gauges unless a type is given), once a run has everything.
+
+        A tag that repeats an identity tag (Wafer's `endpoint`, Fireworks' account) is not sent twice; callers that
+        already left those out say `deduplicated`.
+        """
         base, known = self.base_tags, self.base_tag_set
         gauge = self.gauge
         for name, value, tags, *kind in points:
             submit = getattr(self, kind[0]) if kind else gauge
-            # A tag that repeats an identity tag (Wafer's `endpoint`, Fireworks' account) is not sent twice.
-            submit(name, value, tags=base + [t for t in tags if t not in known])
+            submit(name, value, tags=[*base, *tags] if deduplicated else base + [t for t in tags if t not in known])
         self.series_this_run += len(points)
 
     def telemetry(self, name, value, tags=(), method='count'):

@@ -12,7 +12,7 @@ from datadog_checks.base import ConfigurationError, OpenMetricsBaseCheckV2
 from datadog_checks.base.checks.openmetrics.v2.scraper import OpenMetricsScraper
 
 from .catalog import DEFAULT_QUANTILES, NAMESPACE, Labels, Quantiles, format_quantile
-from .exposition import ExpositionError, parse_labels, parse_lines, split_le
+from .exposition import ExpositionError, number, parse_labels, parse_lines, split_le
 from .errors import CollectionError, NoData, ReplyTooLarge, read_capped, redact_url
 from .histogram import bucket_quantiles
 from .provider import ProviderMixin
@@ -63,9 +63,12 @@ class ScrapeCheck(ProviderMixin, OpenMetricsBaseCheckV2):
         super().__init__(name, init_config, instances)
         self.setup_provider()
         self.url = self.metrics_url()
-        self.series_by_name = {
-            name: specs if isinstance(specs, tuple) else (specs,) for name, specs in self.SERIES.items()
-        }
+        # raw name -> (the Quantiles spec of a bucket family or None, the other specs)
+        self.series_by_name = {}
+        for raw, specs in self.SERIES.items():
+            specs = specs if isinstance(specs, tuple) else (specs,)
+            buckets = [spec for spec in specs if isinstance(spec, Quantiles)]
+            self.series_by_name[raw] = (buckets[0] if buckets else None, tuple(s for s in specs if s not in buckets))
         quantiles = self.instance.get('quantiles', DEFAULT_QUANTILES)
         if not isinstance(quantiles, list | tuple) or not all(
             isinstance(q, int | float) and not isinstance(q, bool) and 0 <= q <= 1 for q in quantiles
@@ -120,7 +123,7 @@ class ScrapeCheck(ProviderMixin, OpenMetricsBaseCheckV2):
             raise NoData(
                 '{}: the reply from {} holds no metrics of the catalog: {}.'.format(self.PROVIDER, where, self.NO_DATA_HINT)
             )
-        self.submit_points(points)
+        self.submit_points(points, deduplicated=True)
 
     # --- mapping ----------------------------------------------------------------------------------------------
 
@@ -137,64 +140,69 @@ class ScrapeCheck(ProviderMixin, OpenMetricsBaseCheckV2):
         tag_cache = {}
         known = self.base_tag_set
 
-        def tags_of(text, number, skip=()):
+        def tags_of(text, skip=()):
             key = (text, skip)
             tags = tag_cache.get(key)
             if tags is None:
-                labels = parse_labels(text, number) if text else {}
+                labels = parse_labels(text) if text else {}
                 # A label that repeats an identity tag (Wafer's `endpoint`, Fireworks' account) is not sent twice.
                 tags = tag_cache[key] = tuple(t for t in self.LABELS.tags(labels, skip=skip) if t not in known)
             return tags
 
         series = self.series_by_name
-        group_lines = {}
         bounds = {}  # `le` text -> float: a reply uses a few bounds thousands of times
-        for name, labels, value, number in lines:
-            specs = series.get(name)
-            if specs is None:
+        for name, labels, text in lines:
+            entry = series.get(name)
+            if entry is None:
+                continue
+            try:
+                value = float(text)
+            except ValueError:
+                value = number(text)  # raises the error that quotes it
+            if value - value:
+                continue  # NaN or an infinity: no value is better than an invented one
+            quantiles, specs = entry
+            if quantiles is not None:
+                # A bucket series. Inline fast path of split_le() for the usual `...,le="0.5"` ending.
+                at = labels.rfind(',le="')
+                if at != -1 and labels[-1] == '"' and '"' not in labels[at + 5 : -1]:
+                    le, rest = labels[at + 5 : -1], labels[:at]
+                else:
+                    le, rest = split_le(labels)
+                bound = bounds.get(le)
+                if bound is None:
+                    bound = bounds[le] = _bucket_bound(le)
+                if bound is not None:
+                    group = (quantiles, rest)
+                    rows = buckets.get(group)
+                    if rows is None:
+                        rows = buckets[group] = []
+                    rows.append((bound, value))
                 continue
             # A series repeated in one reply is counted once (the first), as Prometheus keeps the first sample of a
-            # duplicated series: summing would double rates and bucket counts.
+            # duplicated series: summing would double rates. (Repeated buckets: see quantile_points.)
             key = (name, labels)
             if key in seen:
                 duplicates += 1
                 continue
             seen.add(key)
-            if value != value or value in (math.inf, -math.inf):
-                continue  # no value is better than an invented one; +Inf here is not a bucket bound
             for spec in specs:
-                if spec.__class__ is Quantiles:
-                    # Inline fast path of split_le() for the usual `...,le="0.5"` ending (most lines are buckets).
-                    at = labels.rfind(',le="')
-                    if at != -1 and labels[-1] == '"' and '"' not in labels[at + 5 : -1]:
-                        le, rest = labels[at + 5 : -1], labels[:at]
-                    else:
-                        le, rest = split_le(labels)
-                    bound = bounds.get(le)
-                    if bound is None:
-                        bound = bounds[le] = _bucket_bound(le)
-                    if bound is not None:
-                        group = (spec, rest)
-                        rows = buckets.get(group)
-                        if rows is None:
-                            rows = buckets[group] = []
-                            group_lines[group] = number
-                        rows.append((bound, value))
-                elif spec.sum_without:
-                    sums[(spec, tags_of(labels, number, spec.sum_without))] += value * spec.scale
+                if spec.sum_without:
+                    sums[(spec, tags_of(labels, spec.sum_without))] += value * spec.scale
                 else:
-                    points.append((spec.name, value * spec.scale, tags_of(labels, number) + spec.tags))
+                    points.append((spec.name, value * spec.scale, tags_of(labels) + spec.tags))
         if duplicates:
             self.log.warning('%s: %d duplicated series in the reply were ignored', self.PROVIDER, duplicates)
         for (spec, group), value in sums.items():
             points.append((spec.name, value, group + spec.tags))
         for (spec, rest), rows in buckets.items():
-            points.extend(self.quantile_points(spec, tags_of(rest, group_lines[(spec, rest)]), rows))
+            points.extend(self.quantile_points(spec, tags_of(rest), rows))
         return points
 
     def quantile_points(self, spec, group, series):
         tags = group + spec.tags
-        values = bucket_quantiles(self.quantile_values, series)
+        # A bucket repeated in the reply (same labels, same `le`) counts once, the first, as for other series.
+        values = bucket_quantiles(self.quantile_values, series, repeated='first')
         for label, value in zip(self.quantile_tags, values):
             if value is not None and value not in (math.inf, -math.inf):
                 yield spec.name, value * spec.scale, tags + label
