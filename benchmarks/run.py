@@ -78,7 +78,7 @@ def legacy_parser():
 
     def parse_text(self, text):
         return [
-            (s.name, ','.join('{}="{}"'.format(k, escape(v)) for k, v in s.labels.items()), s.value, 0)
+            (s.name, ','.join('{}="{}"'.format(k, escape(v)) for k, v in s.labels.items()), repr(s.value))
             for family in text_string_to_metric_families(text)
             for s in family.samples
         ]
