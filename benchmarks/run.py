@@ -9,6 +9,7 @@ separate run; series are distinct (metric name, tags) pairs the stub aggregator 
 """
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -26,7 +27,7 @@ from .payloads import fireworks_payload, raw_names
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SIZES = (1, 10, 100, 500)
-REPEATS = 3
+REPEATS = 7
 
 
 class PayloadServer:
@@ -54,6 +55,7 @@ class PayloadServer:
     def stop(self):
         self.process.terminate()
         self.process.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def ours(url):
