@@ -4,65 +4,35 @@
 are forwarded to the engine's `/api/v1/query`; a missing or wrong key gets 401, a key in `forbidden_keys` 403
 (Groq's non-Enterprise keys). Every request is counted, so tests can assert requests per run.
 """
-import http.server
-import threading
 import urllib.error
 import urllib.request
 
+from .local_server import LocalServer, send
 
-class AuthProxy:
+
+class AuthProxy(LocalServer):
     def __init__(self, engine_url, prefix, api_key, forbidden_keys=(), forbidden_message='forbidden'):
+        super().__init__(self._handle)
         self.engine_url = engine_url
         self.prefix = prefix.rstrip('/')
         self.api_key = api_key
         self.forbidden_keys = set(forbidden_keys)
         self.forbidden_message = forbidden_message
         self.requests = []  # (method, path) of every request received
-        proxy = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = 'HTTP/1.1'
-
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                proxy._handle(self, None)
-
-            def do_POST(self):
-                length = int(self.headers.get('Content-Length') or 0)
-                proxy._handle(self, self.rfile.read(length))
-
-        self.httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = 'http://127.0.0.1:{}{}'.format(self.httpd.server_address[1], self.prefix)
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def start(self):
-        self._thread.start()
-        return self
-
-    def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
+        self.url = self.url + self.prefix
 
     def _handle(self, handler, body):
         self.requests.append((handler.command, handler.path))
         path, _, query = handler.path.partition('?')
         auth = handler.headers.get('Authorization', '')
         key = auth[len('Bearer ') :] if auth.startswith('Bearer ') else None
+        json = {'Content-Type': 'application/json'}
         if key is not None and key in self.forbidden_keys:
-            return self._send(handler, 403, b'{"error": "%s"}' % self.forbidden_message.encode(), 'application/json')
+            return send(handler, 403, b'{"error": "%s"}' % self.forbidden_message.encode(), json)
         if key != self.api_key:
-            return self._send(handler, 401, b'{"error": "invalid API key"}', 'application/json')
+            return send(handler, 401, b'{"error": "invalid API key"}', json)
         if not path.startswith(self.prefix + '/api/v1/'):
-            return self._send(handler, 404, b'404 page not found', 'text/plain')
+            return send(handler, 404, b'404 page not found', {'Content-Type': 'text/plain'})
         target = self.engine_url + path[len(self.prefix) :] + ('?' + query if query else '')
         request = urllib.request.Request(target, data=body, method=handler.command)
         if body is not None:
@@ -72,12 +42,4 @@ class AuthProxy:
                 status, data, ctype = reply.status, reply.read(), reply.headers.get('Content-Type', '')
         except urllib.error.HTTPError as e:
             status, data, ctype = e.code, e.read(), e.headers.get('Content-Type', '')
-        self._send(handler, status, data, ctype)
-
-    @staticmethod
-    def _send(handler, status, data, ctype):
-        handler.send_response(status)
-        handler.send_header('Content-Type', ctype)
-        handler.send_header('Content-Length', str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data)
+        send(handler, status, data, {'Content-Type': ctype})

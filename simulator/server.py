@@ -1,6 +1,5 @@
 """The simulator: Fireworks and Wafer text endpoints on 127.0.0.1, and Groq and Crusoe answered by real
 VictoriaMetrics and Prometheus engines behind their URL paths, with the providers' keys and rate limits."""
-import http.server
 import threading
 import time
 import urllib.parse
@@ -9,6 +8,7 @@ from collections import defaultdict, deque
 from . import exposition, models
 from .auth_proxy import AuthProxy
 from .engines import Prometheus, VictoriaMetrics
+from .local_server import LocalServer, send
 from .query_data import crusoe_samples, groq_samples
 
 RATE_LIMIT = 6  # fireworks.txt: 6 per minute per account; wafer.txt: 6 per minute per key
@@ -23,44 +23,19 @@ KEYS = {
 CRUSOE_PROJECT = 'proj-demo'
 
 
-class ScrapeServer:
+class ScrapeServer(LocalServer):
     """Fireworks `/v1/accounts/<account>/metrics` and Wafer `/v1/endpoints/metrics/prometheus?endpoint=<e>`."""
 
     def __init__(self, clock=time.time):
+        super().__init__(self._handle)
         self.clock = clock
         self.requests = []  # (provider, status) of every request
         self._windows = defaultdict(deque)
         self._lock = threading.Lock()
-        sim = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = 'HTTP/1.1'
-
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                status, body, headers = sim.answer(self.path, self.headers.get('Authorization', ''))
-                data = body.encode()
-                self.send_response(status)
-                self.send_header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header('Content-Length', str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = 'http://127.0.0.1:{}'.format(self.httpd.server_address[1])
-
-    def start(self):
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    def _handle(self, handler, body):
+        status, text, headers = self.answer(handler.path, handler.headers.get('Authorization', ''))
+        send(handler, status, text.encode(), {'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', **headers})
 
     def _limited(self, bucket, now):
         with self._lock:

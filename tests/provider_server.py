@@ -3,9 +3,10 @@
 Each reply is (status, headers, body); a body may also be a callable that writes to the raw socket, for faults
 such as a reset connection or a truncated chunked body.
 """
-import http.server
 import threading
 from dataclasses import dataclass, field
+
+from simulator.local_server import LocalServer, send
 
 
 @dataclass
@@ -25,39 +26,13 @@ class Seen:
     body: bytes
 
 
-class ProviderServer:
+class ProviderServer(LocalServer):
     def __init__(self, api_key=None):
+        super().__init__(self._handle)
         self.api_key = api_key  # when set, a missing or wrong bearer key gets 401
         self.replies = {}  # path (without query) -> Reply or list of Replies (served in turn, last one repeats)
         self.requests = []
         self._lock = threading.Lock()
-        server = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = 'HTTP/1.1'
-
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                server._handle(self)
-
-            def do_POST(self):
-                server._handle(self)
-
-        self.httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
-        self.httpd.daemon_threads = True
-        self.port = self.httpd.server_address[1]
-        self.url = 'http://127.0.0.1:{}'.format(self.port)
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
     def reply(self, path, *replies):
         self.replies[path] = list(replies)
@@ -69,11 +44,9 @@ class ProviderServer:
                 return Reply(404, 'not found')
             return queue.pop(0) if len(queue) > 1 else queue[0]
 
-    def _handle(self, handler):
-        length = int(handler.headers.get('Content-Length') or 0)
-        body = handler.rfile.read(length) if length else b''
+    def _handle(self, handler, body):
         path = handler.path.split('?', 1)[0]
-        self.requests.append(Seen(handler.command, handler.path, dict(handler.headers), body))
+        self.requests.append(Seen(handler.command, handler.path, dict(handler.headers), body or b''))
         if self.api_key is not None and handler.headers.get('Authorization') != 'Bearer {}'.format(self.api_key):
             reply = Reply(401, '{"error": "unauthorized"}')
         else:
@@ -84,10 +57,4 @@ class ProviderServer:
             reply.raw(handler)
             return
         data = reply.body.encode('utf-8') if isinstance(reply.body, str) else reply.body
-        handler.send_response(reply.status)
-        headers = {'Content-Type': 'text/plain; version=0.0.4', **reply.headers}
-        for name, value in headers.items():
-            handler.send_header(name, value)
-        handler.send_header('Content-Length', str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data)
+        send(handler, reply.status, data, {'Content-Type': 'text/plain; version=0.0.4', **reply.headers})

@@ -9,6 +9,7 @@ from simulator.query_data import CRUSOE_HISTOGRAMS, CRUSOE_MODELS, LATENCY_BOUND
 
 from .conftest import assert_gauge_close
 from .engines import CRUSOE_KEY, CRUSOE_PREFIX, CRUSOE_PROJECT
+from .reference import expected_quantile
 
 pytestmark = pytest.mark.integration
 RATES = {'requests': 'requests.rate', 'input': 'tokens.input.rate', 'output': 'tokens.output.rate'}
@@ -16,16 +17,6 @@ QUANTILES = {
     'crusoe_inference_histogram_first_token_latency': 'time_to_first_token.seconds',
     'crusoe_inference_histogram_output_token_latency': 'time_per_output_token.seconds',
 }
-
-
-def expected_quantile(q, shares):
-    """histogram_quantile read off the cumulative shares (the rate scales every bucket alike)."""
-    low_bound, low = 0.0, 0.0
-    for bound, share in zip(LATENCY_BOUNDS, shares):
-        if share >= q:
-            return low_bound + (bound - low_bound) * (q - low) / (share - low)
-        low_bound, low = bound, share
-    return LATENCY_BOUNDS[-1]
 
 
 def run(dd_run_check, proxy, **extra):
@@ -48,7 +39,7 @@ def test_catalog_in_one_request(dd_run_check, aggregator, crusoe_engine):
             assert_gauge_close(aggregator, 'llm_inference.' + name, spec[key], base, rel=1e-6)
         for family, name in QUANTILES.items():
             for q in ('0.5', '0.9', '0.95', '0.99'):
-                value = expected_quantile(float(q), CRUSOE_HISTOGRAMS[family])
+                value = expected_quantile(float(q), LATENCY_BOUNDS, CRUSOE_HISTOGRAMS[family])
                 assert_gauge_close(aggregator, 'llm_inference.' + name, value, base + ['quantile:' + q], rel=1e-6)
     tags = ['provider:crusoe', 'project_id:' + CRUSOE_PROJECT]
     aggregator.assert_metric('llm_inference.integration.requests', 1, tags=tags + ['outcome:ok'])

@@ -12,7 +12,7 @@ from simulator.query_data import CRUSOE_MODELS, GROQ_MODELS, MINUTES, groq_rate
 from simulator.server import CRUSOE_PROJECT, KEYS, Simulator
 
 from .conftest import assert_gauge_close
-from .test_fireworks import expected_quantile
+from .reference import expected_quantile
 
 pytestmark = pytest.mark.integration
 CYCLES = 4

@@ -8,6 +8,7 @@ from datadog_checks.llm_inference.fireworks import FireworksCheck
 
 from .conftest import API_KEY, assert_gauge_close, fixture_text
 from .provider_server import Reply
+from .reference import expected_quantile
 
 PATH = '/v1/accounts/acme/metrics'
 ACCOUNT = 'acme'
@@ -44,21 +45,6 @@ GAUGES = {  # catalog name -> value per deployment (llama, dsv3, idle), all tagg
 WINDOWED = {'requests.rate', 'tokens.cached_input.rate', 'tokens.input.rate'}
 ERRORS = [('llama70b-prod', '500', 0.25), ('llama70b-prod', '429', 0.5), ('dsv3-batch', '400', 0.05)]
 REPLICAS = {'llama70b-prod': 4, 'dsv3-batch': 2, 'qwen-idle': 1}
-
-
-def expected_quantile(q, bounds, shares, total):
-    """Inverse of the piecewise-linear CDF through (bound, share * total): an independent reading of the buckets.
-
-    The +Inf bucket holds everything; a rank past the last finite bucket is that bucket's bound.
-    """
-    rank = q * total
-    low_bound, low_count = 0.0, 0.0
-    for bound, share in zip(bounds, shares):
-        count = share * total
-        if count >= rank:
-            return low_bound + (bound - low_bound) * (rank - low_count) / (count - low_count)
-        low_bound, low_count = bound, count
-    return bounds[-1]
 
 
 def instance(server, **extra):

@@ -17,6 +17,7 @@ from simulator.query_data import (
 
 from .conftest import assert_gauge_close
 from .engines import GROQ_KEY, GROQ_NON_ENTERPRISE_KEY
+from .reference import expected_quantile
 
 pytestmark = pytest.mark.integration
 LATEST = MINUTES - 1
@@ -84,17 +85,6 @@ def test_post_method(dd_run_check, aggregator, groq_engine):
     assert_catalog(aggregator)
 
 
-def expected_bucket_quantile(q, total):
-    """The quantile of the older per-second bucket rates, read off the shares independently of the check."""
-    rank, low_bound, low = q * total, 0.0, 0.0
-    for bound, share in zip(LATENCY_BOUNDS, GROQ_OLD_TTFT_SHARES):
-        count = share * total
-        if count >= rank:
-            return low_bound + (bound - low_bound) * (rank - low) / (count - low)
-        low_bound, low = bound, count
-    return LATENCY_BOUNDS[-1]
-
-
 def test_older_names(dd_run_check, aggregator, groq_old_engine):
     _, proxy = groq_old_engine
     assert run(dd_run_check, proxy) == 1
@@ -111,7 +101,7 @@ def test_older_names(dd_run_check, aggregator, groq_old_engine):
             assert_gauge_close(
                 aggregator,
                 'llm_inference.time_to_first_token.seconds',
-                expected_bucket_quantile(float(q), total),
+                expected_quantile(float(q), LATENCY_BOUNDS, GROQ_OLD_TTFT_SHARES, total),
                 base + ['quantile:' + q, 'window:5m'],
             )
     aggregator.assert_metric('llm_inference.integration.requests', 1, tags=['provider:groq', 'outcome:ok'])
