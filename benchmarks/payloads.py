@@ -1,4 +1,5 @@
 """Synthetic Fireworks-shaped payloads: every family of fireworks.txt, ~20 buckets per histogram, no `# TYPE` lines."""
+
 import random
 
 GAUGES = (
@@ -13,8 +14,14 @@ GAUGES = (
 )
 ERRORS = 'requests_error_total:sum_by_deployment'
 HISTOGRAMS = (
-    'latency_generation_per_token_ms', 'latency_generation_queue_ms', 'latency_overall_ms', 'latency_to_first_token_ms',
-    'latency_prefill_ms', 'latency_prefill_queue_ms', 'tokens_generated_per_request', 'tokens_prompt_per_request',
+    'latency_generation_per_token_ms',
+    'latency_generation_queue_ms',
+    'latency_overall_ms',
+    'latency_to_first_token_ms',
+    'latency_prefill_ms',
+    'latency_prefill_queue_ms',
+    'tokens_generated_per_request',
+    'tokens_prompt_per_request',
 )
 BOUNDS = [round(2 ** (i / 1.5), 3) for i in range(19)]  # 19 finite bounds + +Inf = 20 buckets
 
@@ -23,8 +30,10 @@ def fireworks_payload(deployments, seed=1):
     rng = random.Random(seed)
     lines = []
     for n in range(deployments):
-        common = ('base_model="accounts/fireworks/models/model-{m}",deployment="accounts/acme/deployments/dep-{n}",'
-                  'deployment_account="acme",deployment_id="dep-{n}"').format(m=n % 7, n=n)
+        common = (
+            'base_model="accounts/fireworks/models/model-{m}",deployment="accounts/acme/deployments/dep-{n}",'
+            'deployment_account="acme",deployment_id="dep-{n}"'
+        ).format(m=n % 7, n=n)
         rps = rng.uniform(0.5, 30)
         for name in GAUGES:
             lines.append('{}{{{}}} {!r}'.format(name, common, rng.uniform(0, 1) * rps))
@@ -35,11 +44,18 @@ def fireworks_payload(deployments, seed=1):
             for bound in BOUNDS:
                 cumulative += rps * rng.uniform(0, 0.1)
                 lines.append('{}_bucket:sum_by_deployment{{{},le="{}"}} {!r}'.format(family, common, bound, cumulative))
-            lines.append('{}_bucket:sum_by_deployment{{{},le="+Inf"}} {!r}'.format(family, common, cumulative + rps * 0.01))
+            lines.append(
+                '{}_bucket:sum_by_deployment{{{},le="+Inf"}} {!r}'.format(family, common, cumulative + rps * 0.01)
+            )
         lines.append('deployment_replicas{{deployment_account="acme",deployment_id="dep-{}"}} {}'.format(n, 1 + n % 4))
     return '\n'.join(lines) + '\n'
 
 
 def raw_names():
     """Every raw name a user would map in a generic OpenMetrics configuration."""
-    return list(GAUGES) + [ERRORS] + ['{}_bucket:sum_by_deployment'.format(f) for f in HISTOGRAMS] + ['deployment_replicas']
+    return (
+        list(GAUGES)
+        + [ERRORS]
+        + ['{}_bucket:sum_by_deployment'.format(f) for f in HISTOGRAMS]
+        + ['deployment_replicas']
+    )

@@ -7,6 +7,7 @@ Each check runs in this process (as in the Agent); the payloads are served by a 
 its CPU time is not counted. CPU is process time per run (median of repeats); memory is tracemalloc's peak in a
 separate run; series are distinct (metric name, tags) pairs the stub aggregator received.
 """
+
 import os
 import platform
 import shutil
@@ -43,7 +44,9 @@ class PayloadServer:
         self.port = free_port()
         self.process = subprocess.Popen(
             [sys.executable, '-m', 'http.server', str(self.port), '--bind', '127.0.0.1', '--directory', self.dir],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         self.url = 'http://127.0.0.1:{}/'.format(self.port)
         for _ in range(100):
             try:
@@ -59,16 +62,29 @@ class PayloadServer:
 
 
 def ours(url):
-    return LlmInferenceCheck('llm_inference', {}, [{
-        'provider': 'fireworks', 'api_key': 'bench', 'account_id': 'acme', 'api_url': url, 'requests_per_minute': 0}])
+    return LlmInferenceCheck(
+        'llm_inference',
+        {},
+        [{'provider': 'fireworks', 'api_key': 'bench', 'account_id': 'acme', 'api_url': url, 'requests_per_minute': 0}],
+    )
 
 
 def generic(url):
     """What a user writes today: the OpenMetrics check with every raw name mapped as a gauge, buckets included."""
     metrics = [{name: {'name': name.replace(':', '.'), 'type': 'gauge'}} for name in raw_names()]
-    return OpenMetricsBaseCheckV2('openmetrics', {}, [{
-        'openmetrics_endpoint': url, 'namespace': 'fireworks', 'metrics': metrics, 'max_returned_metrics': 10_000_000,
-        'headers': {'Authorization': 'Bearer bench'}}])
+    return OpenMetricsBaseCheckV2(
+        'openmetrics',
+        {},
+        [
+            {
+                'openmetrics_endpoint': url,
+                'namespace': 'fireworks',
+                'metrics': metrics,
+                'max_returned_metrics': 10_000_000,
+                'headers': {'Authorization': 'Bearer bench'},
+            }
+        ],
+    )
 
 
 def legacy_parser():
@@ -101,8 +117,12 @@ def measure(make, url):
         error = check.run()
         cpu.append(time.process_time() - start)
         assert not error, error
-    series = {(name, tuple(sorted(m.tags))) for name, ms in aggregator._metrics.items() for m in ms
-              if not name.startswith(('llm_inference.integration.', 'openmetrics.'))}
+    series = {
+        (name, tuple(sorted(m.tags)))
+        for name, ms in aggregator._metrics.items()
+        for m in ms
+        if not name.startswith(('llm_inference.integration.', 'openmetrics.'))
+    }
     aggregator.reset()
     tracemalloc.start()
     check.run()
@@ -150,8 +170,9 @@ def query_benchmarks():
             with AuthProxy(engine.url, prefix, 'k') as proxy:
                 counts = []
                 for batched in (True, False):
-                    check = LlmInferenceCheck('llm_inference', {}, [dict(provider=provider, api_key='k', api_url=proxy.url,
-                                                                         **extra)])
+                    check = LlmInferenceCheck(
+                        'llm_inference', {}, [dict(provider=provider, api_key='k', api_url=proxy.url, **extra)]
+                    )
                     if not batched:
                         check.batching = False
                     before = len(proxy.requests)
@@ -173,35 +194,72 @@ def machine():
             cpu = next((line.split(':', 1)[1].strip() for line in f if line.startswith('model name')), cpu)
     except OSError:
         pass
-    return '{} cores, {}; Python {} ({})'.format(os.cpu_count(), cpu or 'unknown CPU', platform.python_version(),
-                                                 platform.platform())
+    return '{} cores, {}; Python {} ({})'.format(
+        os.cpu_count(), cpu or 'unknown CPU', platform.python_version(), platform.platform()
+    )
 
 
 def report(rows, queries):
-    out = ['# Benchmarks', '',
-           'Written by `.venv/bin/python -m benchmarks.run` (see benchmarks/run.py) on {}, {}.'.format(
-               time.strftime('%Y-%m-%d'), machine()), '',
-           '## Fireworks: our check vs the generic OpenMetrics check', '',
-           'Synthetic Fireworks payloads (benchmarks/payloads.py): per deployment the 8 gauges, 3 error codes, 8 '
-           'histogram families of 20 buckets and the replicas gauge. The generic configuration maps every raw name as '
-           'a gauge, buckets included (what a user writes with the `openmetrics` check today). "with prometheus_client" '
-           'is our check with prometheus_client\'s parser in place of `exposition.py`. CPU is process time of one run '
-           '(median of {}); memory is the tracemalloc peak of one run.'.format(REPEATS), '',
-           '| deployments | samples | generic CPU s | ours with prometheus_client CPU s | ours CPU s | CPU ours/generic | generic peak MiB | '
-           'ours peak MiB | generic series | ours series | series ours/generic | series per deployment (ours/generic) |',
-           '|---|---|---|---|---|---|---|---|---|---|---|---|']
+    out = [
+        '# Benchmarks',
+        '',
+        'Written by `.venv/bin/python -m benchmarks.run` (see benchmarks/run.py) on {}, {}.'.format(
+            time.strftime('%Y-%m-%d'), machine()
+        ),
+        '',
+        '## Fireworks: our check vs the generic OpenMetrics check',
+        '',
+        'Synthetic Fireworks payloads (benchmarks/payloads.py): per deployment the 8 gauges, 3 error codes, 8 '
+        'histogram families of 20 buckets and the replicas gauge. The generic configuration maps every raw name as '
+        'a gauge, buckets included (what a user writes with the `openmetrics` check today). "with prometheus_client" '
+        'is our check with prometheus_client\'s parser in place of `exposition.py`. CPU is process time of one run '
+        '(median of {}); memory is the tracemalloc peak of one run.'.format(REPEATS),
+        '',
+        '| deployments | samples | generic CPU s | ours with prometheus_client CPU s | ours CPU s | CPU '
+        'ours/generic | generic peak MiB | '
+        'ours peak MiB | generic series | ours series | series ours/generic | series per deployment (ours/generic) |',
+        '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    ]
     for n, samples, g, before, o in rows:
-        out.append('| {} | {} | {:.3f} | {:.3f} | {:.3f} | {:.2f}x | {:.1f} | {:.1f} | {} | {} | {:.2f}x | {:.0f} / {:.0f} |'.format(
-            n, samples, g[0], before[0], o[0], o[0] / g[0], g[1] / 2 ** 20, o[1] / 2 ** 20, g[2], o[2], o[2] / g[2],
-            o[2] / n, g[2] / n))
+        out.append(
+            '| {} | {} | {:.3f} | {:.3f} | {:.3f} | {:.2f}x | {:.1f} | {:.1f} | {} | {} | {:.2f}x | {:.0f} / '
+            '{:.0f} |'.format(
+                n,
+                samples,
+                g[0],
+                before[0],
+                o[0],
+                o[0] / g[0],
+                g[1] / 2**20,
+                o[1] / 2**20,
+                g[2],
+                o[2],
+                o[2] / g[2],
+                o[2] / n,
+                g[2] / n,
+            )
+        )
     first, last = rows[1], rows[-1]
     scale = last[0] / first[0]
-    out += ['', 'Growth from {} to {} deployments ({:.0f}x): generic CPU {:.1f}x, ours {:.1f}x; series generic {:.1f}x, '
-            'ours {:.1f}x (linear = {:.0f}x).'.format(first[0], last[0], scale, last[2][0] / first[2][0],
-                                                     last[4][0] / first[4][0], last[2][2] / first[2][2],
-                                                     last[4][2] / first[4][2], scale), '',
-            '## Query mode: HTTP requests per cycle', '',
-            '| provider | default queries | requests per cycle, batched | one request per query |', '|---|---|---|---|']
+    out += [
+        '',
+        'Growth from {} to {} deployments ({:.0f}x): generic CPU {:.1f}x, ours {:.1f}x; series generic {:.1f}x, '
+        'ours {:.1f}x (linear = {:.0f}x).'.format(
+            first[0],
+            last[0],
+            scale,
+            last[2][0] / first[2][0],
+            last[4][0] / first[4][0],
+            last[2][2] / first[2][2],
+            last[4][2] / first[4][2],
+            scale,
+        ),
+        '',
+        '## Query mode: HTTP requests per cycle',
+        '',
+        '| provider | default queries | requests per cycle, batched | one request per query |',
+        '|---|---|---|---|',
+    ]
     for provider, n, batched, unbatched in queries:
         out.append('| {} | {} | {:.0f} | {:.0f} |'.format(provider, n, batched, unbatched))
     out.append('')

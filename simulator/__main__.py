@@ -1,4 +1,5 @@
 """`python -m simulator [conf.yaml]`: run the simulator until interrupted; write an Agent-style conf.yaml for it."""
+
 import sys
 import time
 

@@ -4,6 +4,7 @@
 are forwarded to the engine's `/api/v1/query`; a missing or wrong key gets 401, a key in `forbidden_keys` 403
 (Groq's non-Enterprise keys). Every request is counted, so tests can assert requests per run.
 """
+
 import urllib.error
 import urllib.request
 

@@ -1,4 +1,5 @@
 """The demo: start the simulator, write a conf.yaml for every provider plus one failing instance, run the runner."""
+
 import os
 import sys
 import tempfile
@@ -20,8 +21,10 @@ def main():
         print('Simulated providers on 127.0.0.1: ' + ', '.join('{} {}'.format(k, v) for k, v in sim.urls.items()))
         print('Running the check over {} (as conf.d/llm_inference.d/conf.yaml):'.format(path))
         code = runner.main([path])
-    print('\nDemo done in {:.1f} s. The last instance uses a serverless Wafer key on purpose: see its service check.'.format(
-        time.monotonic() - started))
+    print(
+        '\nDemo done in {:.1f} s. The last instance uses a serverless Wafer key on purpose: see its service '
+        'check.'.format(time.monotonic() - started)
+    )
     return code
 
 

@@ -3,6 +3,7 @@
 Groq answers MetricsQL from VictoriaMetrics and Crusoe answers PromQL, so the tests and the demo run those
 engines (Debian's `victoria-metrics` and `prometheus`) rather than imitate them.
 """
+
 import json
 import os
 import shutil
@@ -29,7 +30,9 @@ def _binary(name):
     path = shutil.which(name)
     if path is None:
         raise EngineMissing(
-            '`{}` is not installed: `apt-get install -y victoria-metrics prometheus` (Debian), as .ci/run does'.format(name)
+            '`{}` is not installed: `apt-get install -y victoria-metrics prometheus` (Debian), as .ci/run does'.format(
+                name
+            )
         )
     return path
 

@@ -1,4 +1,5 @@
 """The simulated providers' replies in their own text formats (fireworks.txt, wafer.txt)."""
+
 from . import models
 
 
@@ -26,8 +27,11 @@ def fireworks_text(account, t, deployments=models.FIREWORKS_DEPLOYMENTS):
         for family, rows in models.fireworks_buckets(d, t).items():
             for le, rate in rows:
                 lines.append(_line('{}_bucket:sum_by_deployment'.format(family), dict(common, le=le), rate))
-        lines.append(_line('deployment_replicas', {'deployment_account': d.account, 'deployment_id': d.deployment_id},
-                           d.replicas))
+        lines.append(
+            _line(
+                'deployment_replicas', {'deployment_account': d.account, 'deployment_id': d.deployment_id}, d.replicas
+            )
+        )
     return '\n'.join(lines) + '\n'
 
 

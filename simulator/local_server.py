@@ -3,6 +3,7 @@
 The simulator's endpoints, its engine proxies and the tests' programmable server are all this plus their own
 `handle(request, body)`; `send()` writes a whole reply.
 """
+
 import http.server
 import threading
 

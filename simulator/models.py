@@ -3,6 +3,7 @@
 Traffic follows a daily shape, with bursts and an occasional error spike; KV-cache pressure follows load. Every value
 is a pure function of (deployment, t), so a test can compute what the check must report from these same functions.
 """
+
 import math
 from dataclasses import dataclass
 
@@ -70,7 +71,7 @@ def _cdf_log(bound, median, spread):
 def latency_medians_ms(d, t):
     """Median per latency family; queueing grows with utilization."""
     u = utilization(d, t)
-    queue = 2.0 + 200.0 * u ** 4
+    queue = 2.0 + 200.0 * u**4
     return {
         'latency_to_first_token_ms': d.ttft_ms + queue,
         'latency_overall_ms': d.ttft_ms * 8 + queue,
@@ -126,8 +127,11 @@ def wafer_values(endpoint, t):
     u = min(0.99, load(peak, t) / (peak * 1.9))
     spike = 0.03 if in_error_spike(t) else 0.002
     return {
-        'wafer_requests_last_24h': {'2xx': round(day_requests * (1 - 0.01 - spike)), '4xx': round(day_requests * 0.01),
-                                    '5xx': round(day_requests * spike)},
+        'wafer_requests_last_24h': {
+            '2xx': round(day_requests * (1 - 0.01 - spike)),
+            '4xx': round(day_requests * 0.01),
+            '5xx': round(day_requests * spike),
+        },
         'wafer_input_tokens_last_24h': round(day_requests * 1200),
         'wafer_output_tokens_last_24h': round(day_requests * 300),
         'wafer_cache_read_tokens_last_24h': round(day_requests * 1200 * 0.4),

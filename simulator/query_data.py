@@ -13,12 +13,30 @@ LATENCY_BOUNDS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 # Groq: model -> request rate by status code, and per family a base value for the p50 (p95, p99 scale up).
 GROQ_MODELS = {
-    'llama-3.3-70b-versatile': {'rates': {'200': 41.5, '429': 2.25, '500': 0.5}, 'ttft': 0.21, 'e2e': 1.9,
-                                'queue': 0.012, 'tokens_in': 850.0, 'tokens_out': 310.0},
-    'openai/gpt-oss-120b': {'rates': {'200': 17.0, '400': 0.75}, 'ttft': 0.33, 'e2e': 3.1, 'queue': 0.02,
-                            'tokens_in': 1400.0, 'tokens_out': 620.0},
-    'qwen/qwen3-32b': {'rates': {'200': 5.5}, 'ttft': 0.15, 'e2e': 1.2, 'queue': 0.008, 'tokens_in': 400.0,
-                       'tokens_out': 150.0},
+    'llama-3.3-70b-versatile': {
+        'rates': {'200': 41.5, '429': 2.25, '500': 0.5},
+        'ttft': 0.21,
+        'e2e': 1.9,
+        'queue': 0.012,
+        'tokens_in': 850.0,
+        'tokens_out': 310.0,
+    },
+    'openai/gpt-oss-120b': {
+        'rates': {'200': 17.0, '400': 0.75},
+        'ttft': 0.33,
+        'e2e': 3.1,
+        'queue': 0.02,
+        'tokens_in': 1400.0,
+        'tokens_out': 620.0,
+    },
+    'qwen/qwen3-32b': {
+        'rates': {'200': 5.5},
+        'ttft': 0.15,
+        'e2e': 1.2,
+        'queue': 0.008,
+        'tokens_in': 400.0,
+        'tokens_out': 150.0,
+    },
 }
 GROQ_FAMILIES = {
     'ttft': 'ttft_latency_seconds',
@@ -77,7 +95,9 @@ def groq_old_samples(now, project_id='proj-a'):
         for model, spec in GROQ_MODELS.items():
             for code in spec['rates']:
                 labels = {'model': model, 'project_id': project_id, 'status_code': code}
-                samples.append(('model_project_id_status_code:requests:rate5m', labels, groq_rate(model, code, minute), ts))
+                samples.append(
+                    ('model_project_id_status_code:requests:rate5m', labels, groq_rate(model, code, minute), ts)
+                )
             total = sum(spec['rates'].values()) * drift(min(minute, MINUTES - 1))
             for bound, share in list(zip(LATENCY_BOUNDS, GROQ_OLD_TTFT_SHARES)) + [('+Inf', 1.0)]:
                 labels = {'model': model, 'project_id': project_id, 'le': str(bound)}

@@ -1,5 +1,6 @@
 """The simulator: Fireworks and Wafer text endpoints on 127.0.0.1, and Groq and Crusoe answered by real
 VictoriaMetrics and Prometheus engines behind their URL paths, with the providers' keys and rate limits."""
+
 import threading
 import time
 import urllib.parse
@@ -102,8 +103,13 @@ class Simulator:
             vm = VictoriaMetrics().start()
             self._stoppers.append(vm.stop)
             vm.load(groq_samples(now, spelling='p'))
-            self.groq = AuthProxy(vm.url, '/v1/metrics/prometheus', KEYS['groq'], forbidden_keys=[KEYS['groq_free']],
-                                  forbidden_message='metrics are available to Enterprise customers only').start()
+            self.groq = AuthProxy(
+                vm.url,
+                '/v1/metrics/prometheus',
+                KEYS['groq'],
+                forbidden_keys=[KEYS['groq_free']],
+                forbidden_message='metrics are available to Enterprise customers only',
+            ).start()
             self._stoppers.append(self.groq.stop)
             prefix = '/v1alpha5/projects/{}/metrics/timeseries'.format(CRUSOE_PROJECT)
             prom = Prometheus(crusoe_samples(now, project_id=CRUSOE_PROJECT)).start()
@@ -130,18 +136,51 @@ class Simulator:
     def instances(self):
         """An Agent-style `instances:` list over every simulated provider, plus one instance that fails (403)."""
         instances = [
-            {'provider': 'fireworks', 'api_key': KEYS['fireworks'], 'account_id': 'acme', 'api_url': self.urls['fireworks'],
-             'min_collection_interval': 60},
+            {
+                'provider': 'fireworks',
+                'api_key': KEYS['fireworks'],
+                'account_id': 'acme',
+                'api_url': self.urls['fireworks'],
+                'min_collection_interval': 60,
+            },
         ]
         for endpoint in models.WAFER_ENDPOINTS:
-            instances.append({'provider': 'wafer', 'api_key': KEYS['wafer'], 'endpoint': endpoint,
-                              'api_url': self.urls['wafer'], 'min_collection_interval': 60})
+            instances.append(
+                {
+                    'provider': 'wafer',
+                    'api_key': KEYS['wafer'],
+                    'endpoint': endpoint,
+                    'api_url': self.urls['wafer'],
+                    'min_collection_interval': 60,
+                }
+            )
         if self.with_engines:
-            instances.append({'provider': 'groq', 'api_key': KEYS['groq'], 'api_url': self.urls['groq'],
-                              'min_collection_interval': 60})
-            instances.append({'provider': 'crusoe', 'api_key': KEYS['crusoe'], 'project_id': CRUSOE_PROJECT,
-                              'api_url': self.urls['crusoe'], 'min_collection_interval': 60})
+            instances.append(
+                {
+                    'provider': 'groq',
+                    'api_key': KEYS['groq'],
+                    'api_url': self.urls['groq'],
+                    'min_collection_interval': 60,
+                }
+            )
+            instances.append(
+                {
+                    'provider': 'crusoe',
+                    'api_key': KEYS['crusoe'],
+                    'project_id': CRUSOE_PROJECT,
+                    'api_url': self.urls['crusoe'],
+                    'min_collection_interval': 60,
+                }
+            )
         # The mistake users make most: a serverless Wafer key (wafer.txt: "Serverless keys return 403").
-        instances.append({'provider': 'wafer', 'api_key': KEYS['wafer_serverless'], 'endpoint': 'acme-llama.wafer.ai',
-                          'api_url': self.urls['wafer'], 'tags': ['demo:failing-instance'], 'min_collection_interval': 60})
+        instances.append(
+            {
+                'provider': 'wafer',
+                'api_key': KEYS['wafer_serverless'],
+                'endpoint': 'acme-llama.wafer.ai',
+                'api_url': self.urls['wafer'],
+                'tags': ['demo:failing-instance'],
+                'min_collection_interval': 60,
+            }
+        )
         return instances

@@ -1,5 +1,6 @@
 """Session-wide real engines for the query-provider tests: VictoriaMetrics with Groq's series, Prometheus with
 Crusoe's, each behind the provider's URL path with its bearer-key check (simulator/auth_proxy.py)."""
+
 import time
 
 import pytest

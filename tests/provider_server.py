@@ -3,6 +3,7 @@
 Each reply is (status, headers, body); a body may also be a callable that writes to the raw socket, for faults
 such as a reset connection or a truncated chunked body.
 """
+
 import threading
 from dataclasses import dataclass, field
 

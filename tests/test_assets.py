@@ -1,5 +1,6 @@
 """Dashboards and monitors: they deserialize into datadog-api-client's models, and every metric and tag they name is
 in metadata.csv and emitted (with that tag) by the check in this suite."""
+
 import csv
 import glob
 import importlib.util

@@ -1,5 +1,6 @@
 """The benchmark harness runs, and the series a user is billed for stay under a third of the generic check's.
 (Speed is measured by `python -m benchmarks.run` and written to BENCHMARKS.md, not asserted here.)"""
+
 import pytest
 
 from benchmarks.payloads import fireworks_payload

@@ -1,4 +1,5 @@
 """Request budgets per credential, Retry-After, cooldowns that survive a restart, and a 30-minute simulated run."""
+
 import email.utils
 
 import pytest
@@ -83,8 +84,11 @@ def test_configurable_budget(dd_run_check, aggregator, clock, provider_server):
     from .provider_server import Reply
 
     provider_server.reply('/g/api/v1/query', Reply(body=groq_ok(), headers={'Content-Type': 'application/json'}))
-    check = LlmInferenceCheck('llm_inference', {}, [
-        {'provider': 'groq', 'api_key': API_KEY, 'api_url': provider_server.url + '/g', 'requests_per_minute': 2}])
+    check = LlmInferenceCheck(
+        'llm_inference',
+        {},
+        [{'provider': 'groq', 'api_key': API_KEY, 'api_url': provider_server.url + '/g', 'requests_per_minute': 2}],
+    )
     for _ in range(3):
         dd_run_check(check)
         clock.t += 10
@@ -99,8 +103,12 @@ def test_cooldown_survives_an_agent_restart(dd_run_check, aggregator, clock):
     try:
         # Another client already spent the account's budget at the provider.
         sim._windows[('fireworks', 'acme')].extend([clock.t - 5] * 6)
-        instance = {'provider': 'fireworks', 'api_key': KEYS['fireworks'], 'account_id': 'acme',
-                    'api_url': sim.url + '/v1/accounts/acme/metrics'}
+        instance = {
+            'provider': 'fireworks',
+            'api_key': KEYS['fireworks'],
+            'account_id': 'acme',
+            'api_url': sim.url + '/v1/accounts/acme/metrics',
+        }
         first = LlmInferenceCheck('llm_inference', {}, [instance])
         first.check_id = 'llm_inference:restart-test'
         dd_run_check(first)
@@ -135,9 +143,16 @@ def test_thirty_minutes_three_instances_one_account(aggregator, clock):
     try:
         # The provider's window is already full (an Agent restarted, or another client): the first request gets 429.
         sim._windows[('fireworks', 'acme')].extend([clock.t - 1] * 6)
-        instance = {'provider': 'fireworks', 'api_key': KEYS['fireworks'], 'account_id': 'acme',
-                    'api_url': sim.url + '/v1/accounts/acme/metrics', 'min_collection_interval': 15}
-        checks = [LlmInferenceCheck('llm_inference', {}, [dict(instance, tags=['instance:{}'.format(i)])]) for i in range(3)]
+        instance = {
+            'provider': 'fireworks',
+            'api_key': KEYS['fireworks'],
+            'account_id': 'acme',
+            'api_url': sim.url + '/v1/accounts/acme/metrics',
+            'min_collection_interval': 15,
+        }
+        checks = [
+            LlmInferenceCheck('llm_inference', {}, [dict(instance, tags=['instance:{}'.format(i)])]) for i in range(3)
+        ]
         collected = {i: [] for i in range(3)}
         first_ok = None
         end = clock.t + 30 * 60

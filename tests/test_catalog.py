@@ -1,4 +1,5 @@
 """The catalog: quantile spelling, and that metadata.csv and what the suite emits are the same list."""
+
 import csv
 import os
 

@@ -1,4 +1,5 @@
 """Start-up: the entry class dispatches on `provider` and refuses a configuration it cannot run, naming the option."""
+
 import pytest
 
 from datadog_checks.base import ConfigurationError
@@ -47,7 +48,9 @@ def test_missing_required_option_is_named(instance, option):
 )
 def test_invalid_option_values(extra, option):
     with pytest.raises(ConfigurationError) as e:
-        LlmInferenceCheck('llm_inference', {}, [dict({'provider': 'fireworks', 'api_key': 'k', 'account_id': 'a'}, **extra)])
+        LlmInferenceCheck(
+            'llm_inference', {}, [dict({'provider': 'fireworks', 'api_key': 'k', 'account_id': 'a'}, **extra)]
+        )
     assert option in str(e.value)
 
 
@@ -60,7 +63,10 @@ PROMQL = {'provider': 'promql', 'api_url': 'http://127.0.0.1:9/prom'}
         ('up', ['`queries` must be a list']),
         ([{'name': 'requests.rate'}], ['queries[0] (`requests.rate`)', '`query`']),
         ([{'query': 'up', 'name': 'Bad Name'}], ['queries[0] (`Bad Name`)', '`name`']),
-        ([{'query': 'up', 'name': 'ok.one'}, {'query': 'up', 'name': 'two', 'type': 'histogram'}], ['queries[1] (`two`)', '`type`']),
+        (
+            [{'query': 'up', 'name': 'ok.one'}, {'query': 'up', 'name': 'two', 'type': 'histogram'}],
+            ['queries[1] (`two`)', '`type`'],
+        ),
         ([{'query': 'up', 'name': 'x', 'labels': 'model'}], ['queries[0] (`x`)', '`labels`']),
         ([{'query': 'up', 'name': 'x', 'rename_labels': {'instance': 'host'}}], ['queries[0] (`x`)', 'host']),
         ([{'query': 'up', 'name': 'x', 'interval': 5}], ['queries[0] (`x`)', 'interval']),

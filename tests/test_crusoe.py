@@ -1,4 +1,5 @@
 """Crusoe against a real Prometheus holding Crusoe's own series, behind Crusoe's URL path and key check."""
+
 import pytest
 
 from datadog_checks.base import AgentCheck, ConfigurationError
@@ -33,7 +34,13 @@ def test_catalog_in_one_request(dd_run_check, aggregator, crusoe_engine):
     _, proxy = crusoe_engine
     assert run(dd_run_check, proxy) == 1
     for (model, tier), spec in CRUSOE_MODELS.items():
-        base = ['provider:crusoe', 'project_id:' + CRUSOE_PROJECT, 'model:' + model, 'service_tier:' + tier, 'window:5m']
+        base = [
+            'provider:crusoe',
+            'project_id:' + CRUSOE_PROJECT,
+            'model:' + model,
+            'service_tier:' + tier,
+            'window:5m',
+        ]
         for key, name in RATES.items():
             # The counters grow linearly: rate() is the per-second increase whatever the window.
             assert_gauge_close(aggregator, 'llm_inference.' + name, spec[key], base, rel=1e-6)
@@ -66,7 +73,9 @@ def test_user_queries_join_the_batch(dd_run_check, aggregator, crusoe_engine):
         count=1,
     )
     aggregator.assert_metric(
-        'llm_inference.requests.running', 1, tags=['provider:crusoe', 'project_id:proj-1', 'model:deepseek-ai/DeepSeek-R1']
+        'llm_inference.requests.running',
+        1,
+        tags=['provider:crusoe', 'project_id:proj-1', 'model:deepseek-ai/DeepSeek-R1'],
     )
 
 

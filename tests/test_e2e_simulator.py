@@ -1,4 +1,5 @@
 """Every provider through the entry class against the bundled simulator, for several cycles, on a simulated clock."""
+
 import io
 import os
 
@@ -47,7 +48,9 @@ def fireworks_expectations(aggregator, t):
         rps = models.deployment_load(d, t)
         assert_gauge_close(aggregator, 'llm_inference.requests.rate', rps, tags + ['window:1m'])
         gauges = models.fireworks_gauges(d, t)
-        assert_gauge_close(aggregator, 'llm_inference.kv_cache.usage', gauges['generator_kv_blocks_fraction:avg_by_deployment'], tags)
+        assert_gauge_close(
+            aggregator, 'llm_inference.kv_cache.usage', gauges['generator_kv_blocks_fraction:avg_by_deployment'], tags
+        )
         buckets = models.fireworks_buckets(d, t)
         for family, name in QUANTILE_FAMILIES.items():
             rows = buckets[family][:-1]
@@ -55,7 +58,9 @@ def fireworks_expectations(aggregator, t):
             shares = [rate / rps for _, rate in rows]
             for q in ('0.5', '0.99'):
                 value = expected_quantile(float(q), bounds, shares, 1.0) / 1000
-                assert_gauge_close(aggregator, 'llm_inference.' + name, value, tags + ['window:1m', 'quantile:' + q], rel=1e-6)
+                assert_gauge_close(
+                    aggregator, 'llm_inference.' + name, value, tags + ['window:1m', 'quantile:' + q], rel=1e-6
+                )
 
 
 def wafer_expectations(aggregator, endpoint, t):
@@ -65,16 +70,27 @@ def wafer_expectations(aggregator, endpoint, t):
     assert_gauge_close(aggregator, 'llm_inference.requests.rate', total / 86400, tags + ['window:24h'])
     assert_gauge_close(aggregator, 'llm_inference.kv_cache.usage', values['wafer_engine_kv_cache_usage_ratio'], tags)
     assert_gauge_close(
-        aggregator, 'llm_inference.time_to_first_token.seconds', values['wafer_ttft_seconds']['0.99'],
-        tags + ['quantile:0.99', 'window:24h'])
+        aggregator,
+        'llm_inference.time_to_first_token.seconds',
+        values['wafer_ttft_seconds']['0.99'],
+        tags + ['quantile:0.99', 'window:24h'],
+    )
 
 
 def query_expectations(aggregator):
     for model, spec in GROQ_MODELS.items():
         total = sum(groq_rate(model, code, MINUTES - 1) for code in spec['rates'])
-        assert_gauge_close(aggregator, 'llm_inference.requests.rate', total, ['provider:groq', 'model:' + model, 'window:1m'])
+        assert_gauge_close(
+            aggregator, 'llm_inference.requests.rate', total, ['provider:groq', 'model:' + model, 'window:1m']
+        )
     for (model, tier), spec in CRUSOE_MODELS.items():
-        tags = ['provider:crusoe', 'project_id:' + CRUSOE_PROJECT, 'model:' + model, 'service_tier:' + tier, 'window:5m']
+        tags = [
+            'provider:crusoe',
+            'project_id:' + CRUSOE_PROJECT,
+            'model:' + model,
+            'service_tier:' + tier,
+            'window:5m',
+        ]
         assert_gauge_close(aggregator, 'llm_inference.tokens.output.rate', spec['output'], tags)
 
 

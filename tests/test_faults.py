@@ -3,6 +3,7 @@
 For each case: the right service check and message, nothing escapes but the check's own error, no partial or zero
 values, the canary key nowhere (logs at DEBUG, tags, messages, error text), and the next good reply is collected.
 """
+
 import json
 import logging
 import socket
@@ -23,15 +24,26 @@ JSON = {'Content-Type': 'application/json'}
 
 def groq_ok():
     series = [({'__name__': 'requests:rate1m', 'model': 'm1', 'status_code': '200'}, '4.5')]
-    return json.dumps({'status': 'success', 'data': {'resultType': 'vector', 'result': [
-        {'metric': labels, 'value': [1700000000, value]} for labels, value in series]}})
+    return json.dumps(
+        {
+            'status': 'success',
+            'data': {
+                'resultType': 'vector',
+                'result': [{'metric': labels, 'value': [1700000000, value]} for labels, value in series],
+            },
+        }
+    )
 
 
 def crusoe_ok():
     # Part 0 of the combined query is the request rate (label_replace marks each part).
     labels = {'model_name': 'm1', 'service_tier': 'pt', 'llm_inference_query': '0'}
-    return json.dumps({'status': 'success', 'data': {'resultType': 'vector', 'result': [
-        {'metric': labels, 'value': [1700000000, '2.5']}]}})
+    return json.dumps(
+        {
+            'status': 'success',
+            'data': {'resultType': 'vector', 'result': [{'metric': labels, 'value': [1700000000, '2.5']}]},
+        }
+    )
 
 
 PROVIDERS = {
@@ -112,51 +124,107 @@ DUPLICATE_TEXT = (
 
 
 def nan_json():
-    return json.dumps({'status': 'success', 'data': {'resultType': 'vector', 'result': [
-        {'metric': {'__name__': 'requests:rate1m', 'model': 'a', 'status_code': '200', 'llm_inference_query': '0'},
-         'value': [1, 'NaN']},
-        {'metric': {'__name__': 'requests:rate1m', 'model': 'b', 'status_code': '200', 'llm_inference_query': '0'},
-         'value': [1, '+Inf']},
-        {'metric': {'__name__': 'requests:rate1m', 'model': 'c', 'status_code': '200', 'model_name': 'c',
-                    'service_tier': 'pt', 'llm_inference_query': '0'}, 'value': [1, '3.5']}]}})
+    return json.dumps(
+        {
+            'status': 'success',
+            'data': {
+                'resultType': 'vector',
+                'result': [
+                    {
+                        'metric': {
+                            '__name__': 'requests:rate1m',
+                            'model': 'a',
+                            'status_code': '200',
+                            'llm_inference_query': '0',
+                        },
+                        'value': [1, 'NaN'],
+                    },
+                    {
+                        'metric': {
+                            '__name__': 'requests:rate1m',
+                            'model': 'b',
+                            'status_code': '200',
+                            'llm_inference_query': '0',
+                        },
+                        'value': [1, '+Inf'],
+                    },
+                    {
+                        'metric': {
+                            '__name__': 'requests:rate1m',
+                            'model': 'c',
+                            'status_code': '200',
+                            'model_name': 'c',
+                            'service_tier': 'pt',
+                            'llm_inference_query': '0',
+                        },
+                        'value': [1, '3.5'],
+                    },
+                ],
+            },
+        }
+    )
 
 
 # id -> (reply factory, {kind or provider: (status, needle)}); a missing entry means the case does not apply.
 CASES = {
     '401': (lambda p: Reply(401, 'unauthorized'), {'*': (CRITICAL, 'check `api_key`')}),
-    '403': (lambda p: Reply(403, 'forbidden'), {'*': (CRITICAL, 'HTTP 403'), 'wafer': (CRITICAL, 'serverless'),
-                                                 'groq': (CRITICAL, 'Enterprise')}),
-    '404': (lambda p: Reply(404, 'not found'), {'*': (CRITICAL, 'HTTP 404'), 'fireworks': (CRITICAL, '`account_id`'),
-                                                 'crusoe': (CRITICAL, '`project_id`')}),
-    '429 Retry-After seconds': (lambda p: Reply(429, 'slow', {'Retry-After': '90'}), {'*': (WARNING, 'no request for')}),
+    '403': (
+        lambda p: Reply(403, 'forbidden'),
+        {'*': (CRITICAL, 'HTTP 403'), 'wafer': (CRITICAL, 'serverless'), 'groq': (CRITICAL, 'Enterprise')},
+    ),
+    '404': (
+        lambda p: Reply(404, 'not found'),
+        {'*': (CRITICAL, 'HTTP 404'), 'fireworks': (CRITICAL, '`account_id`'), 'crusoe': (CRITICAL, '`project_id`')},
+    ),
+    '429 Retry-After seconds': (
+        lambda p: Reply(429, 'slow', {'Retry-After': '90'}),
+        {'*': (WARNING, 'no request for')},
+    ),
     '429 Retry-After date': (
-        lambda p: Reply(429, 'slow', {'Retry-After': 'Wed, 21 Oct 2015 07:28:00 GMT'}), {'*': (WARNING, 'HTTP 429')}),
+        lambda p: Reply(429, 'slow', {'Retry-After': 'Wed, 21 Oct 2015 07:28:00 GMT'}),
+        {'*': (WARNING, 'HTTP 429')},
+    ),
     '429 no Retry-After': (lambda p: Reply(429, 'slow'), {'*': (WARNING, 'HTTP 429')}),
     '500': (lambda p: Reply(500, 'boom'), {'*': (CRITICAL, 'HTTP 500')}),
-    '502': (lambda p: Reply(502, '<html>Bad gateway</html>', {'Content-Type': 'text/html'}), {'*': (CRITICAL, 'HTTP 502')}),
+    '502': (
+        lambda p: Reply(502, '<html>Bad gateway</html>', {'Content-Type': 'text/html'}),
+        {'*': (CRITICAL, 'HTTP 502')},
+    ),
     '503': (lambda p: Reply(503, 'unavailable'), {'*': (CRITICAL, 'HTTP 503')}),
     'slower than timeout': (lambda p: p['good']().__class__(body='late', delay=1.2), {'*': (CRITICAL, '`timeout`')}),
     'reset connection': (lambda p: Reply(raw=reset_connection), {'*': (CRITICAL, 'closed the connection')}),
     'truncated body': (lambda p: Reply(raw=truncated), {'*': (CRITICAL, 'cut off')}),
     'HTML error page (200)': (
         lambda p: Reply(200, '<!DOCTYPE html>\n<html><body>Sign in</body></html>\n', {'Content-Type': 'text/html'}),
-        {'text': (CRITICAL, 'malformed exposition text'), 'json': (CRITICAL, 'not JSON')}),
-    'empty body': (lambda p: Reply(200, ''), {'text': (WARNING, 'no metrics of the catalog'), 'json': (CRITICAL, 'not JSON')}),
+        {'text': (CRITICAL, 'malformed exposition text'), 'json': (CRITICAL, 'not JSON')},
+    ),
+    'empty body': (
+        lambda p: Reply(200, ''),
+        {'text': (WARNING, 'no metrics of the catalog'), 'json': (CRITICAL, 'not JSON')},
+    ),
     'malformed lines': (
-        lambda p: Reply(200, 'request_counter_total:sum_by_deployment{deployment_id="a" 1\nwafer_engine_queue_depth{ 3\n'),
-        {'text': (CRITICAL, 'malformed exposition text')}),
+        lambda p: Reply(
+            200, 'request_counter_total:sum_by_deployment{deployment_id="a" 1\nwafer_engine_queue_depth{ 3\n'
+        ),
+        {'text': (CRITICAL, 'malformed exposition text')},
+    ),
     'NaN and Inf values': (
-        lambda p: Reply(200, NAN_TEXT) if p['kind'] == 'text' else Reply(200, nan_json(), JSON), {'*': (OK, '')}),
+        lambda p: Reply(200, NAN_TEXT) if p['kind'] == 'text' else Reply(200, nan_json(), JSON),
+        {'*': (OK, '')},
+    ),
     'duplicate series': (lambda p: Reply(200, DUPLICATE_TEXT), {'text': (OK, '')}),
     '50 MB payload': (
         lambda p: Reply(200, b'# ' + b'x' * (50 * 1024 * 1024) + b'\n', JSON if p['kind'] == 'json' else {}),
-        {'*': (CRITICAL, '`max_response_bytes`')}),
+        {'*': (CRITICAL, '`max_response_bytes`')},
+    ),
     'non-UTF-8 bytes': (
         lambda p: Reply(200, b'wafer_engine_queue_depth{endpoint="\xff\xfe"} 3\n', JSON if p['kind'] == 'json' else {}),
-        {'text': (CRITICAL, 'not UTF-8'), 'json': (CRITICAL, 'not UTF-8')}),
+        {'text': (CRITICAL, 'not UTF-8'), 'json': (CRITICAL, 'not UTF-8')},
+    ),
     'JSON of the wrong shape': (
         lambda p: Reply(200, '{"status": "success", "data": {"resultType": "vector", "result": {"a": 1}}}', JSON),
-        {'text': (CRITICAL, 'malformed exposition text'), 'json': (CRITICAL, 'not a list')}),
+        {'text': (CRITICAL, 'malformed exposition text'), 'json': (CRITICAL, 'not a list')},
+    ),
 }
 
 
@@ -189,7 +257,9 @@ def test_fault(dd_run_check, aggregator, caplog, monkeypatch, case, provider):
         if case == '401':
             server.api_key = None  # the server itself refuses; then accepts the canary for the good reply
         server.reply(spec['path'], fault, spec['good']())
-        instance = dict(spec['options'], api_key=CANARY, api_url=server.url + spec.get('base', spec['path']), timeout=0.5)
+        instance = dict(
+            spec['options'], api_key=CANARY, api_url=server.url + spec.get('base', spec['path']), timeout=0.5
+        )
         check = LlmInferenceCheck('llm_inference', {}, [instance])
         error = check.run()
 
@@ -197,8 +267,11 @@ def test_fault(dd_run_check, aggregator, caplog, monkeypatch, case, provider):
         assert sc.status == status, sc.message
         assert needle in (sc.message or ''), sc.message
         assert bool(error) == (status == CRITICAL)
-        values = {n: [m.value for m in aggregator.metrics(n)] for n in aggregator.metric_names
-                  if not n.startswith('llm_inference.integration.')}
+        values = {
+            n: [m.value for m in aggregator.metrics(n)]
+            for n in aggregator.metric_names
+            if not n.startswith('llm_inference.integration.')
+        }
         if status != OK:
             assert values == {}, 'a failed run submitted values'
         elif case == 'NaN and Inf values':

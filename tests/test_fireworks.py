@@ -1,4 +1,5 @@
 """Fireworks: every documented family (and deployment_replicas) into the catalog, typed and untyped payloads."""
+
 import pytest
 
 from datadog_checks.base import AgentCheck
@@ -158,14 +159,18 @@ def test_configured_quantiles(dd_run_check, aggregator, provider_server):
         expected_quantile(0.75, bounds, shares, 12.5) * scale,
         tags_for('llama70b-prod', 'window:1m', 'quantile:0.75'),
     )
-    quantile_tags = {t for m in aggregator.metrics('llm_inference.e2e_latency.seconds') for t in m.tags if 'quantile' in t}
+    quantile_tags = {
+        t for m in aggregator.metrics('llm_inference.e2e_latency.seconds') for t in m.tags if 'quantile' in t
+    }
     assert quantile_tags == {'quantile:0.75'}
 
 
 def test_default_url_and_budget_key():
     check = LlmInferenceCheck('llm_inference', {}, [{'provider': 'fireworks', 'api_key': 'k', 'account_id': 'my acct'}])
     assert check.url == 'https://api.fireworks.ai/v1/accounts/my%20acct/metrics'
-    other_key = LlmInferenceCheck('llm_inference', {}, [{'provider': 'fireworks', 'api_key': 'k2', 'account_id': 'my acct'}])
+    other_key = LlmInferenceCheck(
+        'llm_inference', {}, [{'provider': 'fireworks', 'api_key': 'k2', 'account_id': 'my acct'}]
+    )
     # The Fireworks budget is per account: two keys on one account share it.
     assert check.budget.credential == other_key.budget.credential
     assert 'k' not in check.budget.credential.replace('my', '')  # a hash, not the key

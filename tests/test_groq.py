@@ -1,4 +1,5 @@
 """Groq against a real VictoriaMetrics holding Groq's own series names, behind Groq's URL path and key check."""
+
 import pytest
 
 from datadog_checks.base import AgentCheck
@@ -95,7 +96,10 @@ def test_older_names(dd_run_check, aggregator, groq_old_engine):
         for code, rate in spec['rates'].items():
             if not code.startswith('2'):
                 assert_gauge_close(
-                    aggregator, 'llm_inference.errors.rate', rate * drift(LATEST), base + ['window:5m', 'status_code:' + code]
+                    aggregator,
+                    'llm_inference.errors.rate',
+                    rate * drift(LATEST),
+                    base + ['window:5m', 'status_code:' + code],
                 )
         for q in ('0.5', '0.9', '0.95', '0.99'):
             assert_gauge_close(

@@ -1,4 +1,5 @@
 """bucket_quantile: the edge cases of PromQL histogram_quantile, each with a value worked out by hand."""
+
 import math
 
 import pytest

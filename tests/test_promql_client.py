@@ -1,4 +1,5 @@
 """The PromQL client and the query check's failure paths, against a programmable server on 127.0.0.1."""
+
 import json
 import logging
 
@@ -18,8 +19,13 @@ JSON = {'Content-Type': 'application/json'}
 
 def vector(*series):
     return json.dumps(
-        {'status': 'success', 'data': {'resultType': 'vector', 'result': [
-            {'metric': labels, 'value': [1700000000, value]} for labels, value in series]}}
+        {
+            'status': 'success',
+            'data': {
+                'resultType': 'vector',
+                'result': [{'metric': labels, 'value': [1700000000, value]} for labels, value in series],
+            },
+        }
     )
 
 
@@ -32,9 +38,16 @@ def test_decode_vector_skips_nan_and_inf():
 
 
 def test_decode_matrix_takes_latest_point():
-    body = {'status': 'success', 'data': {'resultType': 'matrix', 'result': [
-        {'metric': {'m': 'x'}, 'values': [[1, '1'], [2, '2'], [3, '7.25']]},
-        {'metric': {'m': 'empty'}, 'values': []}]}}
+    body = {
+        'status': 'success',
+        'data': {
+            'resultType': 'matrix',
+            'result': [
+                {'metric': {'m': 'x'}, 'values': [[1, '1'], [2, '2'], [3, '7.25']]},
+                {'metric': {'m': 'empty'}, 'values': []},
+            ],
+        },
+    }
     assert decode(json.dumps(body).encode()) == ([({'m': 'x'}, 7.25)], [])
 
 
@@ -75,8 +88,10 @@ def test_decode_error_envelopes(body, needle):
         ('{"status": "success"}', 'no `data` object'),
         ('{"status": "success", "data": {"resultType": "vector", "result": {}}}', 'not a list'),
         ('{"status": "success", "data": {"resultType": "vector", "result": [{"metric": {}, "value": 5}]}}', 'pair'),
-        ('{"status": "success", "data": {"resultType": "vector", "result": [{"metric": {}, "value": [1, "x"]}]}}',
-         'not a number'),
+        (
+            '{"status": "success", "data": {"resultType": "vector", "result": [{"metric": {}, "value": [1, "x"]}]}}',
+            'not a number',
+        ),
         ('{"status": "success", "data": {"resultType": "histogram", "result": []}}', 'resultType'),
         ('{"status": "pending"}', 'status: success'),
         ('', 'not JSON'),
@@ -92,12 +107,18 @@ def test_decode_wrong_shapes(body, needle):
 
 def groq(server, **extra):
     return LlmInferenceCheck(
-        'llm_inference', {}, [dict(provider='groq', api_key=API_KEY, api_url=server.url + '/v1/metrics/prometheus', **extra)]
+        'llm_inference',
+        {},
+        [dict(provider='groq', api_key=API_KEY, api_url=server.url + '/v1/metrics/prometheus', **extra)],
     )
 
 
 def promql(server, queries, **extra):
-    return LlmInferenceCheck('llm_inference', {}, [dict(provider='promql', api_key=API_KEY, api_url=server.url + '/prom', queries=queries, **extra)])
+    return LlmInferenceCheck(
+        'llm_inference',
+        {},
+        [dict(provider='promql', api_key=API_KEY, api_url=server.url + '/prom', queries=queries, **extra)],
+    )
 
 
 def only_service_check(aggregator):
@@ -143,7 +164,9 @@ def test_timeout(dd_run_check, aggregator, provider_server):
 
 
 def test_html_from_a_proxy(dd_run_check, aggregator, provider_server):
-    provider_server.reply(PATH, Reply(200, '<!DOCTYPE html><html><title>Login</title></html>', {'Content-Type': 'text/html'}))
+    provider_server.reply(
+        PATH, Reply(200, '<!DOCTYPE html><html><title>Login</title></html>', {'Content-Type': 'text/html'})
+    )
     with pytest.raises(Exception, match='not JSON'):
         dd_run_check(groq(provider_server))
     sc = only_service_check(aggregator)

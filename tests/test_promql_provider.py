@@ -1,4 +1,5 @@
 """`provider: promql`: the user's own queries against a real Prometheus and a real VictoriaMetrics."""
+
 import pytest
 
 from datadog_checks.base import AgentCheck
@@ -17,12 +18,17 @@ def test_queries_on_prometheus(dd_run_check, aggregator, crusoe_engine):
     queries = [
         {
             'name': 'requests.rate',
-            'query': 'sum by (model_name, service_tier) (rate(crusoe_inference_request_count{project_id="proj-1"}[5m]))',
+            'query': 'sum by (model_name, service_tier) '
+            '(rate(crusoe_inference_request_count{project_id="proj-1"}[5m]))',
             'labels': ['model_name', 'service_tier'],  # keep list
             'rename_labels': {'model_name': 'model'},
             'tags': ['window:5m'],
         },
-        {'name': 'tokens.output.rate', 'type': 'rate', 'query': 'sum(rate(crusoe_inference_output_token_count{project_id="proj-1"}[5m]))'},
+        {
+            'name': 'tokens.output.rate',
+            'type': 'rate',
+            'query': 'sum(rate(crusoe_inference_output_token_count{project_id="proj-1"}[5m]))',
+        },
     ]
     check = LlmInferenceCheck(
         'llm_inference', {}, [{'provider': 'promql', 'api_key': CRUSOE_KEY, 'api_url': proxy.url, 'queries': queries}]
@@ -49,7 +55,9 @@ def test_queries_on_victoriametrics(dd_run_check, aggregator, groq_engine):
     dd_run_check(check)
     for model, spec in GROQ_MODELS.items():
         total = sum(groq_rate(model, code, MINUTES - 1) for code in spec['rates'])
-        assert_gauge_close(aggregator, 'llm_inference.requests.rate', total, ['provider:promql', 'model:' + model, 'window:1m'])
+        assert_gauge_close(
+            aggregator, 'llm_inference.requests.rate', total, ['provider:promql', 'model:' + model, 'window:1m']
+        )
     aggregator.assert_metric('llm_inference.integration.requests', 1, tags=['provider:promql', 'outcome:ok'])
     aggregator.assert_metric('llm_inference.integration.series', 3, tags=['provider:promql'])
     aggregator.assert_all_metrics_covered()

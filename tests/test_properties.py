@@ -1,4 +1,5 @@
 """Property-based tests (hypothesis): the quantile computation, the PromQL decoder and the exposition parser."""
+
 import json
 import math
 
@@ -71,8 +72,12 @@ JSON_VALUES = st.recursive(
     max_leaves=20,
 )
 ENVELOPES = st.fixed_dictionaries(
-    {'status': st.sampled_from(['success', 'error', 'x']), 'data': st.fixed_dictionaries({
-        'resultType': st.sampled_from(['vector', 'matrix', 'scalar', 'string', 'other']), 'result': JSON_VALUES})},
+    {
+        'status': st.sampled_from(['success', 'error', 'x']),
+        'data': st.fixed_dictionaries(
+            {'resultType': st.sampled_from(['vector', 'matrix', 'scalar', 'string', 'other']), 'result': JSON_VALUES}
+        ),
+    },
     optional={'errorType': JSON_VALUES, 'error': JSON_VALUES, 'warnings': JSON_VALUES},
 )
 
@@ -103,7 +108,7 @@ def test_decoder_on_arbitrary_bytes(raw):
 METRIC_NAMES = st.from_regex(r'\A[a-zA-Z_:][a-zA-Z0-9_:]{0,20}\Z')
 LABEL_NAMES = st.from_regex(r'\A[a-zA-Z][a-zA-Z0-9_]{0,10}\Z')
 LABEL_VALUES = st.text(alphabet=st.characters(blacklist_categories=['Cs'], blacklist_characters='\r'), max_size=12)
-VALUES = st.floats(allow_nan=True, allow_infinity=True) | st.integers(-(10 ** 12), 10 ** 12)
+VALUES = st.floats(allow_nan=True, allow_infinity=True) | st.integers(-(10**12), 10**12)
 
 
 def _escape(value):
@@ -136,7 +141,7 @@ def expositions(draw):
             line = name + ('{' + inner + '}' if labels or draw(st.booleans()) else '')
             line += ' ' + _format(value)
             if draw(st.booleans()):
-                line += ' ' + str(draw(st.integers(0, 2 ** 40)))
+                line += ' ' + str(draw(st.integers(0, 2**40)))
             lines.append(line)
             expected.append((name, labels, float(value)))
             if draw(st.booleans()):
@@ -146,7 +151,8 @@ def expositions(draw):
 
 def _same(a, b):
     return len(a) == len(b) and all(
-        x[0] == y[0] and x[1] == y[1] and (x[2] == y[2] or (math.isnan(x[2]) and math.isnan(y[2]))) for x, y in zip(a, b)
+        x[0] == y[0] and x[1] == y[1] and (x[2] == y[2] or (math.isnan(x[2]) and math.isnan(y[2])))
+        for x, y in zip(a, b)
     )
 
 

@@ -1,5 +1,6 @@
 """`llm_inference.can_connect` for each failure a scrape can meet: the status, a message that says what to fix, and
 no catalog values from a failed run."""
+
 import pytest
 
 from datadog_checks.base import AgentCheck
@@ -9,7 +10,11 @@ from .conftest import API_KEY, fixture_text
 from .provider_server import Reply
 
 FIREWORKS = ('/v1/accounts/acme/metrics', {'provider': 'fireworks', 'account_id': 'acme'}, ['account:acme'])
-WAFER = ('/v1/endpoints/metrics/prometheus', {'provider': 'wafer', 'endpoint': 'e1.wafer.ai'}, ['deployment:e1.wafer.ai'])
+WAFER = (
+    '/v1/endpoints/metrics/prometheus',
+    {'provider': 'wafer', 'endpoint': 'e1.wafer.ai'},
+    ['deployment:e1.wafer.ai'],
+)
 
 
 def make_check(server, provider, key=API_KEY, **extra):
@@ -103,6 +108,15 @@ def test_recovers_after_failure(dd_run_check, aggregator, provider_server):
     aggregator.reset()
     dd_run_check(check)
     aggregator.assert_service_check('llm_inference.can_connect', AgentCheck.OK, count=1)
-    aggregator.assert_metric('llm_inference.requests.rate', 12.5, count=1, tags=[
-        'provider:fireworks', 'account:acme', 'model:accounts/fireworks/models/llama-v3p1-70b-instruct',
-        'deployment:llama70b-prod', 'window:1m'])
+    aggregator.assert_metric(
+        'llm_inference.requests.rate',
+        12.5,
+        count=1,
+        tags=[
+            'provider:fireworks',
+            'account:acme',
+            'model:accounts/fireworks/models/llama-v3p1-70b-instruct',
+            'deployment:llama70b-prod',
+            'window:1m',
+        ],
+    )

@@ -1,4 +1,5 @@
 """Wafer: every documented series into the catalog; quantile normalized; endpoint -> deployment; 24h windows."""
+
 import pytest
 
 from datadog_checks.base import AgentCheck
@@ -70,7 +71,9 @@ def test_every_series_mapped_with_tags(dd_run_check, aggregator, provider_server
     [('0.50', '0.5'), ('p99', '0.99'), ('P95', '0.95'), ('0.9', '0.9'), ('99', '0.99'), ('p999', '0.999')],
 )
 def test_quantile_label_normalized(dd_run_check, aggregator, provider_server, raw, normalized):
-    body = '# TYPE wafer_ttft_seconds gauge\nwafer_ttft_seconds{{endpoint="{}",quantile="{}"}} 0.25\n'.format(ENDPOINT, raw)
+    body = '# TYPE wafer_ttft_seconds gauge\nwafer_ttft_seconds{{endpoint="{}",quantile="{}"}} 0.25\n'.format(
+        ENDPOINT, raw
+    )
     provider_server.reply(PATH, Reply(body=body))
     dd_run_check(LlmInferenceCheck('llm_inference', {}, [instance(provider_server)]))
     aggregator.assert_metric(

@@ -6,6 +6,7 @@ Fireworks allows 6 metric requests a minute per account and Wafer 6 per key (pro
 wrapper neither retries nor reads ``Retry-After``. So the check counts its own requests per credential and
 skips a run, without a request, rather than let the provider answer 429.
 """
+
 import hashlib
 import random
 import threading

@@ -1,6 +1,7 @@
 # (C) llm_inference developers
 # Licensed under a 3-clause BSD style license (see LICENSE)
 """How a provider's raw series become catalog metrics: the declarations every provider module is made of."""
+
 import re
 from dataclasses import dataclass, field
 

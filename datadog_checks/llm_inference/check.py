@@ -1,6 +1,7 @@
 # (C) llm_inference developers
 # Licensed under a 3-clause BSD style license (see LICENSE)
 """The entry class the Agent instantiates: it returns the check of the instance's `provider`."""
+
 from datadog_checks.base import AgentCheck, ConfigurationError
 
 from .crusoe import CrusoeCheck

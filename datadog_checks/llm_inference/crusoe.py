@@ -5,6 +5,7 @@
 The queries are the ones crusoe.txt documents ("Metric Query" column), filtered on the instance's `project_id`
 and kept by `model_name` and `service_tier` ("Each metric has labels for service_tier").
 """
+
 from functools import partial
 
 from .catalog import DEFAULT_QUANTILES, Labels, format_quantile
@@ -23,7 +24,8 @@ RATES = {
     'crusoe_inference_input_token_count': 'tokens.input.rate',
     'crusoe_inference_output_token_count': 'tokens.output.rate',
 }
-# histogram -> catalog quantiles; crusoe.txt: `histogram_quantile(0.5, sum by (model_name, le) (irate(<x>_bucket[300s])))`
+# histogram -> catalog quantiles; crusoe.txt:
+# `histogram_quantile(0.5, sum by (model_name, le) (irate(<x>_bucket[300s])))`
 # The docs give no unit; the series are taken to be in seconds, as Prometheus conventions have it.
 HISTOGRAMS = {
     'crusoe_inference_histogram_first_token_latency': 'time_to_first_token.seconds',

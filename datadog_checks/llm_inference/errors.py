@@ -1,6 +1,7 @@
 # (C) llm_inference developers
 # Licensed under a 3-clause BSD style license (see LICENSE)
 """The failures a run can end in, each carrying the service-check status and a message that says what to fix."""
+
 from urllib.parse import urlsplit, urlunsplit
 
 from datadog_checks.base import AgentCheck

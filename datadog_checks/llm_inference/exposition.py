@@ -6,6 +6,7 @@ The providers' replies are flat lists of samples; the check needs (name, labels,
 structure, so this reads line by line with precompiled expressions instead of prometheus_client's general parser,
 and refuses a malformed line with an error that quotes it instead of skipping or guessing.
 """
+
 import re
 from typing import NamedTuple
 
@@ -86,9 +87,7 @@ def parse_lines(text):
 def _count_skipped(text):
     """A lower bound of the comment and blank lines, counted in C: lines starting with `#`, and empty lines (runs
     of several empty lines, and lines of spaces, are undercounted, which only sends the text to the slow path)."""
-    return (
-        text.count('\n#') + text.startswith('#') + text.count('\n\n') + text.startswith('\n') + text.endswith('\n')
-    )
+    return text.count('\n#') + text.startswith('#') + text.count('\n\n') + text.startswith('\n') + text.endswith('\n')
 
 
 def _parse_lines_slowly(text):
@@ -147,6 +146,6 @@ def split_le(labels):
     match = _LE.search(labels)
     if match is None:
         return None, labels
-    before, after = labels[: match.start()], labels[match.end():]
+    before, after = labels[: match.start()], labels[match.end() :]
     joiner = ',' if match.group(1) and match.group(3) else ''
     return match.group(2), before + joiner + after

@@ -1,6 +1,7 @@
 # (C) llm_inference developers
 # Licensed under a 3-clause BSD style license (see LICENSE)
 """Fireworks AI: scrape ``/v1/accounts/<account_id>/metrics`` (fireworks.txt)."""
+
 from urllib.parse import quote
 
 from . import budget
@@ -78,13 +79,16 @@ class FireworksCheck(ScrapeCheck):
     DEFAULT_REQUESTS_PER_MINUTE = 6
     IDENTITY_TAGS = {'account_id': 'account'}
     NO_DATA_HINT = (
-        'no deployment of this account reports metrics (check `account_id`, and that it has running dedicated deployments)'
+        'no deployment of this account reports metrics '
+        '(check `account_id`, and that it has running dedicated deployments)'
     )
     SERIES = SERIES
     LABELS = LABELS
 
     def metrics_url(self):
-        return self.instance.get('api_url') or DEFAULT_URL.format(account_id=quote(self.instance['account_id'], safe=''))
+        return self.instance.get('api_url') or DEFAULT_URL.format(
+            account_id=quote(self.instance['account_id'], safe='')
+        )
 
     def budget_credential(self):
         # The Fireworks budget is per account, whatever key is used.

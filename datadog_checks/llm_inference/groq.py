@@ -6,6 +6,7 @@ The series names changed between doc versions and the spelling of `{percentile}`
 0.99?), so one selector on `__name__` discovers whatever the server has, in one request, and the names are read
 here: every spelling becomes `quantile:0.99`.
 """
+
 import re
 from collections import defaultdict
 
@@ -27,8 +28,10 @@ FAMILIES = {
 _FAMILY = '(?:{})'.format('|'.join(FAMILIES))
 # Current names (groq.txt) and the older ones (`model_project_id_status_code:requests:rate5m`,
 # `le_model_project_id:<family>_bucket:rate5m`).
-SELECTOR = '{{__name__=~"requests:rate1m|model_project_id_status_code:requests:rate5m|{f}:[^:]+:rate5m|' \
+SELECTOR = (
+    '{{__name__=~"requests:rate1m|model_project_id_status_code:requests:rate5m|{f}:[^:]+:rate5m|'
     'le_model_project_id:{f}_bucket:rate5m"}}'.format(f=_FAMILY)
+)
 
 REQUESTS = re.compile(r'^(?:model_project_id_status_code:)?requests:rate(\d+[smh])$')
 PERCENTILE = re.compile(r'^({}):([^:]+):rate(\d+[smh])$'.format(_FAMILY))

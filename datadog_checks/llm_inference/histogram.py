@@ -5,6 +5,7 @@
 Fireworks' ``*_bucket:sum_by_deployment`` series are recording-rule outputs (per-second bucket rates over
 1 m, an ``le`` label), not Prometheus histograms, so the check computes the quantiles itself.
 """
+
 import math
 from bisect import bisect_left
 

@@ -4,6 +4,7 @@
 
 `decode()` is a pure function of the reply body: it returns samples or raises `QueryError`, nothing else.
 """
+
 import json
 import math
 
@@ -125,11 +126,12 @@ class PromQLClient:
                 raise QueryError(str(e)) from None
             samples, warnings = decode(body)
             if is_envelope:
-                raise QueryError('the query API answered HTTP {} without an error envelope'.format(response.status_code))
+                raise QueryError(
+                    'the query API answered HTTP {} without an error envelope'.format(response.status_code)
+                )
         finally:
             response.close()
         for warning in warnings:
             if self.log is not None:
                 self.log.warning('query API warning for %s: %s', self.url, warning)
         return samples
-

@@ -2,6 +2,7 @@
 # Licensed under a 3-clause BSD style license (see LICENSE)
 """What every provider check shares: required options, identity tags, the request budget, the service check,
 self-telemetry, and turning any failure into a service check that says what to fix."""
+
 import requests
 
 from datadog_checks.base import AgentCheck, ConfigurationError
@@ -143,7 +144,9 @@ class ProviderMixin:
             self.note_request('timeout')
             return CollectionError(
                 '{}: no reply within the {} s `timeout` from {}: the provider is slow or unreachable; the next run '
-                'retries. Raise `timeout` if this persists.'.format(self.PROVIDER, self.instance.get('timeout', 10), where)
+                'retries. Raise `timeout` if this persists.'.format(
+                    self.PROVIDER, self.instance.get('timeout', 10), where
+                )
             )
         if isinstance(exc, requests.exceptions.ChunkedEncodingError):
             self.note_request('invalid_reply')

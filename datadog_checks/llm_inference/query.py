@@ -6,6 +6,7 @@ All queries of a run go out as one request where the engine allows (each part ma
 joined with `or`), since the providers ration requests; if the combined form is refused, one request per query.
 Everything is answered before anything is submitted, so a failed run submits nothing.
 """
+
 import re
 from dataclasses import dataclass, field
 
@@ -80,8 +81,10 @@ def parse_user_queries(raw):
         if not isinstance(expr, str) or not expr.strip():
             fail('`query` must be a non-empty PromQL expression.')
         if not isinstance(name, str) or not METRIC_NAME.match(name):
-            fail('`name` must be a metric name such as `requests.rate` (lower case, dots); it is submitted under '
-                 '`llm_inference.`.')
+            fail(
+                '`name` must be a metric name such as `requests.rate` (lower case, dots); it is submitted under '
+                '`llm_inference.`.'
+            )
         kind = entry.get('type', 'gauge')
         if kind not in TYPES:
             fail('`type` must be one of {}.'.format(', '.join(TYPES)))
@@ -174,7 +177,9 @@ class QueryCheck(ProviderMixin, AgentCheck):
             try:
                 answers.append(self.request(query.expr))
             except QueryRejected as e:
-                raise QueryError('{}: query `{}` failed: {}'.format(self.PROVIDER, query.label or query.expr, e)) from None
+                raise QueryError(
+                    '{}: query `{}` failed: {}'.format(self.PROVIDER, query.label or query.expr, e)
+                ) from None
         return answers
 
     def request(self, expr):

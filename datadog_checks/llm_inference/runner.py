@@ -8,6 +8,7 @@ would reach Datadog. For trying a configuration before restarting an Agent:
 With the Agent's embedded Python: `/opt/datadog-agent/embedded/bin/python -m datadog_checks.llm_inference.runner`.
 Nothing is sent anywhere: the metrics and service checks are collected by datadog_checks.base's stub aggregator.
 """
+
 import argparse
 import json
 import re
@@ -88,18 +89,28 @@ def run_once(checks, out):
         out.write('  {} series\n'.format(len(rows)))
         for name, service_checks in sorted(aggregator._service_checks.items()):
             for sc in service_checks:
-                out.write('  service check {} {} [{}]{}\n'.format(
-                    name, STATUS.get(sc.status, sc.status), ','.join(sc.tags), ': ' + sc.message if sc.message else ''))
+                out.write(
+                    '  service check {} {} [{}]{}\n'.format(
+                        name,
+                        STATUS.get(sc.status, sc.status),
+                        ','.join(sc.tags),
+                        ': ' + sc.message if sc.message else '',
+                    )
+                )
         if error:
             for report in json.loads(error):
                 out.write('  error: {}\n'.format(report['message']))
 
 
 def main(argv=None, out=sys.stdout):
-    parser = argparse.ArgumentParser(prog='python -m datadog_checks.llm_inference.runner', description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(
+        prog='python -m datadog_checks.llm_inference.runner', description=__doc__.split('\n\n')[0]
+    )
     parser.add_argument('conf', help='a conf.yaml laid out like conf.d/llm_inference.d/conf.yaml')
     parser.add_argument('--times', type=int, default=1, help='how many runs (default 1)')
-    parser.add_argument('--every', type=float, default=60.0, help='seconds between runs (default 60, the providers\' pace)')
+    parser.add_argument(
+        '--every', type=float, default=60.0, help='seconds between runs (default 60, the providers\' pace)'
+    )
     args = parser.parse_args(argv)
     try:
         init_config, instances = load_conf(args.conf)

@@ -5,6 +5,7 @@
 The whole reply is parsed before anything is submitted, so a reply that fails half-way (cut off, malformed)
 submits nothing rather than a partial set of values.
 """
+
 import math
 from collections import defaultdict
 
@@ -117,11 +118,15 @@ class ScrapeCheck(ProviderMixin, OpenMetricsBaseCheckV2):
         except (Unreadable, ExpositionError) as e:
             self.note_request('invalid_reply')
             message = e if isinstance(e, Unreadable) else 'malformed exposition text: {}'.format(e)
-            raise CollectionError('{}: {} from {}; nothing was submitted.'.format(self.PROVIDER, message, where)) from None
+            raise CollectionError(
+                '{}: {} from {}; nothing was submitted.'.format(self.PROVIDER, message, where)
+            ) from None
         self.note_request('ok')
         if not points:
             raise NoData(
-                '{}: the reply from {} holds no metrics of the catalog: {}.'.format(self.PROVIDER, where, self.NO_DATA_HINT)
+                '{}: the reply from {} holds no metrics of the catalog: {}.'.format(
+                    self.PROVIDER, where, self.NO_DATA_HINT
+                )
             )
         self.submit_points(points, deduplicated=True)
 

@@ -1,6 +1,7 @@
 # (C) llm_inference developers
 # Licensed under a 3-clause BSD style license (see LICENSE)
 """Wafer: scrape ``/v1/endpoints/metrics/prometheus?endpoint=<endpoint>`` (wafer.txt)."""
+
 from urllib.parse import urlencode
 
 from .catalog import Gauge, Labels
