@@ -31,6 +31,11 @@ class ExpositionError(ValueError):
     pass
 
 
+class CutOff(ExpositionError):
+    """The text ends in the middle of a line: the format ends every line with `\\n`, so the reply was cut off (a
+    close-delimited reply has no length to say so) and its last value may be a shorter number."""
+
+
 def _unescape(match):
     char = match.group(1)
     return _UNESCAPE.get(char, '\\' + char)
@@ -77,7 +82,23 @@ def parse_lines(text):
     Fast path: one regular expression over the whole text (in C) when every line is a well-formed sample, a comment
     or blank, which is checked by counting lines; otherwise the line-by-line reading finds and names the bad line.
     Errors found later in labels or values quote the text, as the line number is not kept.
+
+    A non-empty, well-formed text whose last line has no final newline raises CutOff.
     """
+    if text and text[-1] != '\n':
+        # A malformed line (the last one included) is named as such; a well-formed text without its final newline
+        # is what a cut-off reply looks like (`12.5` arriving as `12`), so it is refused whole.
+        try:
+            _parse_lines_slowly(text)
+        except ExpositionError as e:
+            raise ExpositionError(
+                '{} (and the text ends without a final newline: it may have been cut off)'.format(e)
+            ) from None
+        raise CutOff(
+            'line {}: the text ends without a final newline, in the middle of `{}`'.format(
+                text.count('\n') + 1, text[text.rfind('\n') + 1 :][-80:]
+            )
+        )
     samples = _SAMPLE_LINE.findall(text)
     if len(samples) + _count_skipped(text) == text.count('\n') + 1:
         return samples
