@@ -16,6 +16,36 @@ settings.register_profile('ci', derandomize=True)
 if os.environ.get('CI'):
     settings.load_profile('ci')
 API_KEY = 'fw-test-key-3f9a1c'
+START = 1_800_000_000.0
+
+
+class Clock:
+    """The clocks of a simulated run. ``t`` is the time that passes (what a provider's server sees: call the clock);
+    the budget reads the host's wall clock (``wall``: ``t`` plus any step NTP made) and a monotonic clock of another
+    origin (``monotonic``), which no step moves."""
+
+    def __init__(self, t=START):
+        self.t = t
+        self.wall_step = 0.0
+
+    def __call__(self):
+        return self.t
+
+    def wall(self):
+        return self.t + self.wall_step
+
+    def monotonic(self):
+        return self.t - START + 4242.0
+
+    def install(self, monkeypatch):
+        monkeypatch.setattr(budget, 'now', self.wall)
+        monkeypatch.setattr(budget, 'monotonic', self.monotonic)
+        return self
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    return Clock().install(monkeypatch)
 
 
 def assert_gauge_close(aggregator, name, value, tags, rel=1e-6):

@@ -9,22 +9,7 @@ from datadog_checks.llm_inference import LlmInferenceCheck, budget
 from datadog_checks.llm_inference.errors import RateLimited
 from simulator.server import KEYS, ScrapeServer
 
-START = 1_800_000_000.0
-
-
-class Clock:
-    def __init__(self, t=START):
-        self.t = t
-
-    def __call__(self):
-        return self.t
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    clock = Clock()
-    monkeypatch.setattr(budget, 'now', clock)
-    return clock
+from .conftest import START
 
 
 @pytest.mark.parametrize(
@@ -53,15 +38,29 @@ def test_cooldown_capped_with_jitter_and_default(clock):
 
 def test_budget_window_and_unlimited(clock):
     limited = budget.RequestBudget('a', 2, 'test key')
-    limited.acquire()
-    limited.acquire()
+    first = limited.acquire()
+    limited.release(first)
+    clock.t += 5
+    second = limited.acquire()  # still in flight
     with pytest.raises(RateLimited, match='budget of 2 a minute'):
         limited.acquire()
-    clock.t += 60
-    limited.acquire()
+    clock.t += 56  # the first left the window; the second, in flight, still counts
+    limited.release(limited.acquire())
+    with pytest.raises(RateLimited):
+        limited.acquire()
+    clock.t += 120
+    third = limited.acquire()
+    with pytest.raises(RateLimited):
+        limited.acquire()  # the second, in flight for two minutes, still counts
+    limited.release(second)
+    limited.release(third)
+    with pytest.raises(RateLimited):
+        limited.acquire()  # both completed just now: they may have reached the provider just now
+    clock.t += 60.001
+    limited.release(limited.acquire())
     unlimited = budget.RequestBudget('b', 0, 'test key')
     for _ in range(100):
-        unlimited.acquire()
+        unlimited.release(unlimited.acquire())
 
 
 def wafer(key, endpoint, **extra):

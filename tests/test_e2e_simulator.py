@@ -7,12 +7,12 @@ import pytest
 
 from datadog_checks.base import AgentCheck
 from datadog_checks.dev.utils import get_metadata_metrics
-from datadog_checks.llm_inference import LlmInferenceCheck, budget, runner
+from datadog_checks.llm_inference import LlmInferenceCheck, runner
 from simulator import models
 from simulator.query_data import CRUSOE_MODELS, GROQ_MODELS, MINUTES, groq_rate
 from simulator.server import CRUSOE_PROJECT, KEYS, Simulator
 
-from .conftest import assert_gauge_close
+from .conftest import Clock, assert_gauge_close
 from .reference import expected_quantile
 
 pytestmark = pytest.mark.integration
@@ -24,20 +24,11 @@ QUANTILE_FAMILIES = {
 }
 
 
-class Clock:
-    def __init__(self, start):
-        self.t = start
-
-    def __call__(self):
-        return self.t
-
-
 @pytest.fixture
 def simulation(monkeypatch, load_time):
     # A fixed phase of the simulated day: outside bursts and error spikes, so the run is the same every time.
     start = load_time - (load_time % models.SPIKE_EVERY) + models.SPIKE_FOR + 60
-    clock = Clock(start)
-    monkeypatch.setattr(budget, 'now', clock)
+    clock = Clock(start).install(monkeypatch)
     with Simulator(clock=clock) as sim:
         yield sim, clock
 

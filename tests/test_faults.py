@@ -12,7 +12,7 @@ import struct
 import pytest
 
 from datadog_checks.base import AgentCheck
-from datadog_checks.llm_inference import LlmInferenceCheck, budget
+from datadog_checks.llm_inference import LlmInferenceCheck
 
 from .conftest import fixture_text
 from .provider_server import ProviderServer, Reply
@@ -237,21 +237,12 @@ def expectation(case, provider):
 MATRIX = [(c, p) for c in CASES for p in PROVIDERS if expectation(c, p) is not None]
 
 
-class Clock:
-    def __init__(self):
-        self.t = 1_800_000_000.0
-
-    def __call__(self):
-        return self.t
-
-
 @pytest.mark.parametrize('case, provider', MATRIX, ids=['{}-{}'.format(p, c) for c, p in MATRIX])
-def test_fault(dd_run_check, aggregator, caplog, monkeypatch, case, provider):
-    clock = Clock()
-    monkeypatch.setattr(budget, 'now', clock)
+def test_fault(dd_run_check, aggregator, caplog, clock, case, provider):
     spec = PROVIDERS[provider]
     status, needle = expectation(case, provider)
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger='urllib3')  # datadog-api-client (other tests) sets it to WARNING
     with ProviderServer(api_key=CANARY) as server:
         fault = CASES[case][0](spec)
         if case == '401':

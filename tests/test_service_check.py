@@ -95,7 +95,7 @@ def test_timeout_is_critical(dd_run_check, aggregator, provider_server, provider
         dd_run_check(check)
     (sc,) = aggregator.service_checks('llm_inference.can_connect')
     assert sc.status == AgentCheck.CRITICAL
-    assert 'no reply within the 0.5 s `timeout`' in sc.message
+    assert 'no complete reply within the 0.5 s `timeout`' in sc.message
     assert catalog_values(aggregator) == []
 
 

@@ -2,9 +2,9 @@
 # Licensed under a 3-clause BSD style license (see LICENSE)
 """The failures a run can end in, each carrying the service-check status and a message that says what to fix."""
 
-from urllib.parse import urlsplit, urlunsplit
-
 from datadog_checks.base import AgentCheck
+
+from .redact import redact_url
 
 # What a user should do about an HTTP status, per provider where the provider docs say something specific.
 _HINTS = {
@@ -45,6 +45,14 @@ class RateLimited(CollectionError):
     status = AgentCheck.WARNING
 
 
+class BudgetSpent(RateLimited):
+    """No request was made: the request budget is spent, or a 429 cooldown runs (the run is counted as skipped)."""
+
+
+class RunTimedOut(CollectionError):
+    """The run's deadline (`timeout`) passed before its requests and replies were done."""
+
+
 class NoData(CollectionError):
     """The provider answered, but with nothing to collect: a WARNING that says which option decides what is seen."""
 
@@ -70,26 +78,17 @@ class ReplyTooLarge(CollectionError):
 
 
 def read_capped(response, limit):
-    """The body of a streamed `response`, refusing more than `limit` bytes before reading them all."""
+    """The body of a streamed `response` (a bytearray: no second copy), refusing more than `limit` bytes before
+    reading them all."""
     declared = response.headers.get('Content-Length', '')
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise ReplyTooLarge(int(declared), limit)
     body = bytearray()
     for chunk in response.iter_content(chunk_size=1 << 16):
         body += chunk
         if len(body) > limit:
             raise ReplyTooLarge('at least {}'.format(len(body)), limit)
-    return bytes(body)
-
-
-def redact_url(url):
-    """The URL without user-info (``https://user:secret@host`` must not reach a message)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return '<unparseable url>'
-    netloc = parts.netloc.rpartition('@')[2]
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ''))
+    return body
 
 
 def http_status_message(provider, status_code, url):

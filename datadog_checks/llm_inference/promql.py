@@ -7,8 +7,10 @@
 
 import json
 import math
+from urllib.parse import urlsplit, urlunsplit
 
 from .errors import QueryError, QueryRejected, ReplyTooLarge, read_capped
+from .redact import redact_url
 
 QUERY_PATH = '/api/v1/query'
 
@@ -27,8 +29,35 @@ def _point(point):
     return _number(point[1])
 
 
-def _finite(samples):
-    return [(labels, value) for labels, value in samples if not (math.isnan(value) or math.isinf(value))]
+def _lean_objects():
+    """A json object_hook that builds the samples while the reply is parsed, instead of a tree to walk after.
+
+    A series object becomes its (labels, value) tuple at once (json never makes tuples, so decode() tells them
+    apart), and repeated label values are one string object: a reply of 100k series then costs a small multiple
+    of its size, not the ~12x of a parsed tree plus copies. Anything of another shape is left as parsed, for
+    decode() to validate and name.
+    """
+    memo = {}
+
+    def hook(obj):
+        labels = obj.get('metric')
+        if labels.__class__ is dict and ('value' in obj or 'values' in obj):
+            point = obj.get('value')
+            if point is None:
+                points = obj.get('values')
+                point = points[-1] if points.__class__ is list and points else None
+            if point.__class__ is list and len(point) == 2 and all(v.__class__ is str for v in labels.values()):
+                try:
+                    return labels, float(point[1])
+                except (TypeError, ValueError):
+                    pass  # decode() names it
+            return obj
+        for key, value in obj.items():
+            if value.__class__ is str:
+                obj[key] = memo.setdefault(value, value)
+        return obj
+
+    return hook
 
 
 def decode(body):
@@ -37,6 +66,9 @@ def decode(body):
     Handles vector, matrix (latest point of each series), scalar and string results, and VictoriaMetrics'
     scalar returned as a label-less vector. Error envelopes (Prometheus: errorType a name such as `bad_data`;
     VictoriaMetrics: errorType the HTTP code as a string, 422 for every error in older versions) raise QueryError.
+
+    Memory: pass the body without keeping a reference (``decode(read_capped(...))``): the bytes are dropped once
+    decoded to text, and the text once parsed, so at most two of bytes, text and samples are alive at once.
     """
     if isinstance(body, bytes | bytearray):
         try:
@@ -44,14 +76,24 @@ def decode(body):
         except UnicodeDecodeError:
             raise QueryError('the reply is not UTF-8 text, so not a query API reply') from None
     if isinstance(body, str):
+        text, body = body, None
         try:
-            body = json.loads(body)
-        except ValueError:
-            start = ' '.join(body.strip()[:60].split())
+            body = json.loads(text, object_hook=_lean_objects())
+        except RecursionError:
+            raise QueryError('the reply nests JSON too deeply to be a query API reply') from None
+        except ValueError as e:
+            if (
+                isinstance(e, json.JSONDecodeError)
+                and text.strip()
+                and (e.pos >= len(text.rstrip()) or e.msg.startswith('Unterminated string'))
+            ):
+                raise QueryError('the reply was cut off before its end (the JSON is incomplete)') from None
+            start = ' '.join(text.strip()[:60].split())
             raise QueryError(
                 'the reply is not JSON (it starts with {!r}): is `api_url` the query API, or did a proxy or login '
                 'page answer?'.format(start)
             ) from None
+        text = None
     if not isinstance(body, dict):
         raise QueryError('the reply is JSON but not a query API object')
     status = body.get('status')
@@ -73,6 +115,10 @@ def decode(body):
         if not isinstance(result, list):
             raise QueryError('`data.result` of a {} is not a list'.format(result_type))
         for series in result:
+            if series.__class__ is tuple:  # made by _lean_objects
+                if series[1] - series[1] == 0:  # finite: NaN and ±Inf give NaN
+                    samples.append(series)
+                continue
             if not isinstance(series, dict):
                 raise QueryError('a series in `data.result` is not an object')
             labels = series.get('metric') or {}
@@ -87,21 +133,34 @@ def decode(body):
                 if not points:
                     continue
                 value = _point(points[-1])
-            samples.append((dict(labels), value))
+            if not (math.isnan(value) or math.isinf(value)):
+                samples.append((dict(labels), value))
     elif result_type in ('scalar', 'string'):
-        samples.append(({}, _point(result)))
+        value = _point(result)
+        if not (math.isnan(value) or math.isinf(value)):
+            samples.append(({}, value))
     else:
         raise QueryError('unknown `data.resultType` {!r}'.format(result_type)[:200])
-    return _finite(samples), [str(w) for w in warnings]
+    return samples, [str(w) for w in warnings]
+
+
+def query_url(api_url):
+    """`<api_url>/api/v1/query`, keeping a query string of `api_url` (a proxy's `?token=...`) after the path."""
+    parts = urlsplit(api_url)
+    return urlunsplit(parts._replace(path=parts.path.rstrip('/') + QUERY_PATH, fragment=''))
 
 
 class PromQLClient:
     """Instant queries against `<api_url>/api/v1/query`."""
 
-    def __init__(self, http, api_url, method='GET', nocache=False, log=None, max_bytes=32 * 1024 * 1024):
+    def __init__(
+        self, http, api_url, method='GET', nocache=False, log=None, max_bytes=32 * 1024 * 1024, check_status=None
+    ):
         self.http = http
         self.max_bytes = max_bytes
-        self.url = api_url.rstrip('/') + QUERY_PATH
+        self.url = query_url(api_url)
+        # How an HTTP status that is not a query error becomes an exception (the check's, which knows redirects).
+        self.check_status = check_status or (lambda response, url: response.raise_for_status())
         self.method = method
         # VictoriaMetrics hides the last 30 s of samples from queries near "now" unless nocache=1.
         self.extra = {'nocache': '1'} if nocache else {}
@@ -119,12 +178,12 @@ class PromQLClient:
             # with a JSON error envelope these are query errors (decode raises them), not transport ones.
             is_envelope = response.status_code in (400, 422) and 'json' in response.headers.get('Content-Type', '')
             if not is_envelope:
-                response.raise_for_status()
+                self.check_status(response, self.url)
             try:
-                body = read_capped(response, self.max_bytes)
+                # No reference kept to the body: decode() drops it once it is text (see decode's docstring).
+                samples, warnings = decode(read_capped(response, self.max_bytes))
             except ReplyTooLarge as e:
                 raise QueryError(str(e)) from None
-            samples, warnings = decode(body)
             if is_envelope:
                 raise QueryError(
                     'the query API answered HTTP {} without an error envelope'.format(response.status_code)
@@ -133,5 +192,5 @@ class PromQLClient:
             response.close()
         for warning in warnings:
             if self.log is not None:
-                self.log.warning('query API warning for %s: %s', self.url, warning)
+                self.log.warning('query API warning for %s: %s', redact_url(self.url), warning)
         return samples

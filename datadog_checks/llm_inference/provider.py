@@ -3,17 +3,66 @@
 """What every provider check shares: required options, identity tags, the request budget, the service check,
 self-telemetry, and turning any failure into a service check that says what to fix."""
 
+import math
+
 import requests
 
 from datadog_checks.base import AgentCheck, ConfigurationError
 
-from . import budget
-from .errors import CollectionError, RateLimited, http_status_message, redact_url
+from . import budget, redact
+from .errors import BudgetSpent, CollectionError, RateLimited, RunTimedOut, http_status_message, redact_url
+from .transport import MAX_REDIRECTS, Transport
 
 SERVICE_CHECK = 'can_connect'
 # A Fireworks reply is about 10 KB a deployment (3 MB at 300 deployments); 32 MiB bounds the Agent's memory on a
 # runaway or hostile reply while leaving room for the largest accounts.
 MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+DEFAULT_TIMEOUT = 10  # seconds, as the base's HTTP wrapper
+
+
+def _user_tags(tags):
+    """The `tags` option, refused with the form to write when it is not a list of `key:value` strings."""
+    if tags is None:
+        return []
+
+    def pairs(mapping):
+        return ', '.join('{}:{}'.format(k, v) for k, v in list(mapping.items())[:3])
+
+    if isinstance(tags, dict):
+        raise ConfigurationError(
+            '`tags` must be a list of `key:value` strings, not a mapping: write `tags: [{}]`.'.format(pairs(tags))
+        )
+    if not isinstance(tags, list):
+        raise ConfigurationError('`tags` must be a list of `key:value` strings, e.g. `tags: [team:ml]`.')
+    for tag in tags:
+        if isinstance(tag, dict):
+            raise ConfigurationError(
+                '`tags` must be a list of `key:value` strings: `- {}` is read by YAML as a mapping (a space after '
+                'the colon); write `- {}` instead.'.format(
+                    ', '.join('{}: {}'.format(k, v) for k, v in tag.items()), pairs(tag)
+                )
+            )
+        if not isinstance(tag, str):
+            raise ConfigurationError('`tags` must be a list of `key:value` strings (got {!r}).'.format(tag))
+    return list(tags)
+
+
+def _timeout(instance, init_config):
+    """The run's deadline in seconds (`timeout`, else init_config's, else 10); the HTTP timeouts are checked too."""
+    value = DEFAULT_TIMEOUT
+    for option in ('timeout', 'connect_timeout', 'read_timeout'):
+        given = instance.get(option, init_config.get(option))
+        if given is None:
+            continue
+        try:
+            seconds = float(given)
+        except (TypeError, ValueError):
+            seconds = math.nan
+        if isinstance(given, bool) or not math.isfinite(seconds) or seconds <= 0:
+            raise ConfigurationError('`{}` must be a number of seconds above 0 (got {!r}).'.format(option, given))
+        if option == 'timeout':
+            value = seconds
+    return value
 
 
 class ProviderMixin:
@@ -35,40 +84,66 @@ class ProviderMixin:
                 raise ConfigurationError(
                     '`provider: {}` needs the `{}` option (a non-empty string).'.format(self.PROVIDER, option)
                 )
-        self.api_key = instance.get('api_key') or ''
-        if self.api_key:
-            # Scrubs the key from this check's logs, service-check messages and error reports.
-            self.register_secret(self.api_key)
+        redact.install_filters(self.log.logger)
+        self.api_key = self._api_key(instance.get('api_key'))
 
-        user_tags = instance.get('tags') or []
-        if not isinstance(user_tags, list):
-            raise ConfigurationError('`tags` must be a list of strings.')
         self.identity_tags = ['provider:{}'.format(self.PROVIDER)]
         for option, tag in self.IDENTITY_TAGS.items():
             if instance.get(option):
                 self.identity_tags.append('{}:{}'.format(tag, instance[option]))
-        self.base_tags = self.identity_tags + list(user_tags)
+        self.base_tags = self.identity_tags + _user_tags(instance.get('tags'))
         self.base_tag_set = frozenset(self.base_tags)
 
         per_minute = instance.get('requests_per_minute', self.DEFAULT_REQUESTS_PER_MINUTE)
         if not isinstance(per_minute, int) or isinstance(per_minute, bool) or per_minute < 0:
             raise ConfigurationError('`requests_per_minute` must be a whole number, 0 or more (0 = no budget).')
         credential, what = self.budget_credential()
-        self.budget = budget.RequestBudget(
-            credential,
-            per_minute,
-            what,
-            load=lambda: self.read_persistent_cache('cooldown_until:' + credential),
-            save=lambda value: self.write_persistent_cache('cooldown_until:' + credential, value),
-        )
+        self.budget = budget.RequestBudget(credential, per_minute, what)
+        self.timeout = _timeout(instance, self.init_config or {})
+        self.transport = Transport(self.budget, self.timeout, self.register_secret)
+        self.transport.register(redact.option_credentials(instance, self.init_config))
         self.max_response_bytes = instance.get('max_response_bytes', MAX_RESPONSE_BYTES)
-        if not isinstance(self.max_response_bytes, int) or self.max_response_bytes <= 0:
+        if (
+            not isinstance(self.max_response_bytes, int)
+            or isinstance(self.max_response_bytes, bool)
+            or self.max_response_bytes <= 0
+        ):
             raise ConfigurationError('`max_response_bytes` must be a positive whole number of bytes.')
         self.series_this_run = 0
 
+    def _api_key(self, value):
+        """The key as sent: surrounding whitespace (a secret file's final newline) stripped, and said once."""
+        if value is None or value == '':
+            return ''
+        if not isinstance(value, str):
+            raise ConfigurationError('`api_key` must be a string.')
+        # Scrubs the key from this check's logs, service-check messages and error reports, as given and stripped.
+        self.register_secret(value)
+        key = value.strip()
+        if key != value:
+            self.log.warning(
+                '%s: `api_key` had leading or trailing whitespace (a secret file ending in a newline?); it was '
+                'stripped.',
+                self.PROVIDER,
+            )
+        if key:
+            self.register_secret(key)
+        if not key.isprintable():
+            raise ConfigurationError(
+                '`api_key` contains a line break or another control character: check the secret it comes from.'
+            )
+        return key
+
     def budget_credential(self):
-        """(id, description) of the budget this instance draws on; by key unless the provider says otherwise."""
-        return budget.credential_id(self.PROVIDER, 'key', self.api_key), '{} API key'.format(self.PROVIDER)
+        """(id, description) of the budget this instance draws on; by key unless the provider says otherwise.
+
+        Without a key (`promql`, authenticated by headers or not at all) the budget and any 429 cooldown are those of
+        the URL: two unrelated query APIs must not cool down together.
+        """
+        if self.api_key:
+            return budget.credential_id(self.PROVIDER, 'key', self.api_key), '{} API key'.format(self.PROVIDER)
+        url = str((self.instance or {}).get('api_url', ''))
+        return budget.credential_id(self.PROVIDER, 'url', url), '{} API at {}'.format(self.PROVIDER, redact_url(url))
 
     # --- submission -------------------------------------------------------------------------------------------
 
@@ -94,24 +169,36 @@ class ProviderMixin:
 
     # --- one run ----------------------------------------------------------------------------------------------
 
+    def requests_per_run(self):
+        """HTTP requests a run needs (redirects aside): checked against the budget before the first is sent."""
+        return 1
+
     def run_collection(self, collect):
-        """Run ``collect`` (which makes the requests and submits) inside the budget, and report the outcome."""
+        """Run ``collect`` (which makes the requests and submits) inside the budget and the run's deadline, and
+        report the outcome. Every request ``collect`` sends draws from the budget (transport.py)."""
         self.series_this_run = 0
         try:
-            self.budget.acquire()
-        except RateLimited as e:
+            self.budget.check_run(self.requests_per_run())
+            self.transport.start()
+            with redact.scrubbing_thread():
+                collect()
+        except BudgetSpent as e:
             self.telemetry('runs_skipped', 1)
             self.report(e)
             return
-        try:
-            collect()
         except CollectionError as e:
             self.report(e)
             if e.status == AgentCheck.CRITICAL:
                 raise
             return
+        finally:
+            self.transport.finish()
         self.telemetry('series', self.series_this_run, method='gauge')
         self.service_check(SERVICE_CHECK, AgentCheck.OK, tags=self.base_tags)
+
+    def sanitize(self, text):
+        """Every message, error report and Agent log line: registered secrets, URL user-info and query values."""
+        return redact.scrub(super().sanitize(text))
 
     def report(self, error):
         message = self.sanitize(str(error))
@@ -121,11 +208,34 @@ class ProviderMixin:
             self.log.warning('%s', message)
         self.service_check(SERVICE_CHECK, error.status, tags=self.base_tags, message=message)
 
+    def raise_for_status(self, response, url):
+        """requests' raise_for_status, and a redirect the session did not follow (`allow_redirects: false`)."""
+        if response.is_redirect:
+            self.note_request('redirect')
+            raise CollectionError(
+                '{}: {} answered HTTP {} (a redirect), which is not followed with `allow_redirects: false`: set '
+                '`api_url` to the URL it redirects to.'.format(self.PROVIDER, redact_url(url), response.status_code)
+            )
+        response.raise_for_status()
+
     def request_failure(self, exc, url):
         """The CollectionError for an exception raised while requesting ``url``, after counting the request."""
         where = redact_url(url)
+        if isinstance(exc, RunTimedOut) or (self.transport.expired() and not isinstance(exc, CollectionError)):
+            self.note_request('timeout')
+            return CollectionError(
+                '{}: no complete reply within the {:g} s `timeout` from {}: the provider is slow or unreachable (or '
+                'the reply came too slowly); nothing was submitted and the next run retries. Raise `timeout` if '
+                'this persists.'.format(self.PROVIDER, self.timeout, where)
+            )
         if isinstance(exc, CollectionError):
             return exc
+        if isinstance(exc, requests.TooManyRedirects):
+            self.note_request('redirect')
+            return CollectionError(
+                '{}: {} redirected more than {} times (a loop, or a login page?); nothing was collected: check '
+                '`api_url`.'.format(self.PROVIDER, where, MAX_REDIRECTS)
+            )
         if isinstance(exc, requests.HTTPError) and exc.response is not None:
             status = exc.response.status_code
             if status == 429:
@@ -140,12 +250,12 @@ class ProviderMixin:
                 )
             self.note_request('http_{}xx'.format(status // 100))
             return CollectionError(http_status_message(self.PROVIDER, status, url))
-        if isinstance(exc, requests.Timeout):
+        if isinstance(exc, requests.Timeout) or _timed_out(exc):
             self.note_request('timeout')
             return CollectionError(
-                '{}: no reply within the {} s `timeout` from {}: the provider is slow or unreachable; the next run '
-                'retries. Raise `timeout` if this persists.'.format(
-                    self.PROVIDER, self.instance.get('timeout', 10), where
+                '{}: no complete reply within the {:g} s `timeout` from {}: the provider is slow or unreachable; '
+                'nothing was submitted and the next run retries. Raise `timeout` if this persists.'.format(
+                    self.PROVIDER, self.timeout, where
                 )
             )
         if isinstance(exc, requests.exceptions.ChunkedEncodingError):
@@ -179,3 +289,15 @@ class ProviderMixin:
                 self.PROVIDER, where, type(exc).__name__, exc
             )
         )
+
+
+def _timed_out(exc):
+    """Whether a requests error is a socket timeout underneath (a body read that timed out is a ConnectionError)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, TimeoutError) or type(exc).__name__ in ('ReadTimeoutError', 'ConnectTimeoutError'):
+            return True
+        nested = [a for a in getattr(exc, 'args', ()) if isinstance(a, BaseException)]
+        exc = nested[0] if nested else (exc.__cause__ or exc.__context__)
+    return False

@@ -44,15 +44,21 @@ class UserQuery:
 
     def points(self, samples):
         out = []
+        made = {}  # (label, value) -> its tag: one string for a tag that many series share (memory, at 100k series)
         for labels, value in samples:
             tags = list(self.tags)
-            for label, label_value in sorted(labels.items()):
-                if label in ('__name__', MARKER) or (self.labels and label not in self.labels):
-                    continue
-                tag = self.rename.get(label, label)
-                if tag in RESERVED_TAGS:
-                    continue  # a label may never pose as a tag the Agent sets itself
-                tags.append('{}:{}'.format(tag, label_value))
+            for item in sorted(labels.items()):
+                tag = made.get(item)
+                if tag is None:
+                    label = item[0]
+                    if label in ('__name__', MARKER) or (self.labels and label not in self.labels):
+                        tag = made[item] = ''
+                    else:
+                        name = self.rename.get(label, label)
+                        # A label may never pose as a tag the Agent sets itself.
+                        tag = made[item] = '' if name in RESERVED_TAGS else '{}:{}'.format(name, item[1])
+                if tag:
+                    tags.append(tag)
             out.append((self.name, value, tags, self.type))
         return out
 
@@ -118,6 +124,8 @@ class QueryCheck(ProviderMixin, AgentCheck):
         user_queries = parse_user_queries(self.instance.get('queries'))
         self.queries = self.default_queries() + [Query(q.expr, q.points, q.name) for q in user_queries]
         self.api_url = self.instance.get('api_url') or self.DEFAULT_URL.format(**self.instance)
+        # Every request through the check's budget and deadline (transport.py).
+        self._http = self.transport.install(self.http)
         if self.api_key:
             self.http.options['headers']['Authorization'] = 'Bearer {}'.format(self.api_key)
         self.client = PromQLClient(
@@ -127,12 +135,17 @@ class QueryCheck(ProviderMixin, AgentCheck):
             nocache=bool(self.instance.get('nocache', True)),
             log=self.log,
             max_bytes=self.max_response_bytes,
+            check_status=self.raise_for_status,
         )
         # None: not tried yet; True: the engine answers the combined query; False: it refused, one per query.
         self.batching = None if len(self.queries) > 1 else False
 
     def default_queries(self):
         return []
+
+    def requests_per_run(self):
+        # One combined request, unless the engine refused it: then one per query (each from the budget).
+        return len(self.queries) if self.batching is False else 1
 
     def check(self, _):
         self.run_collection(self.collect)
@@ -191,9 +204,8 @@ class QueryCheck(ProviderMixin, AgentCheck):
         except QueryError as e:
             self.note_request('invalid_reply')
             raise QueryError('{}: {} URL: {}'.format(self.PROVIDER, e, redact_url(self.client.url))) from None
-        except CollectionError:
-            raise
         except Exception as e:
+            # A CollectionError (the budget spent) passes as it is; the run's deadline becomes its message.
             raise self.request_failure(e, self.client.url) from None
         self.note_request('ok')
         return samples

@@ -13,7 +13,7 @@ from datadog_checks.base import ConfigurationError, OpenMetricsBaseCheckV2
 from datadog_checks.base.checks.openmetrics.v2.scraper import OpenMetricsScraper
 
 from .catalog import DEFAULT_QUANTILES, NAMESPACE, Labels, Quantiles, format_quantile
-from .exposition import ExpositionError, number, parse_labels, parse_lines, split_le
+from .exposition import CutOff, ExpositionError, number, parse_labels, parse_lines, split_le
 from .errors import CollectionError, NoData, ReplyTooLarge, read_capped, redact_url
 from .histogram import bucket_quantiles
 from .provider import ProviderMixin
@@ -24,6 +24,8 @@ class ProviderScraper(OpenMetricsScraper):
 
     def __init__(self, check, config):
         super().__init__(check, config)
+        # Every request through the check's budget and deadline (transport.py).
+        self.http = check.transport.install(self.http)
         if check.api_key:
             self.http.options['headers']['Authorization'] = 'Bearer {}'.format(check.api_key)
         self.max_bytes = check.max_response_bytes
@@ -31,7 +33,7 @@ class ProviderScraper(OpenMetricsScraper):
     def fetch_text(self):
         """The whole reply body as text; raises requests' errors, or CollectionError for a reply not to parse."""
         with self.http.get(self.endpoint, stream=True) as response:
-            response.raise_for_status()
+            self.check.raise_for_status(response, self.endpoint)
             body = read_capped(response, self.max_bytes)
         try:
             return body.decode('utf-8')
@@ -41,6 +43,8 @@ class ProviderScraper(OpenMetricsScraper):
     def parse_text(self, text):
         try:
             return parse_lines(text)
+        except CutOff:
+            raise
         except ExpositionError as e:
             raise Unreadable('malformed exposition text: {}'.format(e)) from None
 
@@ -115,6 +119,12 @@ class ScrapeCheck(ProviderMixin, OpenMetricsBaseCheckV2):
             raise self.request_failure(e, self.url) from None
         try:
             points = self.map_samples(scraper.parse_text(text))
+        except CutOff:
+            self.note_request('invalid_reply')
+            raise CollectionError(
+                '{}: the reply from {} was cut off before its end (its last line has no final newline); nothing '
+                'from it was submitted.'.format(self.PROVIDER, where)
+            ) from None
         except (Unreadable, ExpositionError) as e:
             self.note_request('invalid_reply')
             message = e if isinstance(e, Unreadable) else 'malformed exposition text: {}'.format(e)
