@@ -5,6 +5,7 @@ such as a reset connection or a truncated chunked body.
 """
 
 import threading
+import time
 from dataclasses import dataclass, field
 
 from simulator.local_server import LocalServer, send
@@ -25,11 +26,13 @@ class Seen:
     path: str
     headers: dict
     body: bytes
+    at: float = 0.0  # arrival, on the server's clock
 
 
 class ProviderServer(LocalServer):
-    def __init__(self, api_key=None):
+    def __init__(self, api_key=None, clock=time.monotonic):
         super().__init__(self._handle)
+        self.clock = clock
         self.api_key = api_key  # when set, a missing or wrong bearer key gets 401
         self.replies = {}  # path (without query) -> Reply or list of Replies (served in turn, last one repeats)
         self.requests = []
@@ -47,7 +50,8 @@ class ProviderServer(LocalServer):
 
     def _handle(self, handler, body):
         path = handler.path.split('?', 1)[0]
-        self.requests.append(Seen(handler.command, handler.path, dict(handler.headers), body or b''))
+        at = self.clock()
+        self.requests.append(Seen(handler.command, handler.path, dict(handler.headers), body or b'', at))
         if self.api_key is not None and handler.headers.get('Authorization') != 'Bearer {}'.format(self.api_key):
             reply = Reply(401, '{"error": "unauthorized"}')
         else:

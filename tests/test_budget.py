@@ -22,6 +22,24 @@ from .conftest import START
         ('soon', None),
         ('', None),
         (None, None),
+        # Hostile and odd values: never an exception; ASCII delta-seconds or an HTTP date, else the default.
+        ('\u00b2', None),  # str.isdigit() says True
+        ('\u0661\u0662', None),  # Arabic-Indic digits
+        ('-5', None),
+        ('12.5', None),
+        ('1e3', None),
+        (' 120 ', 120.0),
+        ('9' * 5000, float('9' * 5000)),  # beyond int()'s digit limit: a large float, capped by cool_down()
+        # Repeated headers, joined by requests with ', ': the longest wins; an HTTP date holds a comma itself.
+        ('120, 30', 120.0),
+        ('30, 120', 120.0),
+        ('soon, 45', 45.0),
+        (email.utils.formatdate(START + 300, usegmt=True) + ', 120', 300.0),
+        ('10, ' + email.utils.formatdate(START + 30, usegmt=True), 30.0),
+        ('Sunday, 06-Nov-94 08:49:37 GMT', 0.0),  # RFC 850 form, in the past
+        ('Wed, 21 Oct 2015 07:28:00 -0000', 0.0),
+        ('Wed, 99 Foo 2015 99:99:99 GMT', None),
+        ('Wed, 21 Oct 99999 07:28:00 GMT', None),
     ],
 )
 def test_parse_retry_after(header, expected):
@@ -31,6 +49,8 @@ def test_parse_retry_after(header, expected):
 def test_cooldown_capped_with_jitter_and_default(clock):
     b = budget.RequestBudget('cred', 6, 'test key')
     assert budget.MAX_COOLDOWN <= b.cool_down('86400') <= budget.MAX_COOLDOWN * (1 + budget.JITTER)
+    assert budget.MAX_COOLDOWN <= b.cool_down('9' * 5000) <= budget.MAX_COOLDOWN * (1 + budget.JITTER)
+    assert budget.DEFAULT_COOLDOWN <= b.cool_down('\u00b2') <= budget.DEFAULT_COOLDOWN * (1 + budget.JITTER)
     lengths = {round(b.cool_down('100'), 6) for _ in range(20)}
     assert all(100 <= s <= 110 for s in lengths) and len(lengths) > 1  # jittered, within 10%
     assert budget.DEFAULT_COOLDOWN <= b.cool_down(None) <= budget.DEFAULT_COOLDOWN * (1 + budget.JITTER)

@@ -8,6 +8,7 @@ import json
 import logging
 import socket
 import struct
+import threading
 
 import pytest
 
@@ -105,6 +106,59 @@ def truncated(handler):
     handler.wfile.flush()
     handler.connection.shutdown(socket.SHUT_RDWR)
     handler.close_connection = True
+
+
+def drip(head, body=b'x' * 10000, every=0.05, headers_too=False):
+    """Send the reply a byte at a time (each byte well within `timeout`), for at most a few seconds."""
+
+    def write(handler):
+        data = head + body
+        sent = 0 if headers_too else len(head)
+        if not headers_too:
+            handler.wfile.write(head)
+        try:
+            for i in range(sent, min(len(data), sent + int(4 / every))):
+                handler.wfile.write(data[i : i + 1])
+                handler.wfile.flush()
+                threading.Event().wait(every)
+        except OSError:
+            pass  # the check hung up, as it should at its deadline
+        handler.close_connection = True
+
+    return write
+
+
+DRIP_HEAD = b'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 10000\r\n\r\n'
+
+
+def close_delimited(body):
+    """A reply without Content-Length or chunking, ended by closing the connection: here in the middle of a line."""
+
+    def write(handler):
+        handler.wfile.write(b'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n')
+        handler.wfile.write(body.encode())
+        handler.wfile.flush()
+        handler.connection.shutdown(socket.SHUT_RDWR)
+        handler.close_connection = True
+
+    return write
+
+
+def cut_mid_line(p):
+    """The good reply, cut in the middle of its last value (a text's `12.5` arrives as `12`)."""
+    text = p['good']().body
+    if p['kind'] == 'text':
+        text = text.rstrip('\n')
+        return close_delimited(text[: text.rfind('.') if '.' in text[-8:] else len(text) - 1])
+    return close_delimited(text[: text.rfind('"') - 2])
+
+
+def two_retry_after(handler):
+    handler.send_response(429)
+    handler.send_header('Retry-After', '120')
+    handler.send_header('Retry-After', '30')
+    handler.send_header('Content-Length', '0')
+    handler.end_headers()
 
 
 NAN_TEXT = (
@@ -221,6 +275,22 @@ CASES = {
         lambda p: Reply(200, b'wafer_engine_queue_depth{endpoint="\xff\xfe"} 3\n', JSON if p['kind'] == 'json' else {}),
         {'text': (CRITICAL, 'not UTF-8'), 'json': (CRITICAL, 'not UTF-8')},
     ),
+    'Retry-After a Unicode digit': (
+        lambda p: Reply(429, 'slow', {'Retry-After': '\u00b2'}),
+        {'*': (WARNING, 'no request for 6')},  # the default 60 s (plus jitter), not an exception
+    ),
+    'two Retry-After headers': (lambda p: Reply(raw=two_retry_after), {'*': (WARNING, 'no request for 1')}),
+    'reply dripping a byte at a time': (lambda p: Reply(raw=drip(DRIP_HEAD)), {'*': (CRITICAL, '`timeout`')}),
+    'headers dripping a byte at a time': (
+        lambda p: Reply(raw=drip(DRIP_HEAD, headers_too=True)),
+        {'*': (CRITICAL, '`timeout`')},
+    ),
+    'close-delimited reply cut mid-line': (lambda p: Reply(raw=cut_mid_line(p)), {'*': (CRITICAL, 'cut off')}),
+    'redirect loop': (
+        lambda p: [Reply(302, '', {'Location': p['path']})] * 5,
+        {'*': (CRITICAL, 'redirected more than 3 times')},
+    ),
+    'redirect, then the reply': (lambda p: Reply(307, '', {'Location': p['path'] + '?moved=1'}), {'*': (OK, '')}),
     'JSON of the wrong shape': (
         lambda p: Reply(200, '{"status": "success", "data": {"resultType": "vector", "result": {"a": 1}}}', JSON),
         {'text': (CRITICAL, 'malformed exposition text'), 'json': (CRITICAL, 'not a list')},
@@ -247,12 +317,17 @@ def test_fault(dd_run_check, aggregator, caplog, clock, case, provider):
         fault = CASES[case][0](spec)
         if case == '401':
             server.api_key = None  # the server itself refuses; then accepts the canary for the good reply
-        server.reply(spec['path'], fault, spec['good']())
+        server.reply(spec['path'], *(fault if isinstance(fault, list) else [fault]), spec['good']())
         instance = dict(
             spec['options'], api_key=CANARY, api_url=server.url + spec.get('base', spec['path']), timeout=0.5
         )
         check = LlmInferenceCheck('llm_inference', {}, [instance])
         error = check.run()
+        # Each request the provider received is one the check meant to send: no hidden retry, each hop counted.
+        sent = len(server.requests)
+        assert sent == {'redirect loop': 4, 'redirect, then the reply': 2}.get(case, 1), server.requests
+        outcomes = sum(m.value for m in aggregator.metrics('llm_inference.integration.requests'))
+        assert outcomes == sent
 
         (sc,) = aggregator.service_checks('llm_inference.can_connect')
         assert sc.status == status, sc.message

@@ -37,7 +37,7 @@ now = time.time
 monotonic = time.monotonic
 
 _DELTA_SECONDS = re.compile(r'[0-9]+', re.ASCII)  # str.isdigit() would accept '²' and other Unicode digits
-_DAY_NAME = re.compile(r'[A-Za-z]+', re.ASCII)
+_DAY_NAME = re.compile(r'(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*', re.ASCII | re.IGNORECASE)
 
 
 def credential_id(*parts):

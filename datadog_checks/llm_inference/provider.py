@@ -100,7 +100,7 @@ class ProviderMixin:
         credential, what = self.budget_credential()
         self.budget = budget.RequestBudget(credential, per_minute, what)
         self.timeout = _timeout(instance, self.init_config or {})
-        self.transport = Transport(self.budget, self.timeout, self.register_secret)
+        self.transport = Transport(self.budget, self.timeout, self.register_secret, self.note_request)
         self.transport.register(redact.option_credentials(instance, self.init_config))
         self.max_response_bytes = instance.get('max_response_bytes', MAX_RESPONSE_BYTES)
         if (
@@ -210,8 +210,7 @@ class ProviderMixin:
 
     def raise_for_status(self, response, url):
         """requests' raise_for_status, and a redirect the session did not follow (`allow_redirects: false`)."""
-        if response.is_redirect:
-            self.note_request('redirect')
+        if response.is_redirect:  # counted by the transport, as every redirect
             raise CollectionError(
                 '{}: {} answered HTTP {} (a redirect), which is not followed with `allow_redirects: false`: set '
                 '`api_url` to the URL it redirects to.'.format(self.PROVIDER, redact_url(url), response.status_code)
@@ -230,8 +229,7 @@ class ProviderMixin:
             )
         if isinstance(exc, CollectionError):
             return exc
-        if isinstance(exc, requests.TooManyRedirects):
-            self.note_request('redirect')
+        if isinstance(exc, requests.TooManyRedirects):  # each hop was counted as a `redirect` request
             return CollectionError(
                 '{}: {} redirected more than {} times (a loop, or a login page?); nothing was collected: check '
                 '`api_url`.'.format(self.PROVIDER, where, MAX_REDIRECTS)

@@ -158,14 +158,6 @@ def _track_adapter(adapter):
 # --- the session and the wrapper -----------------------------------------------------------------------------------
 
 
-def _drop_redirect_body(response, **kwargs):
-    """A redirect's body is never used: requests would read it whole (any size, at any pace) before the next hop."""
-    if response.is_redirect:
-        response._content = b''
-        response.raw.close()
-    return response
-
-
 class GuardedSession(requests.Session):
     transport = None
 
@@ -192,7 +184,7 @@ def guard_session(session, transport):
     session.max_redirects = MAX_REDIRECTS
     for adapter in session.adapters.values():
         _track_adapter(adapter)
-    session.hooks['response'].append(_drop_redirect_body)
+    session.hooks['response'].append(transport.redirected)
     return session
 
 
@@ -219,10 +211,11 @@ def _bounded(timeout, remaining):
 class Transport:
     """A check's requests: one budget, one deadline per run, credentials registered before anything is sent."""
 
-    def __init__(self, budget, timeout, register_secret):
+    def __init__(self, budget, timeout, register_secret, note_request):
         self.budget = budget
         self.timeout = timeout
         self.register_secret = register_secret
+        self.note_request = note_request  # counts a request by outcome (the check's telemetry)
         self.run = None
         self._registered = set()
 
@@ -265,6 +258,15 @@ class Transport:
 
     def expired(self):
         return self.run is not None and (self.run.expired or self.run.remaining() <= 0)
+
+    def redirected(self, response, **kwargs):
+        """A response hook: a redirect is counted as a request of its own, and its body is never read (requests
+        would read it whole, of any size and at any pace, before the next hop)."""
+        if response.is_redirect:
+            self.note_request('redirect')
+            response._content = b''
+            response.raw.close()
+        return response
 
     def send(self, send, request, kwargs):
         run = self.run
