@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datadog_checks.base import AgentCheck, ConfigurationError
 
 from .catalog import NAMESPACE, RESERVED_TAGS
-from .errors import CollectionError, NoData, QueryError, QueryRejected, redact_url
+from .errors import NoData, QueryError, QueryRejected, redact_url
 from .promql import PromQLClient
 from .provider import ProviderMixin
 
