@@ -59,3 +59,25 @@ def raw_names():
         + ['{}_bucket:sum_by_deployment'.format(f) for f in HISTOGRAMS]
         + ['deployment_replicas']
     )
+
+
+def promql_payload(series, seed=1):
+    """A PromQL instant-query reply of `series` vLLM-like series (about 300 bytes each, as from a Kubernetes
+    Prometheus): a few repeated label values (model, job, namespace) and unique ones (pod, instance)."""
+    import json
+
+    rng = random.Random(seed)
+    result = []
+    for i in range(series):
+        labels = {
+            '__name__': 'vllm:request_success_total',
+            'model_name': 'model-{}'.format(i % 50),
+            'instance': '10.{}.{}.{}:8000'.format(i // 62500 % 250, i // 250 % 250, i % 250),
+            'job': 'vllm-serving',
+            'pod': 'vllm-7d9f8c6b5-{:06d}'.format(i),
+            'namespace': 'inference-prod',
+            'finished_reason': ('stop', 'length', 'abort')[i % 3],
+            'llm_inference_query': '0',
+        }
+        result.append({'metric': labels, 'value': [1700000000.123, repr(rng.uniform(0, 50))]})
+    return json.dumps({'status': 'success', 'data': {'resultType': 'vector', 'result': result}})

@@ -1,5 +1,6 @@
 """Benchmarks: our check vs the generic OpenMetrics V2 check a user would configure, on Fireworks-shaped payloads at
-1, 10, 100 and 500 deployments; and HTTP requests per cycle in query mode, batched vs one request per query.
+1, 10, 100 and 500 deployments; HTTP requests per cycle in query mode, batched vs one request per query; and the
+memory a query-mode reply near the `max_response_bytes` cap costs.
 
     .venv/bin/python -m benchmarks.run            # writes BENCHMARKS.md
 
@@ -24,11 +25,12 @@ from datadog_checks.base.stubs import aggregator
 from datadog_checks.llm_inference import LlmInferenceCheck, budget
 from datadog_checks.llm_inference.scrape import ProviderScraper
 
-from .payloads import fireworks_payload, raw_names
+from .payloads import fireworks_payload, promql_payload, raw_names
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SIZES = (1, 10, 100, 500)
 REPEATS = 7
+QUERY_SERIES = 100_000  # about 28 MiB of JSON: near the 32 MiB `max_response_bytes` cap
 
 
 class PayloadServer:
@@ -37,7 +39,9 @@ class PayloadServer:
     def __init__(self, files):
         self.dir = tempfile.mkdtemp(prefix='llm-inference-bench-')
         for name, text in files.items():
-            with open(os.path.join(self.dir, name), 'w') as f:
+            path = os.path.join(self.dir, name)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, 'w') as f:
                 f.write(text)
         from simulator.engines import free_port
 
@@ -187,6 +191,89 @@ def query_benchmarks():
     return results
 
 
+def tree_query(client, expr):
+    """The query path before issue 11, for comparison: the whole reply kept as bytes while it is decoded to text,
+    parsed into a tree of dicts and lists, and copied into samples."""
+    import json
+    import math
+
+    from datadog_checks.llm_inference.errors import read_capped
+
+    response = client.http.get(client.url, params=dict(client.extra, query=expr), stream=True)
+    try:
+        body = bytes(read_capped(response, client.max_bytes))
+    finally:
+        response.close()
+    text = body.decode('utf-8')
+    tree = json.loads(text)
+    del text
+    samples = [(dict(s['metric']), float(s['value'][1])) for s in tree['data']['result']]
+    return [(labels, value) for labels, value in samples if math.isfinite(value)]
+
+
+def traced_peak(function):
+    """(result, tracemalloc peak in bytes, CPU seconds) of one call."""
+    tracemalloc.start()
+    start = time.process_time()
+    result = function()
+    cpu = time.process_time() - start
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return result, peak, cpu
+
+
+def query_memory_benchmark():
+    """The memory and CPU of one query-mode reply of QUERY_SERIES series, decoded and submitted."""
+    import datadog_checks.llm_inference.promql as promql
+
+    body = promql_payload(QUERY_SERIES)
+    server = PayloadServer({'prom/api/v1/query': body})
+    rows = []
+    try:
+        for label, tree in (
+            ('before (a parsed tree, then samples)', True),
+            ('now (samples built while parsing)', False),
+        ):
+            check = LlmInferenceCheck(
+                'llm_inference',
+                {},
+                [
+                    {
+                        'provider': 'promql',
+                        'api_url': server.url + 'prom',
+                        'queries': [{'name': 'requests.rate', 'query': 'up'}],
+                    }
+                ],
+            )
+            check.batching = False
+            original = promql.PromQLClient.query
+            if tree:
+                promql.PromQLClient.query = lambda client, expr: tree_query(client, expr)
+            try:
+                samples, decode_peak, decode_cpu = traced_peak(lambda: check.client.query('up'))
+                assert len(samples) == QUERY_SERIES
+                del samples
+                # The whole run, submissions discarded (the Agent keeps them in Go, not in Python's memory) ...
+                submit, aggregator.submit_metric = aggregator.submit_metric, lambda *args, **kwargs: None
+                try:
+                    error, run_peak, run_cpu = traced_peak(check.run)
+                finally:
+                    aggregator.submit_metric = submit
+                assert not error, error
+                # ... and kept by the test aggregator, as the other tables of this file measure.
+                aggregator.reset()
+                error, stub_peak, _ = traced_peak(check.run)
+                assert not error, error
+                aggregator.reset()
+            finally:
+                promql.PromQLClient.query = original
+            rows.append((label, decode_peak, decode_cpu, run_peak, run_cpu, stub_peak))
+            print('measured query memory: {}'.format(label), file=sys.stderr)
+    finally:
+        server.stop()
+    return len(body), rows
+
+
 def machine():
     cpu = platform.processor() or ''
     try:
@@ -199,7 +286,7 @@ def machine():
     )
 
 
-def report(rows, queries):
+def report(rows, queries, query_memory):
     out = [
         '# Benchmarks',
         '',
@@ -262,6 +349,38 @@ def report(rows, queries):
     ]
     for provider, n, batched, unbatched in queries:
         out.append('| {} | {} | {:.0f} | {:.0f} |'.format(provider, n, batched, unbatched))
+    size, memory = query_memory
+    out += [
+        '',
+        '## Query mode: memory of a reply near the size cap',
+        '',
+        'One PromQL reply of {:,} series ({:.1f} MiB of JSON, benchmarks/payloads.py `promql_payload`; the '
+        '`max_response_bytes` cap is 32 MiB) through `provider: promql`. Peak is tracemalloc\'s, in MiB and as a '
+        'multiple of the reply\'s size: "decode" is reading and decoding the reply into samples; "run" is a whole '
+        'run, its {:,} submissions discarded (the Agent keeps them in Go, not in Python); "run, test aggregator" '
+        'keeps them in the stub aggregator as the tables above do. "before" is the query path as it was before '
+        'issue 11 (bytes kept while decoded to text, parsed into a tree of dicts, copied into samples), measured here '
+        'the same way. CPU is measured under tracemalloc, which slows both rows alike.'.format(
+            QUERY_SERIES, size / 2**20, QUERY_SERIES
+        ),
+        '',
+        '| query path | decode peak MiB | decode / reply | decode CPU s | run peak MiB | run / reply | run CPU s '
+        '| run, test aggregator, peak MiB |',
+        '|---|---|---|---|---|---|---|---|',
+    ]
+    for label, decode_peak, decode_cpu, run_peak, run_cpu, stub_peak in memory:
+        out.append(
+            '| {} | {:.1f} | {:.1f}x | {:.2f} | {:.1f} | {:.1f}x | {:.2f} | {:.1f} |'.format(
+                label,
+                decode_peak / 2**20,
+                decode_peak / size,
+                decode_cpu,
+                run_peak / 2**20,
+                run_peak / size,
+                run_cpu,
+                stub_peak / 2**20,
+            )
+        )
     out.append('')
     return '\n'.join(out)
 
@@ -269,7 +388,8 @@ def report(rows, queries):
 def main():
     rows = scrape_benchmarks()
     queries = query_benchmarks()
-    text = report(rows, queries)
+    query_memory = query_memory_benchmark()
+    text = report(rows, queries, query_memory)
     notes_path = os.path.join(ROOT, 'benchmarks', 'NOTES.md')
     if os.path.exists(notes_path):
         with open(notes_path) as f:

@@ -27,3 +27,18 @@ def test_series_per_deployment(payloads):
     assert generic_series == 3 * 172
     assert our_series == legacy_series == 3 * 44
     assert our_series * 3 <= generic_series
+
+
+def test_query_memory_harness(monkeypatch):
+    """The query-mode memory benchmark runs both query paths over the same reply (figures: BENCHMARKS.md)."""
+    import benchmarks.run as run
+
+    monkeypatch.setattr(run, 'QUERY_SERIES', 2000)
+    size, rows = run.query_memory_benchmark()
+    assert size > 2000 * 250
+    assert [label for label, *_ in rows] == [
+        'before (a parsed tree, then samples)',
+        'now (samples built while parsing)',
+    ]
+    for _, decode_peak, _, run_peak, _, stub_peak in rows:
+        assert decode_peak > size and run_peak > size and stub_peak > size  # the whole reply was read each time

@@ -13,6 +13,9 @@ from .errors import QueryError, QueryRejected, ReplyTooLarge, read_capped
 from .redact import redact_url
 
 QUERY_PATH = '/api/v1/query'
+# Label values remembered for sharing: the repeated ones (models, jobs, namespaces) come early and often; a value
+# unique to each series (a pod) would only grow the memo past the memory it saves.
+MEMO_SIZE = 4096
 
 
 def _number(value):
@@ -54,7 +57,11 @@ def _lean_objects():
             return obj
         for key, value in obj.items():
             if value.__class__ is str:
-                obj[key] = memo.setdefault(value, value)
+                shared = memo.get(value)
+                if shared is not None:
+                    obj[key] = shared
+                elif len(memo) < MEMO_SIZE:
+                    memo[value] = value
         return obj
 
     return hook

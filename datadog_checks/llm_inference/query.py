@@ -14,7 +14,7 @@ from datadog_checks.base import AgentCheck, ConfigurationError
 
 from .catalog import NAMESPACE, RESERVED_TAGS
 from .errors import NoData, QueryError, QueryRejected, redact_url
-from .promql import PromQLClient
+from .promql import MEMO_SIZE, PromQLClient
 from .provider import ProviderMixin
 
 MARKER = 'llm_inference_query'
@@ -51,12 +51,12 @@ class UserQuery:
                 tag = made.get(item)
                 if tag is None:
                     label = item[0]
-                    if label in ('__name__', MARKER) or (self.labels and label not in self.labels):
-                        tag = made[item] = ''
-                    else:
-                        name = self.rename.get(label, label)
-                        # A label may never pose as a tag the Agent sets itself.
-                        tag = made[item] = '' if name in RESERVED_TAGS else '{}:{}'.format(name, item[1])
+                    name = self.rename.get(label, label)
+                    # A label may never pose as a tag the Agent sets itself.
+                    kept = label not in ('__name__', MARKER) and (not self.labels or label in self.labels)
+                    tag = '{}:{}'.format(name, item[1]) if kept and name not in RESERVED_TAGS else ''
+                    if len(made) < MEMO_SIZE:  # a value unique to each series would only grow it
+                        made[item] = tag
                 if tag:
                     tags.append(tag)
             out.append((self.name, value, tags, self.type))
