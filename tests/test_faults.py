@@ -108,22 +108,30 @@ def truncated(handler):
     handler.close_connection = True
 
 
+DRIPS = []  # (done Event, outcome list) of each dripping reply: whether the check hung up before the drip ended
+
+
 def drip(head, body=b'x' * 10000, every=0.05, headers_too=False):
-    """Send the reply a byte at a time (each byte well within `timeout`), for at most a few seconds."""
+    """Send the reply a byte at a time (each byte well within `timeout`) for 4 s, 8 times the `timeout`, unless the
+    check hangs up first (its deadline), which is recorded."""
+    done, outcome = threading.Event(), []
+    DRIPS.append((done, outcome))
 
     def write(handler):
         data = head + body
         sent = 0 if headers_too else len(head)
-        if not headers_too:
-            handler.wfile.write(head)
         try:
+            if not headers_too:
+                handler.wfile.write(head)
             for i in range(sent, min(len(data), sent + int(4 / every))):
                 handler.wfile.write(data[i : i + 1])
                 handler.wfile.flush()
                 threading.Event().wait(every)
+            outcome.append('dripped to the end')
         except OSError:
-            pass  # the check hung up, as it should at its deadline
+            outcome.append('the check hung up')
         handler.close_connection = True
+        done.set()
 
     return write
 
@@ -328,6 +336,10 @@ def test_fault(dd_run_check, aggregator, caplog, clock, case, provider):
         assert sent == {'redirect loop': 4, 'redirect, then the reply': 2}.get(case, 1), server.requests
         outcomes = sum(m.value for m in aggregator.metrics('llm_inference.integration.requests'))
         assert outcomes == sent
+
+        if 'dripping' in case:
+            done, outcome = DRIPS[-1]
+            assert done.wait(10) and outcome == ['the check hung up']  # at its deadline, not when the drip ended
 
         (sc,) = aggregator.service_checks('llm_inference.can_connect')
         assert sc.status == status, sc.message
