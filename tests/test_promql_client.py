@@ -132,6 +132,8 @@ def only_service_check(aggregator):
         (401, 'check `api_key`'),
         (403, 'Enterprise-tier feature'),
         (404, 'check `api_url`'),
+        # A key of an organization without the Enterprise feature may get 404, not 403: the message says both.
+        (404, 'Enterprise-tier feature'),
         (500, 'HTTP 500'),
         (502, 'HTTP 502'),
         (503, 'HTTP 503'),

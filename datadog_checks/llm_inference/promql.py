@@ -31,8 +31,9 @@ def _finite(samples):
     return [(labels, value) for labels, value in samples if not (math.isnan(value) or math.isinf(value))]
 
 
-def decode(body):
-    """(samples, warnings) from a query reply; samples are (labels dict, value) with NaN and ±Inf dropped.
+def decode(body, keep_nonfinite=False):
+    """(samples, warnings) from a query reply; samples are (labels dict, value) with NaN and ±Inf dropped unless
+    `keep_nonfinite` (the check reads them to know a sum is missing a member).
 
     Handles vector, matrix (latest point of each series), scalar and string results, and VictoriaMetrics'
     scalar returned as a label-less vector. Error envelopes (Prometheus: errorType a name such as `bad_data`;
@@ -92,7 +93,7 @@ def decode(body):
         samples.append(({}, _point(result)))
     else:
         raise QueryError('unknown `data.resultType` {!r}'.format(result_type)[:200])
-    return _finite(samples), [str(w) for w in warnings]
+    return (samples if keep_nonfinite else _finite(samples)), [str(w) for w in warnings]
 
 
 class PromQLClient:
@@ -106,6 +107,7 @@ class PromQLClient:
         # VictoriaMetrics hides the last 30 s of samples from queries near "now" unless nocache=1.
         self.extra = {'nocache': '1'} if nocache else {}
         self.log = log
+        self.keep_nonfinite = False
 
     def query(self, expr):
         """Samples of `expr`. HTTP errors other than a query error envelope raise requests.HTTPError."""
@@ -124,7 +126,7 @@ class PromQLClient:
                 body = read_capped(response, self.max_bytes)
             except ReplyTooLarge as e:
                 raise QueryError(str(e)) from None
-            samples, warnings = decode(body)
+            samples, warnings = decode(body, self.keep_nonfinite)
             if is_envelope:
                 raise QueryError(
                     'the query API answered HTTP {} without an error envelope'.format(response.status_code)

@@ -62,6 +62,7 @@ class Query(BaseModel):
         arbitrary_types_allowed=True,
         frozen=True,
     )
+    aggregate: Optional[str] = None
     labels: Optional[tuple[str, ...]] = None
     name: Optional[str] = None
     query: Optional[str] = None
@@ -91,6 +92,7 @@ class InstanceConfig(BaseModel):
     empty_default_hostname: Optional[bool] = None
     enable_legacy_tags_normalization: Optional[bool] = None
     endpoint: Optional[str] = None
+    exclude_labels: Optional[tuple[str, ...]] = None
     extra_headers: Optional[MappingProxyType[str, Any]] = None
     headers: Optional[MappingProxyType[str, Any]] = None
     kerberos_auth: Optional[Literal['required', 'optional', 'disabled']] = None
@@ -100,7 +102,9 @@ class InstanceConfig(BaseModel):
     kerberos_hostname: Optional[str] = None
     kerberos_keytab: Optional[str] = None
     kerberos_principal: Optional[str] = None
+    latency_unit: Optional[Literal['auto', 'seconds', 'milliseconds']] = None
     log_requests: Optional[bool] = None
+    max_label_values: Optional[int] = None
     max_response_bytes: Optional[int] = None
     method: Optional[Literal['GET', 'POST']] = None
     metric_patterns: Optional[MetricPatterns] = None
