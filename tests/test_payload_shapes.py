@@ -384,3 +384,30 @@ def test_label_over_max_label_values(dd_run_check, aggregator, provider_server, 
     assert drift_values(aggregator, 'series_dropped') == {'reason:label_limit': 5}
     assert 'label `pod` has 5 values on llm_inference.requests.running' in caplog.text
     assert '`max_label_values` (4)' in caplog.text
+
+
+def test_runner_lists_drift(provider_server, tmp_path):
+    """The runner prints what the reply held that the check did not map, and the labels over the limit."""
+    import io
+
+    import yaml
+
+    from datadog_checks.llm_inference import runner
+
+    body = fixture_text('fireworks_live.txt') + 'fw_new_metric{deployment_id="llama-prod"} 1\n'
+    provider_server.reply(FW_PATH, Reply(body=body))
+    instance = dict(provider='fireworks', api_key=API_KEY, account_id='acme', api_url=provider_server.url + FW_PATH)
+    conf = tmp_path / 'conf.yaml'
+    conf.write_text(yaml.safe_dump({'init_config': {}, 'instances': [dict(instance, max_label_values=1)]}))
+    out = io.StringIO()
+    assert runner.main([str(conf)], out=out) == 0
+    text = out.getvalue()
+    assert 'drift: names the check does not map (not collected): fw_new_metric (1 series)' in text
+    assert 'drift: labels the catalog does not map (kept as tags unless excluded): region (25 series)' in text
+    assert (
+        'drift: label region has 2 values on llm_inference.requests.rate, over `max_label_values`: aggregated away'
+        in text
+    )
+    # Aggregated away: one request rate for the two regions of llama-prod.
+    assert 'llm_inference.requests.rate' in text and 'region:' not in text
+    assert API_KEY not in text
