@@ -19,6 +19,7 @@ class RunReport:
         self.unmapped_labels = {}  # raw label name -> catalog series carrying it
         self.limits = {}  # (raw label, catalog metric) -> (distinct values, what was done)
         self.dropped = {}  # reason -> catalog series not submitted
+        self.members = 0  # catalog series read
 
     def unmapped_name(self, name, count=1):
         self.unmapped_names[name] = self.unmapped_names.get(name, 0) + count
@@ -66,9 +67,10 @@ class RunReport:
         return out
 
 
-def no_points_message(provider, source, report, members):
+def no_points_message(provider, source, report):
     """Why a reply gave no point, for the WARNING: the names changed, or the catalog's series had no usable value;
     None when the reply held nothing at all (each check says what to check then)."""
+    members = report.members
     if not members and report.unmapped_names:
         return (
             '{}: {} holds {} series but none of the catalog\'s metrics: the provider\'s metric names changed '

@@ -149,7 +149,7 @@ class QueryCheck(ProviderMixin, AgentCheck):
             raise ConfigurationError('`method` must be GET or POST.')
         self.mapping = MappingOptions(self.instance)
         self.drift = DriftLog(self)
-        self.run_report = self.mapper = None
+        self.run_report = None
         user_queries = parse_user_queries(self.instance.get('queries'))
         self.queries = self.default_queries() + [Query(q.expr, q.read, q.name) for q in user_queries]
         self.api_url = self.instance.get('api_url') or self.DEFAULT_URL.format(**self.instance)
@@ -179,7 +179,8 @@ class QueryCheck(ProviderMixin, AgentCheck):
         reading = Reading(self)
         self.read(answers, reading)
         points = reading.mapper.points()
-        self.run_report, self.mapper = reading.report, reading.mapper
+        reading.report.members = reading.mapper.members
+        self.run_report = reading.report
         self.drift.submit(reading.report)
         if not points:
             raise self.nothing_to_submit(reading)
@@ -192,7 +193,7 @@ class QueryCheck(ProviderMixin, AgentCheck):
 
     def nothing_to_submit(self, reading):
         where = redact_url(self.client.url)
-        message = no_points_message(self.PROVIDER, 'the query API', reading.report, reading.mapper.members)
+        message = no_points_message(self.PROVIDER, 'the query API', reading.report)
         if message:
             return NoData('{} URL: {}'.format(message, where))
         # No series at all is a filter that matches nothing (a wrong project, model or URL), not "no traffic":

@@ -125,7 +125,7 @@ class ScrapeCheck(ProviderMixin, OpenMetricsBaseCheckV2):
     def nothing_to_submit(self, where):
         """The WARNING for a reply that gave no point: names changed, values unusable, or nothing there at all."""
         source = 'the reply from {}'.format(where)
-        message = no_points_message(self.PROVIDER, source, self.run_report, self.mapper.members)
+        message = no_points_message(self.PROVIDER, source, self.run_report)
         return NoData(
             message or '{}: {} holds no metrics of the catalog: {}.'.format(self.PROVIDER, source, self.NO_DATA_HINT)
         )
@@ -141,12 +141,15 @@ class ScrapeCheck(ProviderMixin, OpenMetricsBaseCheckV2):
         cannot use is recorded in `self.run_report`.
         """
         report = self.run_report = RunReport()
-        mapper = self.mapper = Mapper(self.mapping, report, self.drift)
+        mapper = Mapper(self.mapping, report, self.drift)
         reader = LabelReader(self.LABELS, self.base_tags, self.mapping.exclude)
         buckets = {}  # (spec, label text without `le`) -> [(bound, value)]
-        seen, duplicates, not_finite = set(), 0, 0
+        # spec -> {context: value}, filled here rather than by mapper.add: a call per sample costs, and a context
+        # alone as the key (its own rank, no extra tags) keeps the objects of a run few.
+        gauges = mapper.gauges
+        duplicates, not_finite = 0, 0
         unmapped = report.unmapped_names
-        of_text = reader.of_text
+        of_text, by_text = reader.of_text, reader.by_text
         series = self.series_by_name
         bounds = {}  # `le` text -> float: a reply uses a few bounds thousands of times
         for name, labels, text in lines:
@@ -179,33 +182,44 @@ class ScrapeCheck(ProviderMixin, OpenMetricsBaseCheckV2):
                         rows = buckets[group] = []
                     rows.append((bound, value))
                 continue
-            context = of_text(labels, parse_labels)
+            context = by_text.get(labels)
+            if context is None:
+                context = of_text(labels, parse_labels)
             # A series repeated in one reply (its labels in any order) is counted once (the first), as Prometheus
-            # keeps the first sample of a duplicated series: summing would double rates.
-            key = (name, context)
-            if key in seen:
+            # keeps the first sample of a duplicated series: summing would double rates. Each raw name feeds specs
+            # of its own, so its first spec's members tell.
+            members = gauges.get(specs[0])
+            if members is None:
+                for spec in specs:
+                    gauges[spec] = {}
+                members = gauges[specs[0]]
+            elif context in members:
                 duplicates += 1
                 continue
-            seen.add(key)
             for spec in specs:
-                mapper.add(spec, context, value)
+                gauges[spec][context] = value
+            mapper.members += 1
         if duplicates:
             self.log.warning('%s: %d duplicated series in the reply were ignored', self.PROVIDER, duplicates)
         if not_finite:
             mapper.not_finite(not_finite)
         # Bucket series whose label texts differ only in order are one series: their rows are joined, and the
         # first of a repeated bound counts (see Mapper._histogram_points).
-        histograms = {}
+        histograms = mapper.histograms
         for (spec, rest), rows in buckets.items():
             context = of_text(rest, parse_labels)
-            known = histograms.get((spec, context))
+            members = histograms.get(spec)
+            if members is None:
+                members = histograms[spec] = {}
+            known = members.get(context)
             if known is None:
-                histograms[(spec, context)] = rows
+                members[context] = rows
+                mapper.members += 1
             else:
                 known.extend(rows)
-        for (spec, context), rows in histograms.items():
-            mapper.add_histogram(spec, context, rows)
-        return mapper.points()
+        points = mapper.points()
+        report.members = mapper.members
+        return points
 
 
 def _bucket_bound(text):
