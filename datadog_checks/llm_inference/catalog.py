@@ -48,7 +48,7 @@ class Gauge:
     ``tags`` are constant tags (such as the window the provider computed over). ``combine`` declares how series
     that differ only in a removed label become one (SUM, AVG, or KEEP: never). ``without`` names raw labels this
     metric always aggregates away (Wafer's request rate over status classes). ``kind`` is the submission type
-    (gauge unless said).
+    (gauge unless said). A series without the ``needs`` label is not submitted (a percentile without its quantile).
     """
 
     name: str
@@ -57,6 +57,7 @@ class Gauge:
     combine: object = SUM
     without: tuple = ()
     kind: str = ''
+    needs: str = ''  # a raw label without which a series is not submitted (a percentile's `quantile`)
 
 
 @dataclass(frozen=True, eq=False)
@@ -72,6 +73,7 @@ class Quantiles:
     raw_buckets: str = ''  # the opt-in metric for the raw per-bucket values
     combine = SUM
     without = ()
+    needs = ''
 
 
 _EXTREMES = {'max': '1', 'min': '0'}

@@ -8,7 +8,6 @@ how a user learns it happened instead of reading a silently shorter catalog."""
 # provider that sends ever new names cannot grow the integration's own series without bound.
 MAX_TAGGED = 10
 OTHER = 'other'
-REASONS = ('not_finite', 'incomplete_sum', 'collision', 'label_limit', 'not_a_quantile')
 
 
 class RunReport:

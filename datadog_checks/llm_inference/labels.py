@@ -31,18 +31,18 @@ class LabelMap:
 
     rename: raw label -> tag name. Several raw labels may give one tag (`http_code` and `code` -> `status_code`):
         the first listed is the documented one; the others are variants, read where the first is absent.
-    ignore: raw labels known to add nothing (never tags, never reported).
     derive: labels -> (labels, rank): fills in documented labels a variant leaves out (rank 1 when it did).
     own_labels: the labels are the user's own (`queries:`): kept under their own names, nothing reported as unknown.
     keep_only: with own_labels, only these labels become tags.
     """
 
-    def __init__(self, rename=None, ignore=(), derive=None, own_labels=False, keep_only=()):
+    def __init__(self, rename=None, derive=None, own_labels=False, keep_only=()):
         self.rename = dict(rename or {})
         reserved = sorted(set(self.rename.values()) & RESERVED_TAGS)
         if reserved:
             raise ValueError('a label may not become a tag the Agent reserves: {}'.format(', '.join(reserved)))
-        self.ignore = frozenset(ignore) | STRUCTURAL
+        # A user's query may return buckets: only the metric name is never a tag there.
+        self.ignore = frozenset(('__name__',)) if own_labels else STRUCTURAL
         self.derive = derive
         self.own_labels = own_labels
         self.keep_only = frozenset(keep_only)

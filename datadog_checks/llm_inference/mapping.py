@@ -159,11 +159,15 @@ class Mapper:
         """{tags: the member key, or a list of the keys of the best rank where several share the tags}; drops what
         cannot be submitted. (One member per group is the rule: no list is made for it.)"""
         removed, blocked = self._plan(spec, members)
+        needs = spec.needs
         groups = {}
         for key in members:
             context, rank, extra = _unpack(key)
             if context.problem is not None:
                 self.report.drop(context.problem)
+                continue
+            if needs and needs not in context.labels:
+                self.report.drop('not_a_quantile')
                 continue
             if blocked and not blocked.isdisjoint(context.labels):
                 self.report.drop('label_limit')

@@ -29,9 +29,11 @@ SERIES = {
     'wafer_output_tokens_last_24h': Gauge('wafer.tokens.output.last_24h', tags=DAY, combine=SUM),
     'wafer_cache_read_tokens_last_24h': Gauge('wafer.tokens.cache_read.last_24h', tags=DAY, combine=SUM),
     'wafer_cache_hit_ratio_last_24h': Gauge('prompt_cache.hit_ratio', tags=DAY, combine=KEEP),
-    'wafer_ttft_seconds': Gauge('time_to_first_token.seconds', tags=DAY, combine=KEEP),
-    'wafer_request_duration_seconds': Gauge('e2e_latency.seconds', tags=DAY, combine=KEEP),
-    'wafer_output_tokens_per_second': Gauge('request.output_tokens_per_second', tags=DAY, combine=KEEP),
+    'wafer_ttft_seconds': Gauge('time_to_first_token.seconds', tags=DAY, combine=KEEP, needs='quantile'),
+    'wafer_request_duration_seconds': Gauge('e2e_latency.seconds', tags=DAY, combine=KEEP, needs='quantile'),
+    'wafer_output_tokens_per_second': Gauge(
+        'request.output_tokens_per_second', tags=DAY, combine=KEEP, needs='quantile'
+    ),
     # "Live engine state ... the most recent ~1 min from the worker fleet"
     'wafer_engine_running_requests': Gauge('requests.running', combine=SUM),
     'wafer_engine_queue_depth': Gauge('requests.queued', combine=SUM),
