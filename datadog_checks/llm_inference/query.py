@@ -177,7 +177,8 @@ class QueryCheck(ProviderMixin, AgentCheck):
     def collect(self):
         answers = self.answer(self.queries)
         reading = Reading(self)
-        self.read(answers, reading)
+        for query, samples in zip(self.queries, answers):
+            query.read(samples, reading)
         points = reading.mapper.points()
         reading.report.members = reading.mapper.members
         self.run_report = reading.report
@@ -185,11 +186,6 @@ class QueryCheck(ProviderMixin, AgentCheck):
         if not points:
             raise self.nothing_to_submit(reading)
         self.submit_points(points)
-
-    def read(self, answers, reading):
-        """Feed every query's samples to the run's mapper (providers whose queries depend on each other override)."""
-        for query, samples in zip(self.queries, answers):
-            query.read(samples, reading)
 
     def nothing_to_submit(self, reading):
         where = redact_url(self.client.url)
