@@ -93,7 +93,7 @@ def redact_url(url):
     try:
         parts = urlsplit(url)
     except ValueError:
-        return '<unparseable url>'
+        return '<unparsable url>'
     netloc = parts.netloc.rpartition('@')[2]
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ''))
 
