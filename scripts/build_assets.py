@@ -299,7 +299,10 @@ def overview():
                 'The integration itself',
                 'gray',
                 'What the check spends of each provider\'s request budget (Fireworks and Wafer: 6 a minute). Runs '
-                'skipped or 429s mean too many instances share a key or account, or another client uses it.',
+                'skipped or 429s mean too many instances share a key or account, or another client uses it. '
+                'Provider drift: series whose names the check does not map (a renamed or new metric), labels it '
+                'keeps beyond the catalog, and series it read but did not submit (NaN, a sum missing a member, a '
+                'label over `max_label_values`); see the README, "How the check reads what providers send".',
                 [
                     timeseries(
                         'Requests to providers by outcome',
@@ -317,6 +320,24 @@ def overview():
                         display='bars',
                     ),
                     timeseries('Series submitted per run', q('integration.series', '$provider', 'provider', 'sum')),
+                    timeseries(
+                        'Drift: series not mapped, by name',
+                        q('integration.unmapped_series', '$provider', 'provider,raw_name', 'sum'),
+                        display='bars',
+                    ),
+                    timeseries(
+                        'Drift: series read but not submitted, by reason',
+                        q('integration.series_dropped', '$provider', 'provider,reason', 'sum'),
+                        display='bars',
+                    ),
+                    timeseries(
+                        'Drift: series with labels beyond the catalog, by label',
+                        q('integration.unmapped_labels', '$provider', 'provider,label', 'sum'),
+                    ),
+                    timeseries(
+                        'Labels over `max_label_values` (values seen)',
+                        q('integration.labels_over_limit', '$provider', 'provider,label', 'max'),
+                    ),
                 ],
             ),
         ],
@@ -421,13 +442,22 @@ def fireworks():
             (
                 'Capacity',
                 'vivid_pink',
-                'KV blocks and slots in use, concurrency, forward pass time and replicas.',
+                'KV blocks and slots in use, concurrency, forward pass time and replicas (0: scaled to zero). Two '
+                'series Fireworks does not document are shown as reported.',
                 [
                     timeseries('KV-cache blocks in use', q('kv_cache.usage', f, by, 'max')),
                     timeseries('KV-cache slots in use', q('fireworks.kv_slots.usage', f, by, 'max')),
                     timeseries('Concurrent requests', q('requests.running', f, by, 'sum')),
                     timeseries('Model forward time', q('fireworks.model_forward_time', f, by)),
                     timeseries('Prompt cache TTL', q('fireworks.prompt_cache.ttl', f, by)),
+                    timeseries(
+                        'Active generators fraction (undocumented series)',
+                        q('fireworks.generator.active_fraction', f, by, 'max'),
+                    ),
+                    timeseries(
+                        'Generated tokens gauge (undocumented series)',
+                        q('fireworks.tokens.generated_gauge', f, by, 'sum'),
+                    ),
                     timeseries(
                         'Replicas',
                         q('fireworks.replicas', 'provider:fireworks,$deployment', 'deployment', 'sum'),

@@ -23,6 +23,9 @@ class LocalServer:
                 length = int(self.headers.get('Content-Length') or 0)
                 handle(self, self.rfile.read(length) if length else b'')
 
+            do_PUT = do_POST  # the body-carrying methods; `request.command` says which
+            do_DELETE = do_POST
+
         self.httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]

@@ -148,3 +148,124 @@ def crusoe_samples(now, project_id='proj-1', other_project='proj-2'):
                         bucket = dict(labels, le=str(bound))
                         samples.append((family + '_bucket', bucket, rate * share * elapsed, ts))
     return samples
+
+
+# --- payload variants: what the docs leave open or older docs and public code show ----------------------------------
+
+# Groq, newer and older names mixed (one value each, constant over time so any query time reads the same).
+GROQ_VARIANT = {
+    # requests:rate1m by status code; the 200s go NaN (VictoriaMetrics keeps no sample of a NaN) 6 minutes before
+    # "now": the model's total would be a partial sum.
+    'llama-3.3-70b-versatile': {'rates': {'200': 40.0, '500': 0.5}, 'nan_from_minutes_ago': {'200': 6}},
+    # Only requests:increase1m: requests in each minute.
+    'openai/gpt-oss-120b': {'increases': {'200': 900.0, '400': 30.0}},
+}
+GROQ_VARIANT_TOKENS = {  # model_project_id:tokens_in:rate5m / tokens_out:rate5m (public code): tokens per second
+    'llama-3.3-70b-versatile': {'in': 34000.0, 'out': 12400.0},
+    'openai/gpt-oss-120b': {'in': 21000.0, 'out': 9300.0},
+}
+GROQ_VARIANT_PROJECT = 'proj-g'
+# Buckets without the `le_` prefix (e2e), and both prefixes for ttft with different shares (the `le_` one counts).
+GROQ_VARIANT_E2E_SHARES = (0.0, 0.0, 0.02, 0.10, 0.45, 0.85, 0.97, 1.0)
+GROQ_VARIANT_TTFT_SHARES = {
+    'le_': (0.05, 0.30, 0.70, 0.90, 0.97, 0.99, 1.0, 1.0),
+    '': (0.0, 0.0, 0.0, 0.0, 0.5, 1, 1, 1),
+}
+GROQ_VARIANT_BUCKET_RATE = 12.0  # observations per second in every bucket family
+GROQ_VARIANT_QUEUE = {'max': 0.9, 'avg': 0.02, 'p50': 0.01}  # queue_latency_seconds:<spelling>:rate5m
+GROQ_VARIANT_UNKNOWN = 'cache_hit_ratio:rate5m'  # a name no pattern of the check reads: drift
+
+
+def _groq_timeline(now):
+    for minute in range(MINUTES + AHEAD):
+        yield minute, now - 5 - (MINUTES - 1 - minute) * STEP
+
+
+def groq_variant_samples(now):
+    samples = []
+    llama = 'llama-3.3-70b-versatile'
+    for minute, ts in _groq_timeline(now):
+        for model, spec in GROQ_VARIANT.items():
+            for code, rate in spec.get('rates', {}).items():
+                nan_from = spec.get('nan_from_minutes_ago', {}).get(code)
+                value = float('nan') if nan_from is not None and minute > MINUTES - 1 - nan_from else rate
+                samples.append(('requests:rate1m', {'model': model, 'status_code': code}, value, ts))
+            for code, count in spec.get('increases', {}).items():
+                samples.append(('requests:increase1m', {'model': model, 'status_code': code}, count, ts))
+        for model, rates in GROQ_VARIANT_TOKENS.items():
+            labels = {'model': model, 'project_id': GROQ_VARIANT_PROJECT}
+            samples.append(('model_project_id:tokens_in:rate5m', labels, rates['in'], ts))
+            samples.append(('model_project_id:tokens_out:rate5m', labels, rates['out'], ts))
+        labels = {'model': llama, 'project_id': GROQ_VARIANT_PROJECT}
+        bounds = [str(b) for b in LATENCY_BOUNDS] + ['+Inf']
+        for bound, share in zip(bounds, GROQ_VARIANT_E2E_SHARES + (1.0,)):
+            name = 'model_project_id:e2e_latency_seconds_bucket:rate5m'
+            samples.append((name, dict(labels, le=bound), GROQ_VARIANT_BUCKET_RATE * share, ts))
+        for prefix, shares in GROQ_VARIANT_TTFT_SHARES.items():
+            for bound, share in zip(bounds, shares + (1.0,)):
+                name = '{}model_project_id:ttft_latency_seconds_bucket:rate5m'.format(prefix)
+                samples.append((name, dict(labels, le=bound), GROQ_VARIANT_BUCKET_RATE * share, ts))
+        for spelling, value in GROQ_VARIANT_QUEUE.items():
+            samples.append(('queue_latency_seconds:{}:rate5m'.format(spelling), {'model': llama}, value, ts))
+        samples.append((GROQ_VARIANT_UNKNOWN, {'model': llama}, 0.4, ts))
+    return samples
+
+
+GROQ_RENAMED = {'inference_requests:rate1m': 3, 'inference_ttft_seconds:p99:rate5m': 1}  # name -> series
+
+
+def groq_renamed_samples(now):
+    """Every name changed (a made-up future version): nothing of the catalog, only other series."""
+    samples = []
+    for _, ts in _groq_timeline(now):
+        for name, count in GROQ_RENAMED.items():
+            for i in range(count):
+                samples.append((name, {'model': 'm{}'.format(i)}, 1.0, ts))
+    return samples
+
+
+# Crusoe: both spellings of the latency histograms, buckets in milliseconds, an extra label, and a name not read.
+CRUSOE_VARIANT_PROJECT = 'proj-v'
+CRUSOE_RENAMED_PROJECT = 'proj-r'
+MS_TTFT_BOUNDS = (10, 25, 50, 100, 250, 500, 1000, 2500, 5000)
+MS_TTFT_SHARES = (0.0, 0.05, 0.20, 0.50, 0.80, 0.93, 0.98, 1.0, 1.0)
+MS_TPOT_BOUNDS = (1, 2, 5, 10, 20, 50, 100, 200)
+MS_TPOT_SHARES = (0.02, 0.10, 0.45, 0.80, 0.95, 0.99, 1.0, 1.0)
+CRUSOE_VARIANT = {
+    # Only the curl example's spelling, in milliseconds; counters split by a `region` label.
+    ('meta-llama/Llama-3.3-70B-Instruct', 'pt'): {
+        'regions': {'us-east1': 5.0, 'eu-west1': 3.0},  # requests per second by region
+        'histograms': {
+            'crusoe_inference_first_token_latency': (MS_TTFT_BOUNDS, MS_TTFT_SHARES),
+            'crusoe_inference_output_token_latency': (MS_TPOT_BOUNDS, MS_TPOT_SHARES),
+        },
+    },
+    # Both spellings, different data: the documented (table) one, in seconds, is the one read.
+    ('deepseek-ai/DeepSeek-R1', 'pt'): {
+        'regions': {'us-east1': 2.0},
+        'histograms': {
+            'crusoe_inference_histogram_first_token_latency': (LATENCY_BOUNDS, (0.1, 0.3, 0.6, 0.8, 0.9, 0.95, 1, 1)),
+            'crusoe_inference_first_token_latency': (MS_TTFT_BOUNDS, MS_TTFT_SHARES),
+        },
+    },
+}
+CRUSOE_VARIANT_UNKNOWN = 'crusoe_inference_queue_depth'
+
+
+def crusoe_variant_samples(now):
+    samples = []
+    for minute, ts in _groq_timeline(now):
+        elapsed = minute * STEP + 1000.0
+        for (model, tier), spec in CRUSOE_VARIANT.items():
+            base = {'project_id': CRUSOE_VARIANT_PROJECT, 'model_name': model, 'service_tier': tier}
+            for region, rate in spec['regions'].items():
+                samples.append(('crusoe_inference_request_count', dict(base, region=region), rate * elapsed, ts))
+            total = sum(spec['regions'].values())
+            for family, (bounds, shares) in spec['histograms'].items():
+                for bound, share in list(zip(bounds, shares)) + [('+Inf', 1.0)]:
+                    labels = dict(base, le=str(bound))
+                    samples.append((family + '_bucket', labels, total * share * elapsed, ts))
+            samples.append((CRUSOE_VARIANT_UNKNOWN, base, 3.0, ts))
+        renamed = {'project_id': CRUSOE_RENAMED_PROJECT, 'model_name': 'm'}
+        samples.append(('crusoe_llm_requests_total', renamed, 2.0 * elapsed, ts))
+    return samples

@@ -6,7 +6,16 @@ from hypothesis import settings
 from datadog_checks.base.stubs import datadog_agent
 from datadog_checks.llm_inference import budget
 
-from .engines import crusoe_engine, groq_engine, groq_engine_spelled, groq_old_engine, load_time  # noqa: F401
+from .engines import (  # noqa: F401
+    crusoe_engine,
+    crusoe_variant_engine,
+    groq_engine,
+    groq_engine_spelled,
+    groq_old_engine,
+    groq_renamed_engine,
+    groq_variant_engine,
+    load_time,
+)
 from .provider_server import ProviderServer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -54,6 +63,23 @@ def assert_gauge_close(aggregator, name, value, tags, rel=1e-6):
     assert len(found) == 1, (name, tags, [m.tags for m in aggregator.metrics(name)])
     assert found[0].value == pytest.approx(value, rel=rel), (name, tags)
     aggregator.assert_metric(name, tags=tags, count=1)  # marks it asserted for assert_all_metrics_covered
+
+
+def assert_no_drift(aggregator, tags):
+    """The run's drift telemetry says the reply held nothing the check could not map, and nothing was dropped."""
+    for name in ('unmapped_series', 'unmapped_labels', 'series_dropped'):
+        aggregator.assert_metric('llm_inference.integration.' + name, 0, tags=tags, count=1)
+
+
+def drift_values(aggregator, name):
+    """{tag (or '' for none): value} of a drift telemetry gauge of the last run."""
+    values = {}
+    for m in aggregator.metrics('llm_inference.integration.' + name):
+        extra = [t for t in m.tags if t.split(':', 1)[0] in ('raw_name', 'label', 'reason')]
+        values[extra[0] if extra else ''] = m.value
+    if values:
+        aggregator.assert_metric('llm_inference.integration.' + name)  # marks it asserted
+    return values
 
 
 def fixture_text(name):

@@ -7,7 +7,16 @@ import pytest
 
 from simulator.auth_proxy import AuthProxy
 from simulator.engines import Prometheus, VictoriaMetrics
-from simulator.query_data import crusoe_samples, groq_old_samples, groq_samples
+from simulator.query_data import (
+    CRUSOE_RENAMED_PROJECT,
+    CRUSOE_VARIANT_PROJECT,
+    crusoe_samples,
+    crusoe_variant_samples,
+    groq_old_samples,
+    groq_renamed_samples,
+    groq_samples,
+    groq_variant_samples,
+)
 
 GROQ_KEY = 'gsk-test-5d1e'
 GROQ_NON_ENTERPRISE_KEY = 'gsk-free-tier-9a0b'
@@ -68,4 +77,36 @@ def crusoe_engine(load_time):
     proxy = AuthProxy(engine.url, CRUSOE_PREFIX, CRUSOE_KEY).start()
     yield engine, proxy
     proxy.stop()
+    engine.stop()
+
+
+@pytest.fixture(scope='session')
+def groq_variant_engine():
+    """VictoriaMetrics holding newer and older Groq names mixed, a NaN status code, buckets without `le_`."""
+    engine, proxy = _groq_engine(groq_variant_samples(time.time()))
+    yield engine, proxy
+    proxy.stop()
+    engine.stop()
+
+
+@pytest.fixture(scope='session')
+def groq_renamed_engine():
+    engine, proxy = _groq_engine(groq_renamed_samples(time.time()))
+    yield engine, proxy
+    proxy.stop()
+    engine.stop()
+
+
+@pytest.fixture(scope='session')
+def crusoe_variant_engine():
+    """Prometheus with both histogram spellings, millisecond buckets, a `region` label, an unread name; and a
+    project whose every name changed."""
+    engine = Prometheus(crusoe_variant_samples(time.time())).start()
+    proxies = {
+        project: AuthProxy(engine.url, '/v1alpha5/projects/{}/metrics/timeseries'.format(project), CRUSOE_KEY).start()
+        for project in (CRUSOE_VARIANT_PROJECT, CRUSOE_RENAMED_PROJECT)
+    }
+    yield engine, proxies
+    for proxy in proxies.values():
+        proxy.stop()
     engine.stop()

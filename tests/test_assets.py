@@ -2,23 +2,24 @@
 in metadata.csv and emitted (with that tag) by the check in this suite."""
 
 import csv
-import glob
 import importlib.util
 import json
 import os
 import re
 
 import pytest
-from datadog_api_client import Configuration
-from datadog_api_client.model_utils import validate_and_convert_types
 from datadog_api_client.v1.model.dashboard import Dashboard
 from datadog_api_client.v1.model.monitor import Monitor
 
+from datadog_checks.llm_inference.assets import paths
+
 from .conftest import HERE
+from .datadog_models import deserialize, unparsed
 
 ROOT = os.path.dirname(HERE)
-DASHBOARDS = sorted(glob.glob(os.path.join(ROOT, 'assets', 'dashboards', '*.json')))
-MONITORS = sorted(glob.glob(os.path.join(ROOT, 'assets', 'monitors', '*.json')))
+# Read through the loader the assets command uses: the repository's copy in a checkout, the package's when installed.
+DASHBOARDS = paths('dashboards')
+MONITORS = paths('monitors')
 METRIC_QUERY = re.compile(r'(?:avg|sum|min|max):(llm_inference\.[a-z0-9_.]+)\{([^}]*)\}(?:\s*by\s*\{([^}]*)\})?')
 SERVICE_CHECK_QUERY = re.compile(r'"(llm_inference\.[a-z_.]+)"\.over\([^)]*\)\.by\(([^)]*)\)')
 
@@ -26,25 +27,6 @@ SERVICE_CHECK_QUERY = re.compile(r'"(llm_inference\.[a-z_.]+)"\.over\([^)]*\)\.b
 def load(path):
     with open(path, encoding='utf-8') as f:
         return json.load(f)
-
-
-def unparsed(model, path='$'):
-    """Where datadog-api-client could not match the JSON to its model (it keeps such parts as `_unparsed`)."""
-    if isinstance(model, list):
-        return [p for i, item in enumerate(model) for p in unparsed(item, '{}[{}]'.format(path, i))]
-    if isinstance(model, dict):
-        return [p for k, v in model.items() for p in unparsed(v, '{}.{}'.format(path, k))]
-    attributes = getattr(model, '__dict__', None) or {}
-    found = [path] if attributes.get('_unparsed') else []
-    for key, item in (attributes.get('_data_store') or {}).items():
-        found += unparsed(item, '{}.{}'.format(path, key))
-    for composed in attributes.get('_composed_instances') or []:
-        found += unparsed(composed, path)
-    return found
-
-
-def deserialize(data, model):
-    return validate_and_convert_types(data, (model,), ['asset'], True, True, Configuration())
 
 
 def strings(obj):

@@ -25,13 +25,17 @@ from .conftest import HERE
         ('99', '0.99'),
         ('1', '1'),
         ('0', '0'),
+        # The maximum is the 1-quantile, the minimum the 0-quantile: Wafer has sent quantile="max".
+        ('max', '1'),
+        ('MAX', '1'),
+        ('min', '0'),
     ],
 )
 def test_normalize_quantile(raw, expected):
     assert normalize_quantile(raw) == expected
 
 
-@pytest.mark.parametrize('raw', ['', 'max', 'p', '-0.5', '150', 'nan', 'p99x'])
+@pytest.mark.parametrize('raw', ['', 'mean', 'avg', 'p', '-0.5', '150', 'nan', 'p99x'])
 def test_not_a_quantile(raw):
     assert normalize_quantile(raw) is None
 

@@ -44,6 +44,11 @@ def test_missing_required_option_is_named(instance, option):
         ({'requests_per_minute': -1}, '`requests_per_minute`'),
         ({'requests_per_minute': 'six'}, '`requests_per_minute`'),
         ({'tags': 'team:ml'}, '`tags`'),
+        ({'exclude_labels': 'region'}, '`exclude_labels`'),
+        ({'exclude_labels': ['region', '']}, '`exclude_labels`'),
+        ({'max_label_values': -1}, '`max_label_values`'),
+        ({'max_label_values': True}, '`max_label_values`'),
+        ({'latency_unit': 'ms'}, '`latency_unit`'),
     ],
 )
 def test_invalid_option_values(extra, option):

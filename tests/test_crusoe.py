@@ -8,7 +8,7 @@ from datadog_checks.llm_inference import LlmInferenceCheck
 from datadog_checks.llm_inference.crusoe import CrusoeCheck
 from simulator.query_data import CRUSOE_HISTOGRAMS, CRUSOE_MODELS, LATENCY_BOUNDS
 
-from .conftest import assert_gauge_close
+from .conftest import assert_gauge_close, assert_no_drift
 from .engines import CRUSOE_KEY, CRUSOE_PREFIX, CRUSOE_PROJECT
 from .reference import expected_quantile
 
@@ -52,6 +52,7 @@ def test_catalog_in_one_request(dd_run_check, aggregator, crusoe_engine):
     aggregator.assert_metric('llm_inference.integration.requests', 1, tags=tags + ['outcome:ok'])
     aggregator.assert_metric('llm_inference.integration.series', 3 * (3 + 8), tags=tags)
     aggregator.assert_service_check('llm_inference.can_connect', AgentCheck.OK, tags=tags, count=1)
+    assert_no_drift(aggregator, tags)
     aggregator.assert_all_metrics_covered()
     aggregator.assert_metrics_using_metadata(get_metadata_metrics(), check_submission_type=True)
 

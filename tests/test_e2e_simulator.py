@@ -134,7 +134,8 @@ def test_runner_prints_what_reaches_datadog(simulation, tmp_path):
     import yaml
 
     conf = tmp_path / 'conf.yaml'
-    conf.write_text(yaml.safe_dump({'init_config': {}, 'instances': sim.instances()}))
+    # bytes on every base: datadog-checks-base 37.0.0 patches yaml's dumpers to return UTF-8 bytes
+    conf.write_bytes(yaml.safe_dump({'init_config': {}, 'instances': sim.instances()}, encoding='utf-8'))
     out = io.StringIO()
     assert runner.main([str(conf)], out=out) == 0
     text = out.getvalue()

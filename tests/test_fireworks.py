@@ -7,7 +7,7 @@ from datadog_checks.dev.utils import get_metadata_metrics
 from datadog_checks.llm_inference import LlmInferenceCheck
 from datadog_checks.llm_inference.fireworks import FireworksCheck
 
-from .conftest import API_KEY, assert_gauge_close, fixture_text
+from .conftest import API_KEY, assert_gauge_close, assert_no_drift, fixture_text
 from .provider_server import Reply
 from .reference import expected_quantile
 
@@ -102,6 +102,7 @@ def test_every_family_mapped_with_tags(dd_run_check, aggregator, provider_server
     aggregator.assert_service_check(
         'llm_inference.can_connect', AgentCheck.OK, tags=['provider:fireworks', 'account:acme', 'team:ml'], count=1
     )
+    assert_no_drift(aggregator, ['provider:fireworks', 'account:acme', 'team:ml'])
     aggregator.assert_all_metrics_covered()
     aggregator.assert_metrics_using_metadata(get_metadata_metrics(), check_submission_type=True)
 

@@ -16,7 +16,7 @@ from simulator.query_data import (
     groq_value,
 )
 
-from .conftest import assert_gauge_close
+from .conftest import assert_gauge_close, assert_no_drift
 from .engines import GROQ_KEY, GROQ_NON_ENTERPRISE_KEY
 from .reference import expected_quantile
 
@@ -66,6 +66,7 @@ def test_catalog_from_current_names_in_one_request(dd_run_check, aggregator, gro
     aggregator.assert_metric('llm_inference.integration.series', 3 + 3 + 3 * 15, tags=['provider:groq'])
     aggregator.assert_metric('llm_inference.integration.requests', 1, tags=['provider:groq', 'outcome:ok'])
     aggregator.assert_service_check('llm_inference.can_connect', AgentCheck.OK, tags=['provider:groq'], count=1)
+    assert_no_drift(aggregator, ['provider:groq'])
     aggregator.assert_all_metrics_covered()
     aggregator.assert_metrics_using_metadata(get_metadata_metrics(), check_submission_type=True)
     # VictoriaMetrics hides samples of the last 30 s unless asked not to.
@@ -110,6 +111,7 @@ def test_older_names(dd_run_check, aggregator, groq_old_engine):
             )
     aggregator.assert_metric('llm_inference.integration.requests', 1, tags=['provider:groq', 'outcome:ok'])
     aggregator.assert_metric('llm_inference.integration.series', 3 + 3 + 3 * 4, tags=['provider:groq'])
+    assert_no_drift(aggregator, ['provider:groq'])
     aggregator.assert_all_metrics_covered()
 
 

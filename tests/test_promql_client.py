@@ -132,6 +132,8 @@ def only_service_check(aggregator):
         (401, 'check `api_key`'),
         (403, 'Enterprise-tier feature'),
         (404, 'check `api_url`'),
+        # A key of an organization without the Enterprise feature may get 404, not 403: the message says both.
+        (404, 'Enterprise-tier feature'),
         (500, 'HTTP 500'),
         (502, 'HTTP 502'),
         (503, 'HTTP 503'),
@@ -222,3 +224,69 @@ def test_a_refused_user_query_is_named(dd_run_check, aggregator, provider_server
     with pytest.raises(Exception, match='`my.bad_query`'):
         dd_run_check(promql(provider_server, [{'name': 'my.bad_query', 'query': 'nope(x)'}]))
     assert 'unknown func' in only_service_check(aggregator).message
+
+
+def test_decode_can_keep_nan_and_inf():
+    """The query check reads them (and reports them) rather than summing what is left."""
+    body = vector(({'model': 'a'}, '1.5'), ({'model': 'b'}, 'NaN'), ({'model': 'c'}, '+Inf'))
+    samples, _ = decode(body, keep_nonfinite=True)
+    assert [labels['model'] for labels, _ in samples] == ['a', 'b', 'c']
+    assert samples[2][1] == float('inf') and samples[1][1] != samples[1][1]
+
+
+TWO_STATUSES = vector(
+    ({'model': 'a', 'status': '200', 'host': 'gpu-1'}, '3'),
+    ({'model': 'a', 'status': '500', 'host': 'gpu-1'}, '1'),
+)
+
+
+def test_user_query_samples_that_would_share_a_context_are_not_submitted(
+    dd_run_check, aggregator, provider_server, caplog
+):
+    """`labels: [model]` keeps one label of two series: without `aggregate`, which would Datadog keep?"""
+    provider_server.reply('/prom/api/v1/query', Reply(body=TWO_STATUSES, headers=JSON))
+    queries = [{'name': 'requests.rate', 'query': 'x', 'labels': ['model']}]
+    with caplog.at_level(logging.WARNING):
+        dd_run_check(promql(provider_server, queries))
+    assert not aggregator.metrics('llm_inference.requests.rate')
+    aggregator.assert_metric(
+        'llm_inference.integration.series_dropped', 2, tags=['provider:promql', 'reason:collision'], count=1
+    )
+    assert '2 series of llm_inference.requests.rate would share the tags' in caplog.text
+    (sc,) = aggregator.service_checks('llm_inference.can_connect')
+    assert sc.status == AgentCheck.WARNING and '2 collision' in sc.message
+
+
+@pytest.mark.parametrize('aggregate, value', [('sum', 4.0), ('avg', 2.0)])
+def test_user_query_aggregate(dd_run_check, aggregator, provider_server, aggregate, value):
+    provider_server.reply('/prom/api/v1/query', Reply(body=TWO_STATUSES, headers=JSON))
+    queries = [{'name': 'requests.rate', 'query': 'x', 'labels': ['model'], 'aggregate': aggregate}]
+    dd_run_check(promql(provider_server, queries))
+    aggregator.assert_metric('llm_inference.requests.rate', value, tags=['provider:promql', 'model:a'], count=1)
+
+
+def test_user_query_reserved_label_is_renamed_not_dropped(dd_run_check, aggregator, provider_server):
+    provider_server.reply('/prom/api/v1/query', Reply(body=TWO_STATUSES, headers=JSON))
+    dd_run_check(promql(provider_server, [{'name': 'requests.rate', 'query': 'x'}]))
+    for status, value in (('200', 3), ('500', 1)):
+        aggregator.assert_metric(
+            'llm_inference.requests.rate',
+            value,
+            tags=['provider:promql', 'model:a', 'status:' + status, 'label_host:gpu-1'],
+            count=1,
+        )
+
+
+def test_user_query_aggregate_must_be_known():
+    with pytest.raises(Exception, match='`aggregate` must be `sum`'):
+        LlmInferenceCheck(
+            'llm_inference',
+            {},
+            [
+                {
+                    'provider': 'promql',
+                    'api_url': 'http://x',
+                    'queries': [{'name': 'a', 'query': 'x', 'aggregate': 'max'}],
+                }
+            ],
+        )

@@ -7,7 +7,7 @@ from datadog_checks.dev.utils import get_metadata_metrics
 from datadog_checks.llm_inference import LlmInferenceCheck
 from simulator.query_data import CRUSOE_MODELS, GROQ_MODELS, MINUTES, groq_rate
 
-from .conftest import assert_gauge_close
+from .conftest import assert_gauge_close, assert_no_drift
 from .engines import CRUSOE_KEY, GROQ_KEY
 
 pytestmark = pytest.mark.integration
@@ -60,5 +60,6 @@ def test_queries_on_victoriametrics(dd_run_check, aggregator, groq_engine):
         )
     aggregator.assert_metric('llm_inference.integration.requests', 1, tags=['provider:promql', 'outcome:ok'])
     aggregator.assert_metric('llm_inference.integration.series', 3, tags=['provider:promql'])
+    assert_no_drift(aggregator, ['provider:promql'])
     aggregator.assert_all_metrics_covered()
     aggregator.assert_metrics_using_metadata(get_metadata_metrics(), check_submission_type=True)

@@ -207,3 +207,89 @@ def test_fast_path_never_overcounts_skipped_lines(text):
             parse_samples(text)  # the fast path leaves values to number(), which refuses the same ones
         return
     assert parse_lines(text) == slow
+
+
+# --- labels: no two series become one context ------------------------------------------------------------------
+
+EXTRA_LABELS = ['region', 'host', 'env', 'window', 'model', 'backend_id', 'replica', 'zone', 'service', 'pod']
+# Fireworks' mapped labels and the tag each becomes (an exclusion may name either).
+FIREWORKS_KEYS = {
+    'base_model': 'model',
+    'deployment_id': 'deployment',
+    'http_code': 'status_code',
+    'code': 'status_code',
+}
+SCRAPED = {
+    # raw name -> (provider, catalog metric, how its series combine)
+    'request_counter_total:sum_by_deployment': ('fireworks', 'requests.rate', 'sum'),
+    'requests_error_total:sum_by_deployment': ('fireworks', 'errors.rate', 'sum'),
+    'generator_kv_blocks_fraction:avg_by_deployment': ('fireworks', 'kv_cache.usage', 'avg'),
+    'wafer_ttft_seconds': ('wafer', 'time_to_first_token.seconds', 'keep'),
+}
+
+
+@st.composite
+def labelled_payloads(draw):
+    """Distinct series of one metric with extra labels, written with their labels in any order, one spelling of
+    the status label per reply; and a random `exclude_labels`."""
+    raw = draw(st.sampled_from(sorted(SCRAPED)))
+    provider = SCRAPED[raw][0]
+    extra = draw(st.lists(st.sampled_from(EXTRA_LABELS), unique=True, max_size=3))
+    status = draw(st.sampled_from(['http_code', 'code']))
+    series = {}
+    for _ in range(draw(st.integers(1, 12))):
+        if provider == 'fireworks':
+            labels = {'deployment_id': draw(st.sampled_from(['d1', 'd2'])), 'base_model': draw(st.sampled_from('mn'))}
+            if raw.startswith('requests_error'):
+                labels[status] = draw(st.sampled_from(['400', '429', '500']))
+        else:
+            labels = {'endpoint': 'e1.wafer.ai', 'quantile': draw(st.sampled_from(['0.5', '0.9', 'p99']))}
+        for name in extra:
+            if draw(st.booleans()):
+                labels[name] = draw(st.sampled_from(['a', 'b', 'c']))
+        series[frozenset(labels.items())] = draw(st.floats(0.001, 1000))
+    lines = []
+    for labels, value in series.items():
+        items = draw(st.permutations(sorted(labels)))
+        lines.append('{}{{{}}} {!r}'.format(raw, ','.join('{}="{}"'.format(k, v) for k, v in items), value))
+    exclude = draw(st.lists(st.sampled_from(EXTRA_LABELS), unique=True, max_size=3))
+    return raw, series, '\n'.join(lines) + '\n', exclude
+
+
+@settings(max_examples=300, deadline=None)
+@given(labelled_payloads())
+def test_labels_never_merge_series_unless_declared(payload):
+    """Renaming (code/http_code), adding or reordering labels never gives fewer contexts than distinct input series;
+    with `exclude_labels`, series combine only as their metric declares: sums keep the total, averages give the
+    mean of each group, quantile gauges keep their labels."""
+    from datadog_checks.llm_inference import LlmInferenceCheck
+    from datadog_checks.llm_inference.exposition import parse_lines
+
+    raw, series, text, exclude = payload
+    provider, metric, combine = SCRAPED[raw]
+    options = {'fireworks': {'account_id': 'acme'}, 'wafer': {'endpoint': 'e1.wafer.ai'}}[provider]
+    check = LlmInferenceCheck(
+        'llm_inference', {}, [dict(options, provider=provider, api_key='k', api_url='http://x', exclude_labels=exclude)]
+    )
+    points = [p for p in check.map_samples(parse_lines(text)) if p[0] == metric]
+    contexts = {frozenset(tags) for _, _, tags in points}
+    assert len(contexts) == len(points)  # one point per context
+
+    if combine == 'keep':
+        assert len(points) == len(series)  # labels of quantile gauges always stay
+        return
+    removed = {name for name in EXTRA_LABELS if name in exclude}
+    removed |= {raw_label for raw_label, key in FIREWORKS_KEYS.items() if key in exclude}
+    groups = {}
+    for labels, value in series.items():
+        key = frozenset((k, v) for k, v in labels if k not in removed)
+        groups.setdefault(key, []).append(value)
+    assert len(points) == len(groups)
+    if not exclude:
+        assert len(points) == len(series)
+    values = sorted(v for _, v, _ in points)
+    if combine == 'sum':
+        assert values == pytest.approx(sorted(sum(vs) for vs in groups.values()))
+        assert sum(values) == pytest.approx(sum(series.values()))
+    else:
+        assert values == pytest.approx(sorted(sum(vs) / len(vs) for vs in groups.values()))

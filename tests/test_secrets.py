@@ -251,7 +251,7 @@ def test_connection_error_text_holds_no_url_credential(caplog):
         ('https://user:pw@host:8443/p/a?token=abc&endpoint=e#frag', 'https://host:8443/p/a?token=***&endpoint=***'),
         ('https://host/p', 'https://host/p'),
         ('https://host/p?flag', 'https://host/p?flag'),
-        ('http://[::1', '<unparseable url>'),
+        ('http://[::1', '<unparsable url>'),
     ],
 )
 def test_redact_url(url, shown):

@@ -7,7 +7,7 @@ from datadog_checks.dev.utils import get_metadata_metrics
 from datadog_checks.llm_inference import LlmInferenceCheck
 from datadog_checks.llm_inference.wafer import WaferCheck
 
-from .conftest import API_KEY, fixture_text
+from .conftest import API_KEY, assert_no_drift, fixture_text
 from .provider_server import Reply
 
 PATH = '/v1/endpoints/metrics/prometheus'
@@ -58,6 +58,7 @@ def test_every_series_mapped_with_tags(dd_run_check, aggregator, provider_server
             assert not [t for t in m.tags if t.startswith('endpoint:')], (name, m.tags)
             assert m.tags.count('deployment:' + ENDPOINT) == 1
     aggregator.assert_service_check('llm_inference.can_connect', AgentCheck.OK, tags=BASE, count=1)
+    assert_no_drift(aggregator, BASE)
     aggregator.assert_all_metrics_covered()
     aggregator.assert_metrics_using_metadata(get_metadata_metrics(), check_submission_type=True)
 

@@ -3,13 +3,41 @@
 """How a provider's raw series become catalog metrics: the declarations every provider module is made of."""
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 NAMESPACE = 'llm_inference'
 DEFAULT_QUANTILES = (0.5, 0.9, 0.95, 0.99)
 
 # Tags the Agent sets itself; a provider label is never allowed to take one of these names.
 RESERVED_TAGS = frozenset(('host', 'service', 'env', 'version', 'cluster', 'cluster_name', 'device', 'source'))
+# Tags the check sets itself; a label the catalog does not map may not pose as one of these either.
+CATALOG_TAGS = frozenset(
+    (
+        'provider',
+        'model',
+        'canonical_model',
+        'deployment',
+        'account',
+        'project_id',
+        'service_tier',
+        'status_code',
+        'status_class',
+        'quantile',
+        'window',
+        'upper_bound',
+        'outcome',
+        'basis',
+        'raw_name',
+        'label',
+        'reason',
+    )
+)
+
+
+# How a spec's series combine when a label is removed (by `exclude_labels`, the label guard, or the spec itself):
+SUM = 'sum'  # rates and counts: the parts add up
+AVG = 'avg'  # gauges the provider already averaged (over replicas): the unweighted mean of the parts
+KEEP = None  # quantile gauges and ratios: parts cannot be combined, so their labels always stay
 
 
 # eq=False: specs are dictionary keys in the check's hot loop, and identity hashing is what they need.
@@ -17,55 +45,50 @@ RESERVED_TAGS = frozenset(('host', 'service', 'env', 'version', 'cluster', 'clus
 class Gauge:
     """A raw gauge submitted as ``name`` (under ``llm_inference.``), multiplied by ``scale``.
 
-    ``tags`` are constant tags (such as the window the provider computed over); ``sum_without`` sums the
-    samples that differ only in those raw labels into one value.
+    ``tags`` are constant tags (such as the window the provider computed over). ``combine`` declares how series
+    that differ only in a removed label become one (SUM, AVG, or KEEP: never). ``without`` names raw labels this
+    metric always aggregates away (Wafer's request rate over status classes). ``kind`` is the submission type
+    (gauge unless said). A series without the ``needs`` label is not submitted (a percentile without its quantile).
     """
 
     name: str
     scale: float = 1.0
     tags: tuple = ()
-    sum_without: tuple = ()
+    combine: object = SUM
+    without: tuple = ()
+    kind: str = ''
+    needs: str = ''  # a raw label without which a series is not submitted (a percentile's `quantile`)
 
 
 @dataclass(frozen=True, eq=False)
 class Quantiles:
-    """A family of cumulative bucket series (``le`` label) submitted as quantile gauges under ``name``."""
+    """A family of cumulative bucket series (``le`` label) submitted as quantile gauges under ``name``.
+
+    Bucket rates of series that differ only in a removed label are summed per bound before the quantile.
+    """
 
     name: str
     scale: float = 1.0
     tags: tuple = ()
     raw_buckets: str = ''  # the opt-in metric for the raw per-bucket values
+    combine = SUM
+    without = ()
+    needs = ''
 
 
-@dataclass(frozen=True)
-class Labels:
-    """Raw label -> tag name. Labels not listed are dropped: cardinality stays what the catalog documents."""
-
-    rename: dict = field(default_factory=dict)
-
-    def tags(self, labels, skip=()):
-        tags = []
-        for raw, value in labels.items():
-            tag = self.rename.get(raw)
-            if tag is None or raw in skip:
-                continue
-            if tag == 'quantile':
-                value = normalize_quantile(value)
-                if value is None:
-                    continue
-            tags.append('{}:{}'.format(tag, value))
-        return tags
-
-
+_EXTREMES = {'max': '1', 'min': '0'}
 _PERCENTILE = re.compile(r'^[pP](\d+(?:[._]\d+)?)$')
 
 
 def normalize_quantile(text):
     """``p99``, ``P99``, ``0.99``, ``99`` and ``0.990`` all become ``0.99``; ``p999`` becomes ``0.999``.
 
-    Returns None for anything that is not a quantile.
+    ``max`` is the 1-quantile and ``min`` the 0-quantile by definition. Returns None for anything that is not a
+    quantile.
     """
     text = str(text).strip()
+    if text.lower() in _EXTREMES:
+        return _EXTREMES[text.lower()]
     match = _PERCENTILE.match(text)
     try:
         if match:

@@ -2,56 +2,129 @@
 # Licensed under a 3-clause BSD style license (see LICENSE)
 """Crusoe Managed Inference: PromQL at `https://api.crusoecloud.com/v1alpha5/projects/<project_id>/metrics/timeseries`.
 
-The queries are the ones crusoe.txt documents ("Metric Query" column), filtered on the instance's `project_id`
-and kept by `model_name` and `service_tier` ("Each metric has labels for service_tier").
+The queries follow crusoe.txt's "Metric Query" column (`rate(...[300s])` of the counters, `irate(..._bucket[300s])`
+of the histograms), filtered on the instance's `project_id`. The check asks for the series by label and combines
+them itself, by each metric's semantics (see mapping.py): `model_name` -> `model`, `service_tier` ("Each metric has
+labels for service_tier"), and any label Crusoe adds kept as a tag. The quantiles are computed here from the bucket
+rates, as PromQL `histogram_quantile` does, which lets the check see the bounds: crusoe.txt gives no unit, and a
+latency histogram whose bounds are all whole numbers reaching into the thousands is in milliseconds.
+
+crusoe.txt names the TTFT histogram twice: `crusoe_inference_histogram_first_token_latency_bucket` (table) and
+`crusoe_inference_first_token_latency` (curl example). Both spellings are asked in the same request; per series
+group the documented one is used, the other only where it is the one present: never both added together.
 """
 
+import math
 from functools import partial
 
-from .catalog import DEFAULT_QUANTILES, Labels, format_quantile
+from .catalog import SUM, Gauge, Quantiles
+from .labels import LabelMap
 from .query import Query, QueryCheck
 
 DEFAULT_URL = 'https://api.crusoecloud.com/v1alpha5/projects/{project_id}/metrics/timeseries'
 WINDOW = '300s'  # crusoe.txt's queries use [300s]; the data has a 60 s minimum resolution
-WINDOW_TAG = 'window:5m'
-BY = 'model_name, service_tier'
+WINDOW_TAG = ('window:5m',)
 
-LABELS = Labels({'model_name': 'model', 'service_tier': 'service_tier'})
+LABELS = LabelMap({'model_name': 'model', 'service_tier': 'service_tier', 'project_id': 'project_id'})
 
-# counter -> catalog rate; crusoe.txt: `sum by (model_name) ( rate( crusoe_inference_<x>{project_id=...}[300s] ) )`
+# counter -> catalog rate (SUM over a removed label); crusoe.txt: `rate(crusoe_inference_<x>{...}[300s])`
 RATES = {
-    'crusoe_inference_request_count': 'requests.rate',
-    'crusoe_inference_input_token_count': 'tokens.input.rate',
-    'crusoe_inference_output_token_count': 'tokens.output.rate',
+    'crusoe_inference_request_count': Gauge('requests.rate', combine=SUM),
+    'crusoe_inference_input_token_count': Gauge('tokens.input.rate', combine=SUM),
+    'crusoe_inference_output_token_count': Gauge('tokens.output.rate', combine=SUM),
 }
-# histogram -> catalog quantiles; crusoe.txt:
-# `histogram_quantile(0.5, sum by (model_name, le) (irate(<x>_bucket[300s])))`
-# The docs give no unit; the series are taken to be in seconds, as Prometheus conventions have it.
+# catalog quantiles -> (histogram spellings, documented first; the smallest highest bound that means milliseconds).
+# A per-token latency bucket of 100 s or a first-token one of 1000 s, with no bound under 1, is not in seconds.
 HISTOGRAMS = {
-    'crusoe_inference_histogram_first_token_latency': 'time_to_first_token.seconds',
-    'crusoe_inference_histogram_output_token_latency': 'time_per_output_token.seconds',
+    Quantiles('time_to_first_token.seconds'): (
+        ('crusoe_inference_histogram_first_token_latency', 'crusoe_inference_first_token_latency'),
+        1000.0,
+    ),
+    Quantiles('time_per_output_token.seconds'): (
+        ('crusoe_inference_histogram_output_token_latency', 'crusoe_inference_output_token_latency'),
+        100.0,
+    ),
 }
-
-
-def _points(name, extra_tags, samples):
-    return [(name, value, LABELS.tags(labels) + [WINDOW_TAG] + extra_tags) for labels, value in samples]
+KNOWN_NAMES = frozenset(RATES) | frozenset(
+    name + suffix
+    for spellings, _ in HISTOGRAMS.values()
+    for name in spellings
+    for suffix in ('_bucket', '_sum', '_count')
+)
 
 
 def _selector(metric, project_id):
     return '{}{{project_id="{}"}}'.format(metric, project_id.replace('\\', '\\\\').replace('"', '\\"'))
 
 
-def crusoe_queries(project_id, quantiles=DEFAULT_QUANTILES):
+def latency_scale(bounds, ms_from, setting='auto'):
+    """1 for seconds, 0.001 for milliseconds: `latency_unit`, or what the finite bucket bounds say."""
+    if setting == 'seconds':
+        return 1.0
+    if setting == 'milliseconds':
+        return 0.001
+    finite = [b for b in bounds if 0 < b < math.inf]
+    if finite and min(finite) >= 1 and max(finite) >= ms_from:
+        return 0.001
+    return 1.0
+
+
+def read_rate(spec, samples, reading):
+    reader, mapper = reading.reader(LABELS), reading.mapper
+    for labels, value in samples:
+        mapper.add(spec, reader.context(labels), value, extra=WINDOW_TAG)
+
+
+def read_buckets(spec, metric, rank, ms_from, samples, reading):
+    reader, mapper = reading.reader(LABELS), reading.mapper
+    groups = {}
+    for labels, value in samples:
+        try:
+            bound = float(labels.get('le'))
+        except (TypeError, ValueError):
+            reading.report.unmapped_name(metric + '_bucket')
+            continue
+        if value - value or bound != bound:
+            mapper.not_finite()
+            continue
+        rest = frozenset((k, v) for k, v in labels.items() if k != 'le')
+        groups.setdefault(rest, []).append((bound, value))
+    if not groups:
+        return
+    scale = latency_scale({b for rows in groups.values() for b, _ in rows}, ms_from, reading.options.latency_unit)
+    if scale != 1.0 and reading.options.latency_unit == 'auto':
+        reading.check.drift.once(
+            ('unit', metric),
+            'crusoe: %s bucket bounds are whole numbers up to %g: read as milliseconds (set `latency_unit` to say '
+            'otherwise)',
+            metric,
+            max(b for rows in groups.values() for b, _ in rows if b < math.inf),
+        )
+    for rest, rows in groups.items():
+        if scale != 1.0:
+            rows = [(bound * scale, value) for bound, value in rows]
+        mapper.add_histogram(spec, reader.context(dict(rest)), rows, rank, WINDOW_TAG)
+
+
+def read_names(samples, reading):
+    """`count by (__name__)` of the project's series: names the check does not read are drift."""
+    for labels, value in samples:
+        name = labels.get('__name__')
+        if name and name not in KNOWN_NAMES:
+            reading.report.unmapped_name(name, int(value) if value == value and value < math.inf else 1)
+
+
+def crusoe_queries(project_id):
     queries = []
-    for metric, name in RATES.items():
-        expr = 'sum by ({}) (rate({}[{}]))'.format(BY, _selector(metric, project_id), WINDOW)
-        queries.append(Query(expr, partial(_points, name, []), name))
-    for metric, name in HISTOGRAMS.items():
-        buckets = 'sum by ({}, le) (irate({}[{}]))'.format(BY, _selector(metric + '_bucket', project_id), WINDOW)
-        for q in quantiles:
-            label = format_quantile(q)
-            expr = 'histogram_quantile({}, {})'.format(label, buckets)
-            queries.append(Query(expr, partial(_points, name, ['quantile:' + label]), '{} p{}'.format(name, label)))
+    for metric, spec in RATES.items():
+        expr = 'rate({}[{}])'.format(_selector(metric, project_id), WINDOW)
+        queries.append(Query(expr, partial(read_rate, spec), spec.name))
+    for spec, (spellings, ms_from) in HISTOGRAMS.items():
+        for rank, metric in enumerate(spellings):
+            expr = 'irate({}[{}])'.format(_selector(metric + '_bucket', project_id), WINDOW)
+            queries.append(Query(expr, partial(read_buckets, spec, metric, rank, ms_from), metric))
+    names = 'count by (__name__) ({{project_id="{}"}})'.format(project_id.replace('\\', '\\\\').replace('"', '\\"'))
+    queries.append(Query(names, read_names, 'crusoe series names', optional=True))
     return queries
 
 

@@ -27,6 +27,12 @@ _HINTS = {
         '`accounts/<id>`, not a display name) or `api_url`.',
         'wafer': 'no metrics at this URL: check `endpoint` (the dedicated endpoint host) or `api_url`.',
         'crusoe': 'no metrics at this URL: check `project_id` or `api_url`.',
+        # groq.txt: "This feature is only available to our Enterprise tier customers"; a key without it may be
+        # answered 404 rather than 403.
+        'groq': 'no metrics API for this key at this URL. Prometheus metrics are an Enterprise-tier feature: a key '
+        'of an organization without it may get 404 rather than 403 (use an Enterprise organization\'s key, or ask '
+        'Groq to enable metrics). Otherwise check `api_url` (default https://api.groq.com/v1/metrics/prometheus, '
+        'under which `/api/v1/query` is served).',
         None: 'no metrics API at this URL: check `api_url` (for a query API, the URL under which '
         '`/api/v1/query` is served).',
     },

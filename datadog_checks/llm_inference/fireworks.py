@@ -2,10 +2,12 @@
 # Licensed under a 3-clause BSD style license (see LICENSE)
 """Fireworks AI: scrape ``/v1/accounts/<account_id>/metrics`` (fireworks.txt)."""
 
+import re
 from urllib.parse import quote
 
 from . import budget
-from .catalog import Gauge, Labels, Quantiles
+from .catalog import AVG, SUM, Gauge, Quantiles
+from .labels import LabelMap
 from .scrape import ScrapeCheck
 
 DEFAULT_URL = 'https://api.fireworks.ai/v1/accounts/{account_id}/metrics'
@@ -15,22 +17,33 @@ DEFAULT_URL = 'https://api.fireworks.ai/v1/accounts/{account_id}/metrics'
 ONE_MINUTE = ('window:1m',)
 MS = 0.001  # *_ms buckets -> seconds
 
+# Label policy: the `*:sum_by_deployment` rates and counts SUM over a removed label; the `*:avg_by_deployment`
+# gauges are averages over replicas, so they AVG (an unweighted mean of the parts).
 SERIES = {
     # Rate metrics (per second)
-    'request_counter_total:sum_by_deployment': Gauge('requests.rate', tags=ONE_MINUTE),
-    # "Error rate per deployment, broken down by HTTP status code (includes additional http_code label)"
-    'requests_error_total:sum_by_deployment': Gauge('errors.rate', tags=ONE_MINUTE),
-    'tokens_cached_prompt_total:sum_by_deployment': Gauge('tokens.cached_input.rate', tags=ONE_MINUTE),
-    'tokens_prompt_total:sum_by_deployment': Gauge('tokens.input.rate', tags=ONE_MINUTE),
+    'request_counter_total:sum_by_deployment': Gauge('requests.rate', tags=ONE_MINUTE, combine=SUM),
+    # "Error rate per deployment, broken down by HTTP status code (includes additional http_code label)"; live
+    # payloads label it `code` (see LABELS).
+    'requests_error_total:sum_by_deployment': Gauge('errors.rate', tags=ONE_MINUTE, combine=SUM),
+    'tokens_cached_prompt_total:sum_by_deployment': Gauge('tokens.cached_input.rate', tags=ONE_MINUTE, combine=SUM),
+    'tokens_prompt_total:sum_by_deployment': Gauge('tokens.input.rate', tags=ONE_MINUTE, combine=SUM),
     # Resource utilization: "gauge metrics show average resource usage"
-    'generator_kv_blocks_fraction:avg_by_deployment': Gauge('kv_cache.usage'),
-    'generator_kv_slots_fraction:avg_by_deployment': Gauge('fireworks.kv_slots.usage'),
+    'generator_kv_blocks_fraction:avg_by_deployment': Gauge('kv_cache.usage', combine=AVG),
+    'generator_kv_slots_fraction:avg_by_deployment': Gauge('fireworks.kv_slots.usage', combine=AVG),
     # The docs give no unit for these two: submitted as the provider reports them.
-    'generator_model_forward_time:avg_by_deployment': Gauge('fireworks.model_forward_time'),
-    'prefiller_prompt_cache_ttl:avg_by_deployment': Gauge('fireworks.prompt_cache.ttl'),
-    'requests_coordinator_concurrent_count:avg_by_deployment': Gauge('requests.running'),
-    # Undocumented, seen in public client code: deployment_replicas{deployment_account,deployment_id}.
-    'deployment_replicas': Gauge('fireworks.replicas'),
+    'generator_model_forward_time:avg_by_deployment': Gauge('fireworks.model_forward_time', combine=AVG),
+    'prefiller_prompt_cache_ttl:avg_by_deployment': Gauge('fireworks.prompt_cache.ttl', combine=AVG),
+    'requests_coordinator_concurrent_count:avg_by_deployment': Gauge('requests.running', combine=AVG),
+    # Undocumented, seen in public client code of the live endpoint: deployment_replicas{deployment_account,
+    # deployment_id}; 0 is a deployment scaled to zero. Replicas of the parts of a deployment add up.
+    'deployment_replicas': Gauge('fireworks.replicas', combine=SUM),
+    # Undocumented, seen in public client code beside the KV fractions (printed as "active generators"): by its
+    # name, the average fraction of generator slots active. Its meaning is not documented, so it keeps a
+    # Fireworks-only name (metadata.csv says so).
+    'generator_num_active_fraction:avg_by_deployment': Gauge('fireworks.generator.active_fraction', combine=AVG),
+    # Undocumented, seen in public client code beside the per-second rates but named a gauge: whether it is
+    # generated tokens per second or tokens being generated is not known, so it is not tokens.output.rate.
+    'tokens_generated_gauge:sum_by_deployment': Gauge('fireworks.tokens.generated_gauge', combine=SUM),
     # Latency histograms: per-second bucket rates with an `le` label, in milliseconds.
     'latency_to_first_token_ms_bucket:sum_by_deployment': Quantiles(
         'time_to_first_token.seconds', MS, ONE_MINUTE, 'fireworks.time_to_first_token.bucket'
@@ -59,16 +72,42 @@ SERIES = {
     ),
 }
 
+_DEPLOYMENT_PATH = re.compile(r'^accounts/([^/]+)/deployments/([^/]+)$')
+
+
+def _from_deployment_path(labels):
+    """The full `deployment` path "accounts/<account>/deployments/<id>" (fireworks.txt) fills in `deployment_id`
+    and `deployment_account` where a payload leaves them out (rank 1: a variant); where it agrees with them it
+    adds nothing and is dropped. A path that says something else is kept (as `label_deployment`)."""
+    path = labels.get('deployment')
+    if path is None:
+        return labels, 0
+    match = _DEPLOYMENT_PATH.match(path)
+    if match is None:
+        return labels, 0
+    account, deployment_id = match.groups()
+    rank = 0
+    if 'deployment_id' not in labels or 'deployment_account' not in labels:
+        labels = dict(labels)
+        rank = 1
+        labels.setdefault('deployment_id', deployment_id)
+        labels.setdefault('deployment_account', account)
+    if labels['deployment_id'] == deployment_id and labels['deployment_account'] == account:
+        labels = {k: v for k, v in labels.items() if k != 'deployment'}
+    return labels, rank
+
+
 # "All metrics include the following common labels: base_model, deployment, deployment_account, deployment_id".
-# `deployment` is the full path "accounts/<account>/deployments/<id>": the same as account + deployment_id, so
-# it is dropped rather than doubling the tag set.
-LABELS = Labels(
+# Live payloads seen in public client code label errors `code`, not the documented `http_code`.
+LABELS = LabelMap(
     {
         'base_model': 'model',
         'deployment_id': 'deployment',
         'deployment_account': 'account',
         'http_code': 'status_code',
-    }
+        'code': 'status_code',
+    },
+    derive=_from_deployment_path,
 )
 
 

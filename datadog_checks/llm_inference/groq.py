@@ -3,15 +3,15 @@
 """Groq: MetricsQL on VictoriaMetrics at `https://api.groq.com/v1/metrics/prometheus` (groq.txt).
 
 The series names changed between doc versions and the spelling of `{percentile}` is not documented (p99? P99?
-0.99?), so one selector on `__name__` discovers whatever the server has, in one request, and the names are read
-here: every spelling becomes `quantile:0.99`.
+0.99?), so one selector asks for every recording-rule series (`name:with:colons`, as all of Groq's are) in one
+request, and the names are read here: every spelling becomes `quantile:0.99`, and a name that none of the patterns
+below reads is reported as drift instead of being ignored.
 """
 
 import re
-from collections import defaultdict
 
-from .catalog import DEFAULT_QUANTILES, Labels, format_quantile, normalize_quantile
-from .histogram import bucket_quantile
+from .catalog import KEEP, SUM, Gauge, Quantiles, normalize_quantile
+from .labels import LabelMap
 from .query import Query, QueryCheck
 
 DEFAULT_URL = 'https://api.groq.com/v1/metrics/prometheus'
@@ -26,74 +26,123 @@ FAMILIES = {
     'tokens_out': 'request.output_tokens',
 }
 _FAMILY = '(?:{})'.format('|'.join(FAMILIES))
-# Current names (groq.txt) and the older ones (`model_project_id_status_code:requests:rate5m`,
-# `le_model_project_id:<family>_bucket:rate5m`).
-SELECTOR = (
-    '{{__name__=~"requests:rate1m|model_project_id_status_code:requests:rate5m|{f}:[^:]+:rate5m|'
-    'le_model_project_id:{f}_bucket:rate5m"}}'.format(f=_FAMILY)
-)
+SELECTOR = '{__name__=~".+:.+"}'
 
-REQUESTS = re.compile(r'^(?:model_project_id_status_code:)?requests:rate(\d+[smh])$')
+# requests:rate1m and requests:increase1m (groq.txt), model_project_id_status_code:requests:rate5m (older docs).
+REQUESTS = re.compile(r'^(model_project_id_status_code:)?requests[:](rate|increase)(\d+)([smh])$')
 PERCENTILE = re.compile(r'^({}):([^:]+):rate(\d+[smh])$'.format(_FAMILY))
-BUCKETS = re.compile(r'^le_model_project_id:({})_bucket:rate(\d+[smh])$'.format(_FAMILY))
+# model_project_id:tokens_in:rate5m / tokens_out (public code): tokens per second.
+TOKEN_RATES = re.compile(r'^(?:model_project_id:)?tokens_(in|out):rate(\d+[smh])$')
+# le_model_project_id:<family>_bucket:rate5m (older docs) and model_project_id:<family>_bucket:rate5m.
+BUCKETS = re.compile(r'^(le_)?model_project_id:({})_bucket:rate(\d+[smh])$'.format(_FAMILY))
+SECONDS = {'s': 1, 'm': 60, 'h': 3600}
 
-LABELS = Labels({'model': 'model', 'project_id': 'project_id', 'status_code': 'status_code'})
+# A status code whose series VictoriaMetrics stopped returning (a NaN is no sample to it) while the model's other
+# codes go on: seen within 15 minutes, missing now, it makes the model's total a partial sum. The request series of
+# the last 15 minutes come in the same query, marked with RECENT. (For its first 5 minutes VictoriaMetrics still
+# answers the last value it had, a stale member rather than a missing one.)
+RECENT = 'llm_inference_recent'
+PRESENCE = 'label_replace(present_over_time({{__name__=~"{}"}}[15m]) keep_metric_names, "{}", "1", "", "")'.format(
+    '(model_project_id_status_code:)?requests[:](rate|increase)[0-9]+[smh]', RECENT
+)
+QUERY = '{} or {}'.format(SELECTOR, PRESENCE)
+
+LABELS = LabelMap({'model': 'model', 'project_id': 'project_id', 'status_code': 'status_code'})
+
+# Label policy: request and token rates SUM over a removed label (requests.rate always over status codes); the
+# percentile gauges cannot be combined (KEEP); bucket rates sum before the quantile.
+REQUESTS_RATE = Gauge('requests.rate', combine=SUM, without=('status_code',))
+ERRORS_RATE = Gauge('errors.rate', combine=SUM)
+TOKEN_SPECS = {'in': Gauge('tokens.input.rate', combine=SUM), 'out': Gauge('tokens.output.rate', combine=SUM)}
+PERCENTILE_SPECS = {family: Gauge(name, combine=KEEP) for family, name in FAMILIES.items()}
+BUCKET_SPECS = {family: Quantiles(name) for family, name in FAMILIES.items()}
 
 
 def _is_error(status_code):
-    return not str(status_code).startswith('2')
+    return not status_code.startswith('2')
 
 
-def to_points(samples):
-    """Catalog points from the discovered series; current names win over older ones for the same signal."""
-    requests, percentiles, buckets = [], [], []
+def _identity(labels):
+    return frozenset((k, v) for k, v in labels.items() if k != '__name__')
+
+
+def read(samples, reading):
+    """Feed the discovered series to the mapper; current names win over older ones for the same signal."""
+    report, mapper = reading.report, reading.mapper
+    reader = reading.reader(LABELS)
+    requests, percentiles, buckets, presence = [], [], [], []
     for labels, value in samples:
+        if labels.pop(RECENT, None) is not None:
+            presence.append(labels)
+            continue
         name = labels.get('__name__', '')
         if REQUESTS.match(name):
             requests.append((name, labels, value))
-        elif PERCENTILE.match(name):
-            percentiles.append((name, labels, value))
-        elif BUCKETS.match(name):
-            buckets.append((name, labels, value))
-    points = []
-    if any(name == 'requests:rate1m' for name, _, _ in requests):
-        requests = [r for r in requests if r[0] == 'requests:rate1m']
-    totals, errors = defaultdict(float), defaultdict(float)
+            continue
+        match = PERCENTILE.match(name)
+        if match and normalize_quantile(match.group(2)) is not None:
+            percentiles.append((match, labels, value))
+            continue
+        match = TOKEN_RATES.match(name)
+        if match:
+            spec, window = TOKEN_SPECS[match.group(1)], 'window:' + match.group(2)
+            mapper.add(spec, reader.context(labels), value, extra=(window,))
+            continue
+        match = BUCKETS.match(name)
+        if match:
+            buckets.append((match, labels, value))
+            continue
+        report.unmapped_name(name)
+
+    if any(not REQUESTS.match(name).group(1) for name, _, _ in requests):
+        requests = [r for r in requests if not REQUESTS.match(r[0]).group(1)]
+    used_names = {name for name, _, _ in requests}
+    current = set()
     for name, labels, value in requests:
-        window = 'window:' + REQUESTS.match(name).group(1)
-        group = tuple(LABELS.tags(labels, skip=('status_code',))) + (window,)
-        totals[group] += value
-        if _is_error(labels.get('status_code', '')):
-            errors[group + ('status_code:{}'.format(labels.get('status_code')),)] += value
-    points.extend(('requests.rate', v, list(g)) for g, v in totals.items())
-    points.extend(('errors.rate', v, list(g)) for g, v in errors.items())
+        old, kind, count, unit = REQUESTS.match(name).groups()
+        window = ('window:{}{}'.format(count, unit),)
+        rank = 0
+        if kind == 'increase':  # requests in the window: a rate once divided by its length
+            value /= int(count) * SECONDS[unit]
+            rank = 1
+        context = reader.context(labels)
+        current.add((name, _identity(labels)))
+        mapper.add(REQUESTS_RATE, context, value, rank, window)
+        status_code = labels.get('status_code')
+        if status_code is not None and _is_error(status_code):
+            mapper.add(ERRORS_RATE, context, value, rank, window)
+    for labels in presence:
+        name = labels.get('__name__', '')
+        if name in used_names and (name, _identity(labels)) not in current:
+            old, kind, count, unit = REQUESTS.match(name).groups()
+            window = ('window:{}{}'.format(count, unit),)
+            mapper.add(REQUESTS_RATE, reader.context(labels), None, int(kind == 'increase'), window)
 
     seen_families = set()
-    for name, labels, value in percentiles:
-        family, spelling, window = PERCENTILE.match(name).groups()
-        quantile = normalize_quantile(spelling)
-        if quantile is None:
-            continue
+    for match, labels, value in percentiles:
+        family, spelling, window = match.groups()
         seen_families.add(family)
-        tags = LABELS.tags(labels) + ['quantile:' + quantile, 'window:' + window]
-        points.append((FAMILIES[family], value, tags))
+        extra = ('quantile:' + normalize_quantile(spelling), 'window:' + window)
+        mapper.add(PERCENTILE_SPECS[family], reader.context(labels), value, extra=extra)
 
-    groups = defaultdict(list)
-    for name, labels, value in buckets:
-        family, window = BUCKETS.match(name).groups()
+    # Buckets only for families no percentile series covers; grouped by series (labels without `le`).
+    groups = {}
+    for match, labels, value in buckets:
+        prefix, family, window = match.groups()
+        if family in seen_families:
+            continue
         try:
             bound = float(labels.get('le'))
         except (TypeError, ValueError):
+            report.unmapped_name(labels.get('__name__', ''))
             continue
-        if family not in seen_families:
-            groups[(family, window, tuple(LABELS.tags(labels)))].append((bound, value))
-    for (family, window, group), series in groups.items():
-        for q in DEFAULT_QUANTILES:
-            value = bucket_quantile(q, series)
-            if value is not None:
-                tags = list(group) + ['quantile:' + format_quantile(q), 'window:' + window]
-                points.append((FAMILIES[family], value, tags))
-    return points
+        if value - value or bound != bound:
+            mapper.not_finite()
+            continue
+        key = (family, window, int(not prefix), _identity({k: v for k, v in labels.items() if k != 'le'}))
+        groups.setdefault(key, []).append((bound, value))
+    for (family, window, rank, identity), rows in groups.items():
+        mapper.add_histogram(BUCKET_SPECS[family], reader.context(dict(identity)), rows, rank, ('window:' + window,))
 
 
 class GroqCheck(QueryCheck):
@@ -101,4 +150,4 @@ class GroqCheck(QueryCheck):
     DEFAULT_URL = DEFAULT_URL
 
     def default_queries(self):
-        return [Query(SELECTOR, to_points, 'groq catalog series')]
+        return [Query(QUERY, read, 'groq catalog series')]

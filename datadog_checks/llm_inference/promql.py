@@ -67,8 +67,9 @@ def _lean_objects():
     return hook
 
 
-def decode(body):
-    """(samples, warnings) from a query reply; samples are (labels dict, value) with NaN and ±Inf dropped.
+def decode(body, keep_nonfinite=False):
+    """(samples, warnings) from a query reply; samples are (labels dict, value) with NaN and ±Inf dropped unless
+    `keep_nonfinite` (the check reads them to know a sum is missing a member).
 
     Handles vector, matrix (latest point of each series), scalar and string results, and VictoriaMetrics'
     scalar returned as a label-less vector. Error envelopes (Prometheus: errorType a name such as `bad_data`;
@@ -123,7 +124,7 @@ def decode(body):
             raise QueryError('`data.result` of a {} is not a list'.format(result_type))
         for series in result:
             if series.__class__ is tuple:  # made by _lean_objects
-                if series[1] - series[1] == 0:  # finite: NaN and ±Inf give NaN
+                if keep_nonfinite or series[1] - series[1] == 0:  # finite: NaN and ±Inf give NaN
                     samples.append(series)
                 continue
             if not isinstance(series, dict):
@@ -140,11 +141,11 @@ def decode(body):
                 if not points:
                     continue
                 value = _point(points[-1])
-            if not (math.isnan(value) or math.isinf(value)):
+            if keep_nonfinite or math.isfinite(value):
                 samples.append((dict(labels), value))
     elif result_type in ('scalar', 'string'):
         value = _point(result)
-        if not (math.isnan(value) or math.isinf(value)):
+        if keep_nonfinite or math.isfinite(value):
             samples.append(({}, value))
     else:
         raise QueryError('unknown `data.resultType` {!r}'.format(result_type)[:200])
@@ -172,6 +173,7 @@ class PromQLClient:
         # VictoriaMetrics hides the last 30 s of samples from queries near "now" unless nocache=1.
         self.extra = {'nocache': '1'} if nocache else {}
         self.log = log
+        self.keep_nonfinite = False
 
     def query(self, expr):
         """Samples of `expr`. HTTP errors other than a query error envelope raise requests.HTTPError."""
@@ -188,7 +190,7 @@ class PromQLClient:
                 self.check_status(response, self.url)
             try:
                 # No reference kept to the body: decode() drops it once it is text (see decode's docstring).
-                samples, warnings = decode(read_capped(response, self.max_bytes))
+                samples, warnings = decode(read_capped(response, self.max_bytes), self.keep_nonfinite)
             except ReplyTooLarge as e:
                 raise QueryError(str(e)) from None
             if is_envelope:

@@ -12,28 +12,55 @@ from dataclasses import dataclass, field
 
 from datadog_checks.base import AgentCheck, ConfigurationError
 
-from .catalog import NAMESPACE, RESERVED_TAGS
+from .catalog import AVG, KEEP, NAMESPACE, RESERVED_TAGS, SUM, Gauge
+from .drift import DriftLog, RunReport, no_points_message
 from .errors import NoData, QueryError, QueryRejected, redact_url
-from .promql import MEMO_SIZE, PromQLClient
+from .labels import LabelMap, LabelReader
+from .mapping import Mapper, MappingOptions
+from .promql import PromQLClient
 from .provider import ProviderMixin
 
 MARKER = 'llm_inference_query'
 METRIC_NAME = re.compile(r'^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$')
 TYPES = ('gauge', 'count', 'rate')
+AGGREGATES = {'sum': SUM, 'avg': AVG}
 
 
 @dataclass(frozen=True)
 class Query:
-    """One PromQL expression and what its samples become: ``points(samples) -> [(name, value, tags, type)]``."""
+    """One PromQL expression and what its samples become: ``read(samples, reading)`` feeds them to the run's
+    mapper (see Reading). An `optional` query that the engine refuses is left out of the run, not a failure."""
 
     expr: str
-    points: object
+    read: object
     label: str = ''  # how messages name it
+    optional: bool = False
+
+
+class Reading:
+    """One run's mapping: the mapper, its report, and a label reader per label map."""
+
+    def __init__(self, check):
+        self.check = check
+        self.options = check.mapping
+        self.report = RunReport()
+        self.mapper = Mapper(check.mapping, self.report, check.drift)
+        self.readers = {}
+
+    def reader(self, label_map):
+        reader = self.readers.get(id(label_map))
+        if reader is None:
+            reader = self.readers[id(label_map)] = LabelReader(label_map, self.check.base_tags, self.options.exclude)
+        return reader
 
 
 @dataclass(frozen=True)
 class UserQuery:
-    """A `queries:` entry: every sample submitted as `llm_inference.<name>` with its labels as tags."""
+    """A `queries:` entry: every sample submitted as `llm_inference.<name>` with its labels as tags.
+
+    Two samples whose kept labels are equal are added (`aggregate: sum`) or averaged (`aggregate: avg`); without
+    `aggregate` they are not submitted (reported as a collision): which one would Datadog keep?
+    """
 
     name: str
     expr: str
@@ -41,26 +68,18 @@ class UserQuery:
     labels: tuple = ()  # keep only these labels; empty keeps all but __name__
     rename: dict = field(default_factory=dict)
     tags: tuple = ()
+    aggregate: str = ''
 
-    def points(self, samples):
-        out = []
-        made = {}  # (label, value) -> its tag: one string for a tag that many series share (memory, at 100k series)
+    def __post_init__(self):
+        # A label named like a tag the Agent reserves is kept as `label_<name>` (see labels.py), never dropped.
+        object.__setattr__(self, 'label_map', LabelMap(self.rename, own_labels=True, keep_only=self.labels))
+        combine = AGGREGATES.get(self.aggregate, KEEP)
+        object.__setattr__(self, 'spec', Gauge(self.name, tags=self.tags, combine=combine, kind=self.type))
+
+    def read(self, samples, reading):
+        reader, mapper = reading.reader(self.label_map), reading.mapper
         for labels, value in samples:
-            tags = list(self.tags)
-            for item in sorted(labels.items()):
-                tag = made.get(item)
-                if tag is None:
-                    label = item[0]
-                    name = self.rename.get(label, label)
-                    # A label may never pose as a tag the Agent sets itself.
-                    kept = label not in ('__name__', MARKER) and (not self.labels or label in self.labels)
-                    tag = '{}:{}'.format(name, item[1]) if kept and name not in RESERVED_TAGS else ''
-                    if len(made) < MEMO_SIZE:  # a value unique to each series would only grow it
-                        made[item] = tag
-                if tag:
-                    tags.append(tag)
-            out.append((self.name, value, tags, self.type))
-        return out
+            mapper.add(self.spec, reader.context(labels), value)
 
 
 def parse_user_queries(raw):
@@ -80,9 +99,13 @@ def parse_user_queries(raw):
 
         if not isinstance(entry, dict):
             fail('must be a mapping with `query`, `name` and optional `type`, `labels`, `rename_labels`, `tags`.')
-        unknown = set(entry) - {'query', 'name', 'type', 'labels', 'rename_labels', 'tags'}
+        unknown = set(entry) - {'query', 'name', 'type', 'labels', 'rename_labels', 'tags', 'aggregate'}
         if unknown:
-            fail('unknown keys {}; allowed: query, name, type, labels, rename_labels, tags.'.format(sorted(unknown)))
+            fail(
+                'unknown keys {}; allowed: query, name, type, labels, rename_labels, tags, aggregate.'.format(
+                    sorted(unknown)
+                )
+            )
         expr, name = entry.get('query'), entry.get('name')
         if not isinstance(expr, str) or not expr.strip():
             fail('`query` must be a non-empty PromQL expression.')
@@ -106,7 +129,10 @@ def parse_user_queries(raw):
         tags = entry.get('tags', [])
         if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
             fail('`tags` must be a list of `key:value` strings.')
-        parsed.append(UserQuery(name, expr.strip(), kind, tuple(labels), dict(rename), tuple(tags)))
+        aggregate = entry.get('aggregate', '')
+        if aggregate and aggregate not in AGGREGATES:
+            fail('`aggregate` must be `sum` (rates, counts) or `avg` (averaged gauges).')
+        parsed.append(UserQuery(name, expr.strip(), kind, tuple(labels), dict(rename), tuple(tags), aggregate))
     return parsed
 
 
@@ -121,8 +147,11 @@ class QueryCheck(ProviderMixin, AgentCheck):
         method = str(self.instance.get('method', 'GET')).upper()
         if method not in ('GET', 'POST'):
             raise ConfigurationError('`method` must be GET or POST.')
+        self.mapping = MappingOptions(self.instance)
+        self.drift = DriftLog(self)
+        self.run_report = None
         user_queries = parse_user_queries(self.instance.get('queries'))
-        self.queries = self.default_queries() + [Query(q.expr, q.points, q.name) for q in user_queries]
+        self.queries = self.default_queries() + [Query(q.expr, q.read, q.name) for q in user_queries]
         self.api_url = self.instance.get('api_url') or self.DEFAULT_URL.format(**self.instance)
         # Every request through the check's budget and deadline (transport.py).
         self._http = self.transport.install(self.http)
@@ -137,6 +166,8 @@ class QueryCheck(ProviderMixin, AgentCheck):
             max_bytes=self.max_response_bytes,
             check_status=self.raise_for_status,
         )
+        # NaN and infinite samples are read (and reported), not left out: a sum missing one is not a sum.
+        self.client.keep_nonfinite = True
         # None: not tried yet; True: the engine answers the combined query; False: it refused, one per query.
         self.batching = None if len(self.queries) > 1 else False
 
@@ -152,17 +183,28 @@ class QueryCheck(ProviderMixin, AgentCheck):
 
     def collect(self):
         answers = self.answer(self.queries)
-        if not any(answers):
-            # No series at all is a filter that matches nothing (a wrong project, model or URL), not "no traffic":
-            # idle counters still give rates of 0.
-            raise NoData(
-                '{}: the query API answered, but no series matched: check `{}` and that the key can see this '
-                'data. URL: {}'.format(self.PROVIDER, self.SCOPE_OPTION, redact_url(self.client.url))
-            )
-        points = []
+        reading = Reading(self)
         for query, samples in zip(self.queries, answers):
-            points.extend(query.points(samples))
+            query.read(samples, reading)
+        points = reading.mapper.points()
+        reading.report.members = reading.mapper.members
+        self.run_report = reading.report
+        self.drift.submit(reading.report)
+        if not points:
+            raise self.nothing_to_submit(reading)
         self.submit_points(points)
+
+    def nothing_to_submit(self, reading):
+        where = redact_url(self.client.url)
+        message = no_points_message(self.PROVIDER, 'the query API', reading.report)
+        if message:
+            return NoData('{} URL: {}'.format(message, where))
+        # No series at all is a filter that matches nothing (a wrong project, model or URL), not "no traffic":
+        # idle counters still give rates of 0.
+        return NoData(
+            '{}: the query API answered, but no series matched: check `{}` and that the key can see this '
+            'data. URL: {}'.format(self.PROVIDER, self.SCOPE_OPTION, where)
+        )
 
     def answer(self, queries):
         """The samples of every query, in one request where possible."""
@@ -190,6 +232,16 @@ class QueryCheck(ProviderMixin, AgentCheck):
             try:
                 answers.append(self.request(query.expr))
             except QueryRejected as e:
+                if query.optional:
+                    self.drift.once(
+                        ('optional', query.label),
+                        '%s: query `%s` refused (%s); left out',
+                        self.PROVIDER,
+                        query.label,
+                        e,
+                    )
+                    answers.append([])
+                    continue
                 raise QueryError(
                     '{}: query `{}` failed: {}'.format(self.PROVIDER, query.label or query.expr, e)
                 ) from None

@@ -76,7 +76,7 @@ def redact_url(url):
     try:
         parts = urlsplit(str(url))
     except ValueError:
-        return '<unparseable url>'
+        return '<unparsable url>'
     netloc = parts.netloc.rpartition('@')[2]
     query = '&'.join(
         '{}=***'.format(pair.partition('=')[0]) if '=' in pair else pair for pair in parts.query.split('&') if pair

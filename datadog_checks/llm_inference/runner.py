@@ -76,6 +76,7 @@ def run_once(checks, out):
             out.write('  configuration error: {}\n'.format(check))
             continue
         aggregator.reset()
+        check.run_report = None
         error = check.run()
         rows = []
         for name, metrics in sorted(aggregator._metrics.items()):
@@ -97,6 +98,9 @@ def run_once(checks, out):
                         ': ' + sc.message if sc.message else '',
                     )
                 )
+        # What the reply held that the check did not map or could not submit (drift, NaN members, label limits).
+        for line in check.run_report.lines() if check.run_report is not None else ():
+            out.write('  drift: {}\n'.format(line))
         if error:
             for report in json.loads(error):
                 out.write('  error: {}\n'.format(report['message']))

@@ -7,15 +7,16 @@ submits nothing rather than a partial set of values.
 """
 
 import math
-from collections import defaultdict
 
-from datadog_checks.base import ConfigurationError, OpenMetricsBaseCheckV2
+from datadog_checks.base import OpenMetricsBaseCheckV2
 from datadog_checks.base.checks.openmetrics.v2.scraper import OpenMetricsScraper
 
-from .catalog import DEFAULT_QUANTILES, NAMESPACE, Labels, Quantiles, format_quantile
-from .exposition import CutOff, ExpositionError, number, parse_labels, parse_lines, split_le
+from .catalog import NAMESPACE, Quantiles
+from .drift import DriftLog, RunReport, no_points_message
 from .errors import CollectionError, NoData, ReplyTooLarge, read_capped, redact_url
-from .histogram import bucket_quantiles
+from .exposition import CutOff, ExpositionError, number, parse_labels, parse_lines, split_le
+from .labels import LabelMap, LabelReader
+from .mapping import Mapper, MappingOptions
 from .provider import ProviderMixin
 
 
@@ -62,7 +63,7 @@ class ScrapeCheck(ProviderMixin, OpenMetricsBaseCheckV2):
     NO_DATA_HINT = 'check `api_url`'
     # raw metric name -> Gauge or Quantiles (catalog.py), or a tuple of them; filled by each provider module.
     SERIES = {}
-    LABELS = Labels()
+    LABELS = LabelMap()
 
     def __init__(self, name, init_config, instances):
         super().__init__(name, init_config, instances)
@@ -74,15 +75,9 @@ class ScrapeCheck(ProviderMixin, OpenMetricsBaseCheckV2):
             specs = specs if isinstance(specs, tuple) else (specs,)
             buckets = [spec for spec in specs if isinstance(spec, Quantiles)]
             self.series_by_name[raw] = (buckets[0] if buckets else None, tuple(s for s in specs if s not in buckets))
-        quantiles = self.instance.get('quantiles', DEFAULT_QUANTILES)
-        if not isinstance(quantiles, list | tuple) or not all(
-            isinstance(q, int | float) and not isinstance(q, bool) and 0 <= q <= 1 for q in quantiles
-        ):
-            raise ConfigurationError('`quantiles` must be a list of numbers between 0 and 1, e.g. [0.5, 0.9, 0.99].')
-        self.quantiles = [(q, format_quantile(q)) for q in quantiles]
-        self.quantile_values = [q for q, _ in self.quantiles]
-        self.quantile_tags = [('quantile:' + label,) for _, label in self.quantiles]
-        self.collect_raw_buckets = bool(self.instance.get('collect_raw_buckets', False))
+        self.mapping = MappingOptions(self.instance)
+        self.drift = DriftLog(self)
+        self.run_report = None
         self.scraper_configs = [
             dict(
                 self.instance,
@@ -132,52 +127,55 @@ class ScrapeCheck(ProviderMixin, OpenMetricsBaseCheckV2):
                 '{}: {} from {}; nothing was submitted.'.format(self.PROVIDER, message, where)
             ) from None
         self.note_request('ok')
+        self.drift.submit(self.run_report)
         if not points:
-            raise NoData(
-                '{}: the reply from {} holds no metrics of the catalog: {}.'.format(
-                    self.PROVIDER, where, self.NO_DATA_HINT
-                )
-            )
+            raise self.nothing_to_submit(where)
         self.submit_points(points, deduplicated=True)
+
+    def nothing_to_submit(self, where):
+        """The WARNING for a reply that gave no point: names changed, values unusable, or nothing there at all."""
+        source = 'the reply from {}'.format(where)
+        message = no_points_message(self.PROVIDER, source, self.run_report)
+        return NoData(
+            message or '{}: {} holds no metrics of the catalog: {}.'.format(self.PROVIDER, source, self.NO_DATA_HINT)
+        )
 
     # --- mapping ----------------------------------------------------------------------------------------------
 
     def map_samples(self, lines):
         """(name, value, tags) for every catalog series among the parsed lines; nothing is submitted here.
 
-        Each distinct label text is parsed and turned into tags once: a deployment's labels repeat across every
-        family, and its bucket series differ only in `le`.
+        Each distinct label text is parsed and turned into a context (its tags) once: a deployment's labels repeat
+        across every family, and its bucket series differ only in `le`. Label sets, not label texts, identify a
+        series: the same labels written in another order are the same series. What the reply holds that the check
+        cannot use is recorded in `self.run_report`.
         """
-        points = []
+        report = self.run_report = RunReport()
+        mapper = Mapper(self.mapping, report, self.drift)
+        reader = LabelReader(self.LABELS, self.base_tags, self.mapping.exclude)
         buckets = {}  # (spec, label text without `le`) -> [(bound, value)]
-        sums = defaultdict(float)
-        seen, duplicates = set(), 0
-        tag_cache = {}
-        known = self.base_tag_set
-
-        def tags_of(text, skip=()):
-            key = (text, skip)
-            tags = tag_cache.get(key)
-            if tags is None:
-                labels = parse_labels(text) if text else {}
-                # A label that repeats an identity tag (Wafer's `endpoint`, Fireworks' account) is not sent twice.
-                tags = tag_cache[key] = tuple(t for t in self.LABELS.tags(labels, skip=skip) if t not in known)
-            return tags
-
+        # spec -> {context: value}, filled here rather than by mapper.add: a call per sample costs, and a context
+        # alone as the key (its own rank, no extra tags) keeps the objects of a run few.
+        gauges = mapper.gauges
+        duplicates, not_finite = 0, 0
+        unmapped = report.unmapped_names
+        of_text, by_text = reader.of_text, reader.by_text
         series = self.series_by_name
         bounds = {}  # `le` text -> float: a reply uses a few bounds thousands of times
         for name, labels, text in lines:
             entry = series.get(name)
             if entry is None:
+                unmapped[name] = unmapped.get(name, 0) + 1
                 continue
             try:
                 value = float(text)
             except ValueError:
                 value = number(text)  # raises the error that quotes it
-            if value - value:
-                continue  # NaN or an infinity: no value is better than an invented one
             quantiles, specs = entry
             if quantiles is not None:
+                if value - value:
+                    not_finite += 1  # a NaN bucket: the histogram is read without that bound
+                    continue
                 # A bucket series. Inline fast path of split_le() for the usual `...,le="0.5"` ending.
                 at = labels.rfind(',le="')
                 if at != -1 and labels[-1] == '"' and '"' not in labels[at + 5 : -1]:
@@ -194,37 +192,44 @@ class ScrapeCheck(ProviderMixin, OpenMetricsBaseCheckV2):
                         rows = buckets[group] = []
                     rows.append((bound, value))
                 continue
-            # A series repeated in one reply is counted once (the first), as Prometheus keeps the first sample of a
-            # duplicated series: summing would double rates. (Repeated buckets: see quantile_points.)
-            key = (name, labels)
-            if key in seen:
+            context = by_text.get(labels)
+            if context is None:
+                context = of_text(labels, parse_labels)
+            # A series repeated in one reply (its labels in any order) is counted once (the first), as Prometheus
+            # keeps the first sample of a duplicated series: summing would double rates. Each raw name feeds specs
+            # of its own, so its first spec's members tell.
+            members = gauges.get(specs[0])
+            if members is None:
+                for spec in specs:
+                    gauges[spec] = {}
+                members = gauges[specs[0]]
+            elif context in members:
                 duplicates += 1
                 continue
-            seen.add(key)
             for spec in specs:
-                if spec.sum_without:
-                    sums[(spec, tags_of(labels, spec.sum_without))] += value * spec.scale
-                else:
-                    points.append((spec.name, value * spec.scale, tags_of(labels) + spec.tags))
+                gauges[spec][context] = value
+            mapper.members += 1
         if duplicates:
             self.log.warning('%s: %d duplicated series in the reply were ignored', self.PROVIDER, duplicates)
-        for (spec, group), value in sums.items():
-            points.append((spec.name, value, group + spec.tags))
+        if not_finite:
+            mapper.not_finite(not_finite)
+        # Bucket series whose label texts differ only in order are one series: their rows are joined, and the
+        # first of a repeated bound counts (see Mapper._histogram_points).
+        histograms = mapper.histograms
         for (spec, rest), rows in buckets.items():
-            points.extend(self.quantile_points(spec, tags_of(rest), rows))
+            context = of_text(rest, parse_labels)
+            members = histograms.get(spec)
+            if members is None:
+                members = histograms[spec] = {}
+            known = members.get(context)
+            if known is None:
+                members[context] = rows
+                mapper.members += 1
+            else:
+                known.extend(rows)
+        points = mapper.points()
+        report.members = mapper.members
         return points
-
-    def quantile_points(self, spec, group, series):
-        tags = group + spec.tags
-        # A bucket repeated in the reply (same labels, same `le`) counts once, the first, as for other series.
-        values = bucket_quantiles(self.quantile_values, series, repeated='first')
-        for label, value in zip(self.quantile_tags, values):
-            if value is not None and value not in (math.inf, -math.inf):
-                yield spec.name, value * spec.scale, tags + label
-        if self.collect_raw_buckets and spec.raw_buckets:
-            for bound, value in series:
-                upper = '+Inf' if math.isinf(bound) else '{:.10g}'.format(bound * spec.scale)
-                yield spec.raw_buckets, value, tags + ('upper_bound:' + upper,)
 
 
 def _bucket_bound(text):

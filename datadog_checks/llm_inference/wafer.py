@@ -4,7 +4,8 @@
 
 from urllib.parse import urlencode
 
-from .catalog import Gauge, Labels
+from .catalog import AVG, KEEP, SUM, Gauge
+from .labels import LabelMap
 from .scrape import ScrapeCheck
 
 DEFAULT_URL = 'https://api.wafer.ai/v1/endpoints/metrics/prometheus'
@@ -14,33 +15,41 @@ DEFAULT_URL = 'https://api.wafer.ai/v1/endpoints/metrics/prometheus'
 DAY = ('window:24h',)
 SECONDS_PER_DAY = 86400.0
 
+# Label policy: 24 h counts and the engine's request counts (summed over replicas) SUM over a removed label; the
+# KV usage (averaged over replicas) AVGs; percentile gauges and hit ratios cannot be combined (KEEP): their
+# labels always stay.
 SERIES = {
     'wafer_requests_last_24h': (
-        Gauge('wafer.requests.last_24h', tags=DAY),
-        # The catalog's request rate: the 24 h count over all status classes / 86400, as the docs advise.
-        Gauge('requests.rate', scale=1 / SECONDS_PER_DAY, tags=DAY, sum_without=('status_class',)),
+        Gauge('wafer.requests.last_24h', tags=DAY, combine=SUM),
+        # The catalog's request rate: the 24 h count over all status classes / 86400, as the docs advise. A class
+        # that is NaN makes no rate at all (a partial sum would read as an error share of 100 %).
+        Gauge('requests.rate', scale=1 / SECONDS_PER_DAY, tags=DAY, combine=SUM, without=('status_class',)),
     ),
-    'wafer_input_tokens_last_24h': Gauge('wafer.tokens.input.last_24h', tags=DAY),
-    'wafer_output_tokens_last_24h': Gauge('wafer.tokens.output.last_24h', tags=DAY),
-    'wafer_cache_read_tokens_last_24h': Gauge('wafer.tokens.cache_read.last_24h', tags=DAY),
-    'wafer_cache_hit_ratio_last_24h': Gauge('prompt_cache.hit_ratio', tags=DAY),
-    'wafer_ttft_seconds': Gauge('time_to_first_token.seconds', tags=DAY),
-    'wafer_request_duration_seconds': Gauge('e2e_latency.seconds', tags=DAY),
-    'wafer_output_tokens_per_second': Gauge('request.output_tokens_per_second', tags=DAY),
+    'wafer_input_tokens_last_24h': Gauge('wafer.tokens.input.last_24h', tags=DAY, combine=SUM),
+    'wafer_output_tokens_last_24h': Gauge('wafer.tokens.output.last_24h', tags=DAY, combine=SUM),
+    'wafer_cache_read_tokens_last_24h': Gauge('wafer.tokens.cache_read.last_24h', tags=DAY, combine=SUM),
+    'wafer_cache_hit_ratio_last_24h': Gauge('prompt_cache.hit_ratio', tags=DAY, combine=KEEP),
+    'wafer_ttft_seconds': Gauge('time_to_first_token.seconds', tags=DAY, combine=KEEP, needs='quantile'),
+    'wafer_request_duration_seconds': Gauge('e2e_latency.seconds', tags=DAY, combine=KEEP, needs='quantile'),
+    'wafer_output_tokens_per_second': Gauge(
+        'request.output_tokens_per_second', tags=DAY, combine=KEEP, needs='quantile'
+    ),
     # "Live engine state ... the most recent ~1 min from the worker fleet"
-    'wafer_engine_running_requests': Gauge('requests.running'),
-    'wafer_engine_queue_depth': Gauge('requests.queued'),
-    'wafer_engine_kv_cache_usage_ratio': Gauge('kv_cache.usage'),
-    'wafer_engine_kv_cache_hit_ratio': Gauge('kv_cache.hit_ratio'),
+    'wafer_engine_running_requests': Gauge('requests.running', combine=SUM),
+    'wafer_engine_queue_depth': Gauge('requests.queued', combine=SUM),
+    'wafer_engine_kv_cache_usage_ratio': Gauge('kv_cache.usage', combine=AVG),
+    'wafer_engine_kv_cache_hit_ratio': Gauge('kv_cache.hit_ratio', combine=KEEP),
     # "distinct requests in flight in the last 2 min"
-    'wafer_concurrent_requests': Gauge('wafer.concurrent_requests', tags=('window:2m',)),
+    'wafer_concurrent_requests': Gauge('wafer.concurrent_requests', tags=('window:2m',), combine=SUM),
     # "constant 86400, exposed so dashboards can label tiles correctly"
-    'wafer_metrics_window_seconds': Gauge('wafer.metrics_window.seconds'),
+    'wafer_metrics_window_seconds': Gauge('wafer.metrics_window.seconds', combine=AVG),
 }
 
-# "All series carry a endpoint="<your-endpoint>" label": it becomes `deployment`, so it cannot collide with
-# the `endpoint` tag the OpenMetrics base would add (which this check turns off).
-LABELS = Labels({'endpoint': 'deployment', 'status_class': 'status_class', 'quantile': 'quantile'})
+# "All series carry a endpoint="<your-endpoint>" label": it becomes `deployment`. Equal to the instance's
+# `endpoint` it is not sent twice; another value is kept as `label_endpoint`. The docs promise "no per-model
+# labels in v1": a `model` label, if one comes, is the model tag. `quantile` is normalized (`max` is 1); a
+# quantile label that is not one is never submitted untagged (reported instead).
+LABELS = LabelMap({'endpoint': 'deployment', 'status_class': 'status_class', 'quantile': 'quantile', 'model': 'model'})
 
 
 class WaferCheck(ScrapeCheck):

@@ -44,8 +44,16 @@ def instance_kerberos_force_initiate():
     return False
 
 
+def instance_latency_unit():
+    return 'auto'
+
+
 def instance_log_requests():
     return False
+
+
+def instance_max_label_values():
+    return 100
 
 
 def instance_max_response_bytes():

@@ -18,14 +18,7 @@ from . import defaults, validators
 
 
 SECURE_FIELD_NAMES = frozenset(
-    [
-        'auth_token',
-        'kerberos_cache',
-        'kerberos_keytab',
-        'tls_ca_cert',
-        'tls_cert',
-        'tls_private_key',
-    ]
+    ['auth_token', 'kerberos_cache', 'kerberos_keytab', 'tls_ca_cert', 'tls_cert', 'tls_private_key']
 )
 
 
@@ -62,6 +55,7 @@ class Query(BaseModel):
         arbitrary_types_allowed=True,
         frozen=True,
     )
+    aggregate: Optional[str] = None
     labels: Optional[tuple[str, ...]] = None
     name: Optional[str] = None
     query: Optional[str] = None
@@ -91,6 +85,7 @@ class InstanceConfig(BaseModel):
     empty_default_hostname: Optional[bool] = None
     enable_legacy_tags_normalization: Optional[bool] = None
     endpoint: Optional[str] = None
+    exclude_labels: Optional[tuple[str, ...]] = None
     extra_headers: Optional[MappingProxyType[str, Any]] = None
     headers: Optional[MappingProxyType[str, Any]] = None
     kerberos_auth: Optional[Literal['required', 'optional', 'disabled']] = None
@@ -100,7 +95,9 @@ class InstanceConfig(BaseModel):
     kerberos_hostname: Optional[str] = None
     kerberos_keytab: Optional[str] = None
     kerberos_principal: Optional[str] = None
+    latency_unit: Optional[Literal['auto', 'seconds', 'milliseconds']] = None
     log_requests: Optional[bool] = None
+    max_label_values: Optional[int] = None
     max_response_bytes: Optional[int] = None
     method: Optional[Literal['GET', 'POST']] = None
     metric_patterns: Optional[MetricPatterns] = None
@@ -134,18 +131,14 @@ class InstanceConfig(BaseModel):
 
     @model_validator(mode='before')
     def _initial_validation(cls, values):
-        return validation.core.initialize_config(
-            getattr(validators, 'initialize_instance', identity)(values)
-        )
+        return validation.core.initialize_config(getattr(validators, 'initialize_instance', identity)(values))
 
     @field_validator('*', mode='before')
     def _validate(cls, value, info):
         field = cls.model_fields[info.field_name]
         field_name = field.alias or info.field_name
         if field_name in info.context['configured_fields']:
-            value = getattr(validators, f'instance_{info.field_name}', identity)(
-                value, field=field
-            )
+            value = getattr(validators, f'instance_{info.field_name}', identity)(value, field=field)
 
             if info.field_name in SECURE_FIELD_NAMES:
                 validation.security.check_field_trusted_provider(
@@ -158,6 +151,4 @@ class InstanceConfig(BaseModel):
 
     @model_validator(mode='after')
     def _final_validation(cls, model):
-        return validation.core.check_model(
-            getattr(validators, 'check_instance', identity)(model)
-        )
+        return validation.core.check_model(getattr(validators, 'check_instance', identity)(model))

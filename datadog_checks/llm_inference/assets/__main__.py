@@ -1,0 +1,7 @@
+# (C) llm_inference developers
+# Licensed under a 3-clause BSD style license (see LICENSE)
+import sys
+
+from .command import main
+
+sys.exit(main())

@@ -1,0 +1,130 @@
+# (C) llm_inference developers
+# Licensed under a 3-clause BSD style license (see LICENSE)
+"""What the assets command writes for each shipped dashboard and monitor, the marker by which it finds its own
+objects again, and how it tells an object that is already as shipped from one to update.
+
+A dashboard carries the marker in its description: Datadog keeps a dashboard's `tags` for team names only
+(datadog-api-client: "List of team names representing ownership of a dashboard"), and the dashboard list returns
+descriptions. A monitor carries it as a tag. The marker names the shipped file, so a dashboard or monitor whose
+title changes between versions is still updated in place.
+"""
+
+import re
+
+from datadog_api_client.model_utils import validate_and_convert_types
+from datadog_api_client.v1.model.dashboard import Dashboard
+from datadog_api_client.v1.model.monitor import Monitor
+from datadog_api_client.v1.model.monitor_update_request import MonitorUpdateRequest
+
+from . import AssetError
+
+MARKER = 'llm_inference_asset'
+COMMAND = 'python -m datadog_checks.llm_inference.assets'
+ASSET_ID = r'([A-Za-z0-9_.-]+)'
+# The whole line the command writes, not the bare word, so that a description mentioning the marker is not taken.
+DASHBOARD_MARKER = re.compile('`{}:{}`: installed by `{}`'.format(MARKER, ASSET_ID, re.escape(COMMAND)))
+MONITOR_MARKER = re.compile('^{}:{}$'.format(MARKER, ASSET_ID))
+HANDLE = re.compile(r'^@?([^\s@{}][^\s{}]*)$')
+
+
+def marker(asset_id):
+    return '{}:{}'.format(MARKER, asset_id)
+
+
+def marked(kind, remote):
+    """The asset id in a remote object's marker (a dashboard summary's description, a monitor's tags), or None."""
+    if kind == 'dashboard':
+        found = DASHBOARD_MARKER.findall(str(remote.get('description') or ''))
+    else:
+        found = [m for tag in remote.get('tags') or () for m in MONITOR_MARKER.findall(str(tag))]
+    return found[-1] if found else None
+
+
+def handles(values):
+    """`--notify` values as Datadog notification handles (`@...`); a value that cannot be one is an error."""
+    result = []
+    for value in values or ():
+        match = HANDLE.match(value.strip())
+        if not match:
+            raise AssetError(
+                '--notify {!r} is not a notification handle such as @pagerduty-llm or @me@example.com'.format(value)
+            )
+        handle = '@' + match.group(1)
+        if handle not in result:
+            result.append(handle)
+    return result
+
+
+def api_fields(data, model, what):
+    """The asset's fields the API takes: read-only fields are left out; a field the model does not know is an error
+    (sending it would be either ignored or refused, and neither is what the file says)."""
+    body = {}
+    for key, value in data.items():
+        if key in model.read_only_vars:
+            continue
+        if key not in model.attribute_map:
+            raise AssetError('{}: `{}` is not a field of the {} API'.format(what, key, model.__name__))
+        body[key] = value
+    return body
+
+
+def dashboard_body(asset):
+    body = api_fields(asset.data, Dashboard, asset.path)
+    note = (
+        '`{}`: installed by `{}`, which replaces changes made here on its next install. To customize, clone this '
+        'dashboard and remove this line from the clone.'
+    ).format(marker(asset.id), COMMAND)
+    body['description'] = '{}\n\n{}'.format(body.get('description') or '', note).lstrip()
+    return body
+
+
+def monitor_body(asset, notify):
+    definition = dict(asset.data.get('definition') or {})
+    # The integration asset format carries a restriction policy that the v1 monitor API does not take in this body.
+    # Without bindings it restricts nothing, so leaving it out leaves whatever policy the organization set.
+    policy = definition.pop('restriction_policy', None)
+    if policy and policy.get('bindings'):
+        raise AssetError('{}: a restriction_policy with bindings cannot be applied by this command'.format(asset.path))
+    body = api_fields(definition, Monitor, asset.path)
+    tags = [t for t in body.get('tags') or [] if not t.startswith(MARKER + ':')]
+    body['tags'] = tags + [marker(asset.id)]
+    if notify:
+        body['message'] = '{}\n\n{}'.format(body.get('message') or '', ' '.join(notify)).lstrip()
+    return body
+
+
+def body(asset, notify=()):
+    return dashboard_body(asset) if asset.kind == 'dashboard' else monitor_body(asset, notify)
+
+
+def title(kind, data):
+    return data.get('title') if kind == 'dashboard' else data.get('name')
+
+
+def model(kind, data, configuration, update=False):
+    """The datadog-api-client model of a body, type-checked the way the client checks what Datadog returns."""
+    cls = Dashboard if kind == 'dashboard' else (MonitorUpdateRequest if update else Monitor)
+    return validate_and_convert_types(data, (cls,), ['body'], True, True, configuration)
+
+
+def same(wanted, remote, key=None):
+    """Whether a remote object already holds every field the command would write. Fields Datadog adds (ids, defaults,
+    timestamps) are ignored; a missing field equals an empty or null one; numbers compare by value (Datadog returns
+    thresholds as floats); tags compare as sets."""
+    if wanted is None or wanted == {} or wanted == []:
+        return remote is None or remote == {} or remote == []
+    if isinstance(wanted, dict):
+        return isinstance(remote, dict) and all(same(v, remote.get(k), k) for k, v in wanted.items())
+    if isinstance(wanted, list):
+        if key == 'tags' and isinstance(remote, list):
+            return sorted(map(str, wanted)) == sorted(map(str, remote))
+        return (
+            isinstance(remote, list)
+            and len(remote) == len(wanted)
+            and all(same(w, r) for w, r in zip(wanted, remote, strict=True))
+        )
+    if isinstance(wanted, bool) or isinstance(remote, bool):
+        return wanted is remote
+    if isinstance(wanted, (int, float)) and isinstance(remote, (int, float)):
+        return wanted == remote
+    return wanted == remote

@@ -1,0 +1,160 @@
+# (C) llm_inference developers
+# Licensed under a 3-clause BSD style license (see LICENSE)
+"""A series' labels -> its tags, such that two different series never get the same tags by accident.
+
+A provider declares the labels it knows (`LabelMap`); every other label is kept as a tag under its own name (a
+dimension the provider added is one users want), renamed `label_<name>` where that name is taken: a tag the Agent
+reserves (`host`, `env`, ...), a tag the check sets itself (`model`, `window`, ...), an identity tag with another
+value (Wafer's `endpoint`, Fireworks' account), or a name another label of the series already gave. Nothing is
+dropped in silence; what was not in the map is listed so the check can report it.
+"""
+
+import re
+
+from .catalog import CATALOG_TAGS, RESERVED_TAGS, normalize_quantile
+
+# Labels that are never tags: the metric name, and `le`, which the bucket reading consumes.
+STRUCTURAL = frozenset(('__name__', 'le'))
+_INVALID = re.compile(r'[^a-z0-9_.\-/]')
+
+
+def tag_key(raw):
+    """A label name as a Datadog tag key: lower case, only the characters tags allow, starting with a letter."""
+    key = _INVALID.sub('_', raw.lower())
+    if not key[:1].isalpha():
+        key = 'label_' + key.lstrip('_')
+    return key
+
+
+class LabelMap:
+    """What a provider's labels mean.
+
+    rename: raw label -> tag name. Several raw labels may give one tag (`http_code` and `code` -> `status_code`):
+        the first listed is the documented one; the others are variants, read where the first is absent.
+    derive: labels -> (labels, rank): fills in documented labels a variant leaves out (rank 1 when it did).
+    own_labels: the labels are the user's own (`queries:`): kept under their own names, nothing reported as unknown.
+    keep_only: with own_labels, only these labels become tags.
+    """
+
+    def __init__(self, rename=None, derive=None, own_labels=False, keep_only=()):
+        self.rename = dict(rename or {})
+        reserved = sorted(set(self.rename.values()) & RESERVED_TAGS)
+        if reserved:
+            raise ValueError('a label may not become a tag the Agent reserves: {}'.format(', '.join(reserved)))
+        # A user's query may return buckets: only the metric name is never a tag there.
+        self.ignore = frozenset(('__name__',)) if own_labels else STRUCTURAL
+        self.derive = derive
+        self.own_labels = own_labels
+        self.keep_only = frozenset(keep_only)
+        first = {}
+        for raw, tag in self.rename.items():
+            first.setdefault(tag, raw)
+        # variant raw label -> the documented label it stands in for
+        self.variant_of = {raw: first[tag] for raw, tag in self.rename.items() if first[tag] != raw}
+        self.taken = CATALOG_TAGS | frozenset(self.rename.values())
+
+
+class Context:
+    """The tags of one label set, and what the mapping needs to know about it (computed once per label set)."""
+
+    __slots__ = ('labels', 'tags', 'tag_of', 'unmapped', 'rank', 'problem', 'excluded', '_without')
+
+    def __init__(self, labels, tag_of, unmapped, rank, problem, excluded):
+        self.labels = labels
+        self.tag_of = tag_of  # raw label -> its tag
+        self.tags = tuple(sorted(set(tag_of.values())))
+        self.unmapped = unmapped  # raw labels not in the provider's map (kept as tags)
+        self.rank = rank  # 0: documented labels; 1: a variant was read
+        self.problem = problem  # why the series cannot be submitted (e.g. a `quantile` that is not one), or None
+        self.excluded = excluded  # raw labels the `exclude_labels` option names
+        self._without = None
+
+    def without(self, removed):
+        """The tags left when the raw labels in `removed` (a frozenset) are aggregated away."""
+        cache = self._without
+        if cache is None:
+            cache = self._without = {}
+        tags = cache.get(removed)
+        if tags is None:
+            kept = {tag for raw, tag in self.tag_of.items() if raw not in removed}
+            tags = cache[removed] = tuple(sorted(kept))
+        return tags
+
+
+class LabelReader:
+    """Contexts for one run: a label set's context is computed once, whatever order its labels came in."""
+
+    def __init__(self, label_map, base_tags=(), exclude=frozenset()):
+        self.map = label_map
+        self.base_tags = frozenset(base_tags)
+        self.base_keys = frozenset(t.split(':', 1)[0] for t in base_tags)
+        self.exclude = exclude
+        self.by_identity = {}
+        self.by_text = {}
+
+    def of_text(self, text, parse):
+        """The context of a label text (`parse` turns it into a dict); label order does not matter."""
+        context = self.by_text.get(text)
+        if context is None:
+            context = self.by_text[text] = self.context(parse(text) if text else {})
+        return context
+
+    def context(self, labels):
+        """The context of a label dict. Empty values are absent labels, as in Prometheus."""
+        if '' in labels.values():
+            labels = {k: v for k, v in labels.items() if v != ''}
+        identity = frozenset(labels.items())
+        context = self.by_identity.get(identity)
+        if context is None:
+            context = self.by_identity[identity] = self._build(labels)
+        return context
+
+    def _build(self, labels):
+        m = self.map
+        rank = 0
+        if m.derive is not None:
+            labels, rank = m.derive(labels)
+        tag_of, used, unmapped, problem = {}, {}, [], None
+        for raw, key in m.rename.items():
+            if raw not in labels:
+                continue
+            value = labels[raw]
+            if key == 'quantile':
+                value = normalize_quantile(value)
+                if value is None:
+                    problem = 'not_a_quantile'
+                    continue
+            documented = m.variant_of.get(raw)
+            if documented is not None and documented not in labels:
+                rank = max(rank, 1)
+            self._place(raw, key, value, tag_of, used, generic=False)
+        for raw in sorted(labels):
+            if raw in m.rename or raw in m.ignore:
+                continue
+            if m.own_labels:
+                if m.keep_only and raw not in m.keep_only:
+                    continue
+            else:
+                unmapped.append(raw)
+            self._place(raw, tag_key(raw), labels[raw], tag_of, used, generic=not m.own_labels)
+        excluded = ()
+        if self.exclude:
+            excluded = tuple(
+                raw for raw, tag in tag_of.items() if raw in self.exclude or tag.split(':', 1)[0] in self.exclude
+            )
+        return Context(labels, tag_of, tuple(unmapped), rank, problem, excluded)
+
+    def _place(self, raw, key, value, tag_of, used, generic):
+        tag = '{}:{}'.format(key, value)
+        if tag in self.base_tags:
+            return  # repeats an identity tag (Wafer's `endpoint`, Fireworks' account): not sent twice
+        if used.get(key) == value:
+            tag_of[raw] = tag  # two spellings of one label with the same value: one tag
+            return
+        if key in RESERVED_TAGS or key in self.base_keys or key in used or (generic and key in self.map.taken):
+            key = 'label_' + _INVALID.sub('_', raw.lower()).lstrip('_')
+            if key in used and used[key] != value:
+                key = '{}_{}'.format(key, len(used))  # two labels differing only in case or punctuation
+            tag = '{}:{}'.format(key, value)
+        used[key] = value
+        tag_of[raw] = tag

@@ -1,0 +1,258 @@
+# (C) llm_inference developers
+# Licensed under a 3-clause BSD style license (see LICENSE)
+"""Series of one reply -> catalog points, combining series only by each metric's declared semantics.
+
+Providers feed the mapper (spec, context, value) members; the mapper decides which labels are aggregated away
+(the spec's own `without`, the `exclude_labels` option, labels over `max_label_values`), groups members whose
+remaining tags are equal, and makes one point of each group:
+
+- members of a better variant (rank 0: documented names and labels) win over the others in their group, so two
+  spellings of one series are never added together;
+- one member: its value, unless NaN or infinite (not submitted, counted `not_finite`);
+- several members: SUM adds, AVG averages, KEEP (quantile gauges, ratios) cannot combine, so the group is not
+  submitted (`collision`); a sum or average with a NaN, infinite or missing member is not submitted
+  (`incomplete_sum`);
+- histograms (bucket rates) are summed per bound before the quantile, over the bounds every member has.
+"""
+
+import math
+
+from datadog_checks.base import ConfigurationError
+
+from .catalog import DEFAULT_QUANTILES, KEEP, SUM, format_quantile
+from .histogram import bucket_quantiles
+
+DEFAULT_MAX_LABEL_VALUES = 100
+LATENCY_UNITS = ('auto', 'seconds', 'milliseconds')
+
+
+class MappingOptions:
+    """The instance options that decide how series become points, checked once at start-up."""
+
+    def __init__(self, instance):
+        exclude = instance.get('exclude_labels') or []
+        if not isinstance(exclude, list) or not all(isinstance(x, str) and x for x in exclude):
+            raise ConfigurationError('`exclude_labels` must be a list of label names, e.g. [region, backend_id].')
+        self.exclude = frozenset(exclude)
+        limit = instance.get('max_label_values', DEFAULT_MAX_LABEL_VALUES)
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
+            raise ConfigurationError('`max_label_values` must be a whole number, 0 or more (0 = no limit).')
+        self.max_label_values = limit
+        quantiles = instance.get('quantiles', DEFAULT_QUANTILES)
+        if not isinstance(quantiles, list | tuple) or not all(
+            isinstance(q, int | float) and not isinstance(q, bool) and 0 <= q <= 1 for q in quantiles
+        ):
+            raise ConfigurationError('`quantiles` must be a list of numbers between 0 and 1, e.g. [0.5, 0.9, 0.99].')
+        self.quantiles = [(q, format_quantile(q)) for q in quantiles]
+        self.quantile_values = [q for q, _ in self.quantiles]
+        self.quantile_tags = [('quantile:' + label,) for _, label in self.quantiles]
+        self.collect_raw_buckets = bool(instance.get('collect_raw_buckets', False))
+        unit = instance.get('latency_unit', 'auto')
+        if unit not in LATENCY_UNITS:
+            raise ConfigurationError('`latency_unit` must be one of: {}.'.format(', '.join(LATENCY_UNITS)))
+        self.latency_unit = unit
+
+
+def _unpack(key):
+    """(context, rank, extra tags) of a member key: a Context alone (rank its own, no extra tags), as the scrape hot
+    path stores it, or a (context, rank, extra) tuple."""
+    if type(key) is tuple:
+        return key
+    return key, key.rank, ()
+
+
+class Mapper:
+    """Collects one reply's members, then `points()` makes the catalog points and fills `report`.
+
+    Members are kept per spec in a dict, member key -> value (or bucket rows): a key is the series' Context, or a
+    (context, rank, extra tags) tuple. One dict per spec rather than a tuple per member keeps the objects the
+    garbage collector must walk few, which at hundreds of deployments is a good part of the cost of a run.
+    """
+
+    def __init__(self, options, report, log):
+        self.options = options
+        self.report = report  # drift.RunReport
+        self.log = log  # drift.DriftLog: log-once messages
+        self.gauges = {}  # spec -> {member key: value}
+        self.histograms = {}  # spec -> {member key: [(bound, value)]}
+        self.members = 0  # catalog series read (whether or not they become points)
+
+    def add(self, spec, context, value, rank=0, extra=()):
+        """One series of a gauge spec; `value` None is a member known to exist but missing from this reply. The
+        first of a series given twice counts."""
+        self._member(self.gauges, spec, (context, rank + context.rank, extra), value)
+
+    def add_histogram(self, spec, context, rows, rank=0, extra=()):
+        """One series' buckets, [(upper bound, cumulative value)], bounds in the unit `spec.scale` converts from."""
+        self._member(self.histograms, spec, (context, rank + context.rank, extra), rows)
+
+    def _member(self, store, spec, key, value):
+        members = store.get(spec)
+        if members is None:
+            members = store[spec] = {}
+        if key not in members:
+            members[key] = value
+            self.members += 1
+
+    def not_finite(self, count=1):
+        """Samples of catalog series that were NaN or infinite and so could not be used."""
+        self.report.drop('not_finite', count)
+
+    # --- points -----------------------------------------------------------------------------------------------
+
+    def points(self):
+        points = []
+        for spec, members in self.gauges.items():
+            self._gauge_points(spec, members, points)
+        for spec, members in self.histograms.items():
+            self._histogram_points(spec, members, points)
+        return points
+
+    def _plan(self, spec, members):
+        """(labels to aggregate away, labels whose series cannot be submitted) for one spec's members."""
+        removed = set(spec.without)
+        excluded, values = set(), {}
+        limit = self.options.max_label_values
+        for key in members:
+            context = key[0] if type(key) is tuple else key
+            if context.excluded:
+                excluded.update(context.excluded)
+            if context.unmapped:
+                self.report.unmapped_label(context.unmapped)
+                if limit:
+                    for raw in context.unmapped:
+                        seen = values.get(raw)
+                        if seen is None:
+                            seen = values[raw] = set()
+                        seen.add(context.labels[raw])
+        over = {raw: len(seen) for raw, seen in values.items() if len(seen) > limit}
+        blocked = frozenset()
+        if spec.combine is KEEP:
+            if excluded:
+                self.log.once(
+                    ('exclude', spec.name, tuple(sorted(excluded))),
+                    '`exclude_labels`: %s cannot be aggregated away from llm_inference.%s (quantile gauges and '
+                    'ratios cannot be combined); the labels stay.',
+                    ', '.join(sorted(excluded)),
+                    spec.name,
+                )
+            blocked = frozenset(over)
+        else:
+            removed |= excluded
+            removed |= set(over)
+        for raw, count in over.items():
+            action = 'not submitted' if blocked else 'aggregated away'
+            self.report.over_limit(raw, spec.name, count, action)
+            self.log.warning_once(
+                ('limit', raw, spec.name),
+                'label `%s` has %d values on llm_inference.%s this run, over `max_label_values` (%d): its series are '
+                '%s. Raise `max_label_values`, or list the label in `exclude_labels`.',
+                raw,
+                count,
+                spec.name,
+                limit,
+                'not submitted (they cannot be combined)' if blocked else 'aggregated away ({})'.format(spec.combine),
+            )
+        return frozenset(removed), blocked
+
+    def _groups(self, spec, members):
+        """{tags: the member key, or a list of the keys of the best rank where several share the tags}; drops what
+        cannot be submitted. (One member per group is the rule: no list is made for it.)"""
+        removed, blocked = self._plan(spec, members)
+        needs = spec.needs
+        groups = {}
+        for key in members:
+            context, rank, extra = _unpack(key)
+            if context.problem is not None:
+                self.report.drop(context.problem)
+                continue
+            if needs and needs not in context.labels:
+                self.report.drop('not_a_quantile')
+                continue
+            if blocked and not blocked.isdisjoint(context.labels):
+                self.report.drop('label_limit')
+                continue
+            tags = context.without(removed) if removed else context.tags
+            if extra:
+                tags = tags + extra
+            group = groups.get(tags)
+            if group is None:
+                groups[tags] = key
+                continue
+            best = _unpack(group[0] if type(group) is list else group)[1]
+            if rank < best:
+                groups[tags] = key
+            elif rank == best:
+                if type(group) is list:
+                    group.append(key)
+                else:
+                    groups[tags] = [group, key]
+        return groups
+
+    def _gauge_points(self, spec, members, points):
+        combine, scale, name, const = spec.combine, spec.scale, spec.name, spec.tags
+        for tags, group in self._groups(spec, members).items():
+            if type(group) is not list:
+                value = members[group]
+                if value is None:
+                    continue  # known only to be missing: nothing to say about it alone
+                if value - value:
+                    self.report.drop('not_finite')
+                    continue
+            else:
+                values = [members[key] for key in group]
+                if combine is KEEP:
+                    self.report.drop('collision', len(values))
+                    self.log.warning_once(
+                        ('collision', name),
+                        '%d series of llm_inference.%s would share the tags %s and cannot be combined: not submitted.',
+                        len(values),
+                        name,
+                        ','.join(tags),
+                    )
+                    continue
+                if None in values or not all(math.isfinite(v) for v in values):
+                    if any(v is not None for v in values):
+                        self.report.drop('incomplete_sum')
+                    continue
+                value = sum(values)
+                if combine is not SUM:
+                    value /= len(values)
+            point = (name, value * scale, tags + const, spec.kind) if spec.kind else (name, value * scale, tags + const)
+            points.append(point)
+
+    def _histogram_points(self, spec, members, points):
+        qs, labels = self.options.quantile_values, self.options.quantile_tags
+        raw_name = spec.raw_buckets if self.options.collect_raw_buckets else ''
+        for tags, group in self._groups(spec, members).items():
+            rows = members[group] if type(group) is not list else _sum_buckets([members[key] for key in group])
+            tags = tags + spec.tags
+            # A bucket repeated in the reply (same labels, same `le`) counts once, the first, as for other series.
+            for label, value in zip(labels, bucket_quantiles(qs, rows, repeated='first')):
+                if value is not None and value not in (math.inf, -math.inf):
+                    points.append((spec.name, value * spec.scale, tags + label))
+            if raw_name:
+                for bound, value in _first_per_bound(rows):
+                    upper = '+Inf' if math.isinf(bound) else '{:.10g}'.format(bound * spec.scale)
+                    points.append((raw_name, value, tags + ('upper_bound:' + upper,)))
+
+
+def _first_per_bound(rows):
+    seen = {}
+    for bound, value in rows:
+        if bound not in seen:
+            seen[bound] = value
+    return sorted(seen.items())
+
+
+def _sum_buckets(histograms):
+    """The bucket-wise sum of several histograms, over the bounds every one of them has a finite value for: a bound
+    one member lacks would make the sum at that bound partial (a coarser histogram is still a right one)."""
+    total = None
+    for rows in histograms:
+        first = dict(_first_per_bound(rows))
+        if total is None:
+            total = first
+            continue
+        total = {bound: value + first[bound] for bound, value in total.items() if bound in first}
+    return sorted(total.items())

@@ -1,0 +1,452 @@
+"""`python -m datadog_checks.llm_inference.assets` against a stand-in of Datadog's v1 dashboard and monitor API on
+127.0.0.1 that requires both keys and checks every body with datadog-api-client's models."""
+
+import copy
+import io
+import itertools
+import json
+import logging
+import socket
+import time
+
+import pytest
+
+from datadog_checks.llm_inference.assets import bodies, shipped
+from datadog_checks.llm_inference.assets.command import main
+from simulator.local_server import LocalServer
+
+from .datadog_api import DatadogStandIn
+
+API_KEY = 'apikey-5f0c2a9e7b1d4c3a8e6f'
+APP_KEY = 'appkey-9d8c7b6a5f4e3d2c1b0a'
+KEYS = {'DD_API_KEY': API_KEY, 'DD_APP_KEY': APP_KEY}
+ASSETS = shipped()
+DASHBOARDS = {a.data['title'] for a in ASSETS if a.kind == 'dashboard'}
+MONITORS = {a.data['definition']['name'] for a in ASSETS if a.kind == 'monitor'}
+
+
+@pytest.fixture(scope='module')
+def stand_in():
+    with DatadogStandIn(API_KEY, APP_KEY) as dd:
+        yield dd
+
+
+@pytest.fixture
+def datadog(stand_in):
+    stand_in.reset()
+    yield stand_in
+    assert stand_in.rejected == [], 'bodies datadog-api-client rejects'
+
+
+@pytest.fixture(scope='module')
+def installed_once(stand_in):
+    """What one install leaves in an empty organization (building 12 bodies twice costs seconds: done once)."""
+    stand_in.reset()
+    assert main(['install', '--api-url', stand_in.url], dict(KEYS), io.StringIO(), io.StringIO()) == 0
+    assert stand_in.rejected == []
+    return copy.deepcopy((stand_in.dashboards, stand_in.monitors)), next(stand_in.ids)
+
+
+@pytest.fixture
+def installed(datadog, installed_once):
+    """The stand-in after an install (requests made since then are recorded from scratch)."""
+    (datadog.dashboards, datadog.monitors), datadog.ids = (
+        copy.deepcopy(installed_once[0]),
+        itertools.count(installed_once[1]),
+    )
+    return datadog
+
+
+@pytest.fixture
+def run(capsys, caplog):
+    """Run the command in this process (logging at DEBUG); every output and log record is checked for the keys."""
+    caplog.set_level(logging.DEBUG)
+
+    def run(*argv, env=KEYS):
+        code = main(list(argv), dict(env))
+        out, err = capsys.readouterr()
+        for text in (out, err, caplog.text):
+            assert API_KEY not in text and APP_KEY not in text
+        assert 'Traceback' not in err
+        return code, out, err
+
+    return run
+
+
+def lines(out, verb):
+    """The titles the command printed with a verb (created, update, unchanged, ...)."""
+    return {line[22:].split('  [')[0] for line in out.splitlines() if line.split(' ')[0] == verb}
+
+
+def test_install_creates_every_asset_then_a_second_run_changes_nothing(datadog, run):
+    code, out, _ = run('install', '--api-url', datadog.url)
+    assert code == 0, out
+    assert {d['title'] for d in datadog.dashboards.values()} == DASHBOARDS
+    assert {m['name'] for m in datadog.monitors.values()} == MONITORS
+    assert lines(out, 'created') == DASHBOARDS | MONITORS
+    assert out.splitlines()[-1] == '12 created ({})'.format(datadog.url)
+    assert sorted(m for m, _ in datadog.writes()) == ['POST'] * 12
+    by_title = {d['title']: d for d in datadog.dashboards.values()}
+    for asset in ASSETS:
+        if asset.kind == 'dashboard':
+            stored = by_title[asset.data['title']]
+            assert stored['widgets'] == asset.data['widgets']  # ids included: the shipped ids are kept
+            assert stored['template_variables'] == asset.data['template_variables']
+            assert stored['description'].startswith(asset.data['description'])
+            assert '`llm_inference_asset:{}`'.format(asset.id) in stored['description']
+    for monitor in datadog.monitors.values():
+        asset = next(a for a in ASSETS if a.kind == 'monitor' and a.data['definition']['name'] == monitor['name'])
+        definition = asset.data['definition']
+        assert monitor['query'] == definition['query'] and monitor['message'] == definition['message']
+        assert monitor['tags'] == definition['tags'] + ['llm_inference_asset:' + asset.id]
+        assert monitor['options']['thresholds'] == definition['options']['thresholds']
+
+    writes = len(datadog.writes())
+    code, out, _ = run('install', '--api-url', datadog.url)
+    assert code == 0
+    assert len(datadog.writes()) == writes, 'the second install wrote'
+    assert lines(out, 'unchanged') == DASHBOARDS | MONITORS
+    assert out.splitlines()[-1] == '12 unchanged ({})'.format(datadog.url)
+    assert len(datadog.dashboards) == 5 and len(datadog.monitors) == 7
+
+
+def test_an_edited_object_and_a_changed_asset_are_updated_in_place(datadog, installed, run, monkeypatch):
+    ids = (set(datadog.dashboards), set(datadog.monitors))
+    overview = next(d for d in datadog.dashboards.values() if d['title'] == 'LLM Inference - Overview')
+    overview['title'] = 'renamed by someone'
+    overview['widgets'] = overview['widgets'][:1]
+    ttft = next(m for m in datadog.monitors.values() if 'time to first token' in m['name'])
+    ttft['options']['thresholds']['critical'] = 9.0
+
+    code, out, _ = run('install', '--api-url', datadog.url)
+    assert code == 0
+    assert lines(out, 'updated') == {'LLM Inference - Overview', ttft['name']}
+    assert len(lines(out, 'unchanged')) == 10
+    assert sorted(m for m, _ in datadog.writes()[-2:]) == ['PUT', 'PUT']
+    assert (set(datadog.dashboards), set(datadog.monitors)) == ids, 'updated in place, nothing created'
+    restored = datadog.dashboards[overview['id']]
+    shipped_overview = next(a for a in ASSETS if a.id == 'llm_inference_overview').data
+    assert restored['title'] == 'LLM Inference - Overview' and restored['widgets'] == shipped_overview['widgets']
+    assert datadog.monitors[ttft['id']]['options']['thresholds']['critical'] == 5.0
+
+    # A new version of the package ships another threshold: the same monitor is updated.
+    changed = [
+        a._replace(data=json.loads(json.dumps(a.data).replace('"critical": 5,', '"critical": 7,')))
+        if a.id == 'ttft_p99'
+        else a
+        for a in ASSETS
+    ]
+    assert changed != ASSETS
+    monkeypatch.setattr('datadog_checks.llm_inference.assets.command.shipped', lambda: changed)
+    code, out, _ = run('install', '--api-url', datadog.url)
+    assert code == 0 and lines(out, 'updated') == {ttft['name']}
+    assert datadog.monitors[ttft['id']]['options']['thresholds']['critical'] == 7.0
+    assert set(datadog.monitors) == ids[1]
+
+
+def test_dry_run_prints_the_plan_and_writes_nothing(datadog, run):
+    code, out, _ = run('install', '--dry-run', '--api-url', datadog.url)
+    assert code == 0
+    assert lines(out, 'create') == DASHBOARDS | MONITORS
+    assert out.splitlines()[-1] == 'dry run, nothing written: 12 to create ({})'.format(datadog.url)
+    assert datadog.writes() == [] and datadog.dashboards == {} and datadog.monitors == {}
+
+
+def test_dry_run_over_an_install_writes_nothing(datadog, installed, run):
+    next(iter(datadog.monitors.values()))['message'] = 'edited'
+    code, out, _ = run('install', '--dry-run', '--notify', '@oncall', '--api-url', datadog.url)
+    assert code == 0 and lines(out, 'update') == MONITORS and lines(out, 'unchanged') == DASHBOARDS
+    code, out, _ = run('uninstall', '--dry-run', '--api-url', datadog.url)
+    assert code == 0 and lines(out, 'delete') == DASHBOARDS | MONITORS
+    assert datadog.writes() == []
+    assert len(datadog.dashboards) == 5 and len(datadog.monitors) == 7
+
+
+def test_uninstall_removes_only_what_install_wrote(datadog, installed, run):
+    # Another team's objects, some of which look like ours: the same integration tag, a title, the word in the text.
+    theirs_dashboard = datadog.add_dashboard(
+        'LLM Inference - Overview', 'Ours, not `llm_inference_asset:llm_inference_overview`: installed by hand'
+    )
+    theirs_monitor = datadog.add_monitor('LLM inference KV cache nearly full', tags=['integration:llm_inference'])
+    other_monitor = datadog.add_monitor('Disk full', tags=['team:storage', 'llm_inference_asset_owner:storage'])
+    code, out, _ = run('install', '--api-url', datadog.url)
+    assert code == 0 and lines(out, 'unchanged') == DASHBOARDS | MONITORS
+    assert len(datadog.dashboards) == 6 and len(datadog.monitors) == 9
+    ours = (
+        set(datadog.dashboards) - {theirs_dashboard['id']},
+        set(datadog.monitors) - {theirs_monitor['id'], other_monitor['id']},
+    )
+
+    code, out, _ = run('uninstall', '--api-url', datadog.url)
+    assert code == 0
+    assert lines(out, 'deleted') == DASHBOARDS | MONITORS
+    assert set(datadog.dashboards) == {theirs_dashboard['id']}
+    assert set(datadog.monitors) == {theirs_monitor['id'], other_monitor['id']}
+    deleted = {p.rsplit('/', 1)[1] for m, p in datadog.writes() if m == 'DELETE'}
+    assert deleted == ours[0] | {str(i) for i in ours[1]}
+
+    writes = len(datadog.writes())
+    code, out, _ = run('uninstall', '--api-url', datadog.url)
+    assert code == 0 and 'nothing to uninstall' in out and len(datadog.writes()) == writes
+
+
+def test_notify_adds_the_handles_to_every_monitor_message(datadog, installed, run):
+    code, out, _ = run(
+        'install',
+        '--api-url',
+        datadog.url,
+        '--notify',
+        '@pagerduty-llm',
+        '--notify',
+        'slack-llm-alerts',
+        '--notify',
+        '@pagerduty-llm',
+    )
+    assert code == 0
+    for monitor in datadog.monitors.values():
+        assert monitor['message'].endswith('\n\n@pagerduty-llm @slack-llm-alerts'), monitor['message']
+    for dashboard in datadog.dashboards.values():
+        assert '@pagerduty' not in json.dumps(dashboard)
+    code, out, _ = run(
+        'install', '--api-url', datadog.url, '--notify', '@pagerduty-llm', '--notify', '@slack-llm-alerts'
+    )
+    assert code == 0 and lines(out, 'unchanged') == DASHBOARDS | MONITORS
+    # Without the handles the messages go back to the shipped text.
+    code, out, _ = run('install', '--api-url', datadog.url)
+    assert code == 0 and lines(out, 'updated') == MONITORS
+    assert all('@' not in m['message'] for m in datadog.monitors.values())
+
+
+@pytest.mark.parametrize('handle', ['@two words', '@', '@{{value}}', ''])
+def test_notify_refuses_what_cannot_be_a_handle(datadog, run, handle):
+    code, _, err = run('install', '--api-url', datadog.url, '--notify', handle)
+    assert code == 2 and 'is not a notification handle' in err
+    assert datadog.requests == []
+
+
+def test_copies_carrying_the_marker_are_left_alone(datadog, installed, run):
+    overview = next(d for d in datadog.dashboards.values() if d['title'] == 'LLM Inference - Overview')
+    clone = datadog.store_dashboard(dict(overview, id=None, title='LLM Inference - Overview (cloned)'))
+    ttft = next(m for m in datadog.monitors.values() if 'time to first token' in m['name'])
+    monitor_clone = datadog.store_monitor(
+        {k: ttft[k] for k in ('query', 'type', 'message', 'tags', 'options')} | {'name': '[Clone] ' + ttft['name']}
+    )
+    writes = len(datadog.writes())
+
+    code, out, _ = run('install', '--api-url', datadog.url)
+    assert code == 0 and len(datadog.writes()) == writes
+    assert lines(out, 'copy') == {'LLM Inference - Overview (cloned)', '[Clone] ' + ttft['name']}
+    assert 'carries the marker of llm_inference_overview too (a clone?): left alone' in out
+
+    code, out, _ = run('uninstall', '--api-url', datadog.url)
+    assert code == 0
+    assert set(datadog.dashboards) == {clone['id']} and set(datadog.monitors) == {monitor_clone['id']}
+
+
+def test_an_object_no_longer_shipped_is_reported_by_install_and_removed_by_uninstall(datadog, installed, run):
+    old = datadog.add_monitor('LLM inference old signal', tags=['llm_inference_asset:old_signal'])
+    code, out, _ = run('install', '--api-url', datadog.url)
+    assert code == 0 and old['id'] in datadog.monitors
+    assert (
+        'stale      monitor    LLM inference old signal  [{}]: no longer shipped (old_signal)'.format(old['id']) in out
+    )
+    code, out, _ = run('uninstall', '--api-url', datadog.url)
+    assert code == 0 and datadog.monitors == {} and datadog.dashboards == {}
+    assert lines(out, 'deleted') == DASHBOARDS | MONITORS | {'LLM inference old signal'}
+
+
+def test_wrong_keys_say_which_keys_and_which_site(datadog, run):
+    code, out, err = run('install', '--api-url', datadog.url, env=dict(KEYS, DD_APP_KEY='appkey-of-another-org'))
+    assert code == 3 and out == ''
+    assert 'Datadog refused the keys (HTTP 403 Forbidden) at {} while listing dashboards'.format(datadog.url) in err
+    assert 'DD_SITE' in err and '--api-url' in err and 'monitors_write' in err
+    assert datadog.writes() == []
+    # Both keys went to the stand-in: the check above is Datadog's, not a request sent without keys.
+    assert datadog.headers[-1]['DD-API-KEY'] == API_KEY
+
+
+def test_a_datadog_failure_says_retry_and_a_rerun_finishes_the_job(datadog, run):
+    datadog.fail(503, after=4)  # the two lists and two creates succeed
+    code, out, err = run('install', '--api-url', datadog.url)
+    assert code == 4
+    assert len(lines(out, 'created')) == 2
+    assert (
+        "Datadog's API failed (HTTP 503 Service Unavailable) at {} while creating dashboard".format(datadog.url) in err
+    )
+    assert 'retry later' in err
+    datadog.failures = []
+    code, out, _ = run('install', '--api-url', datadog.url)
+    assert code == 0 and len(lines(out, 'unchanged')) == 2 and len(lines(out, 'created')) == 10
+    assert len(datadog.dashboards) == 5 and len(datadog.monitors) == 7
+
+
+def test_rate_limit_and_rejected_requests(datadog, run):
+    datadog.fail(429)
+    code, _, err = run('install', '--api-url', datadog.url)
+    assert code == 4 and 'Datadog rate-limited the request (HTTP 429' in err and 'again in 7 s' in err
+    datadog.fail(400)
+    code, _, err = run('uninstall', '--api-url', datadog.url)
+    assert code == 1 and 'Datadog rejected the request (HTTP 400 Bad Request) while listing dashboards' in err
+    assert 'Request refused' in err
+
+
+def test_an_unreachable_api_is_named(run):
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        url = 'http://127.0.0.1:{}'.format(s.getsockname()[1])
+    code, _, err = run('install', '--api-url', url)  # nothing listens on the port any more
+    assert code == 4
+    assert "Could not reach Datadog's API at {} (--api-url) while listing dashboards".format(url) in err
+    assert 'Connection refused' in err
+
+
+def test_a_hanging_api_times_out(run):
+    def hang(request, body):
+        time.sleep(3)
+
+    with LocalServer(hang) as server:
+        started = time.monotonic()
+        code, _, err = run('install', '--api-url', server.url, '--timeout', '0.3')
+        assert time.monotonic() - started < 2.5
+    assert code == 4 and 'no reply within 0.3 s (--timeout)' in err
+
+
+@pytest.mark.parametrize(
+    'env, named',
+    [
+        ({}, 'DD_API_KEY and DD_APP_KEY are not set'),
+        ({'DD_API_KEY': API_KEY}, 'DD_APP_KEY is not set: export DD_APP_KEY'),
+        ({'DD_APP_KEY': APP_KEY, 'DD_API_KEY': '  '}, 'DD_API_KEY is not set: export DD_API_KEY'),
+        (dict(KEYS, DD_APP_KEY=APP_KEY + '\n' + APP_KEY), 'DD_APP_KEY holds characters an HTTP header cannot carry'),
+    ],
+)
+def test_missing_or_unusable_keys(datadog, run, env, named):
+    code, out, err = run('install', '--api-url', datadog.url, env=env)
+    assert code == 2 and named in err and out == ''
+    assert datadog.requests == []
+
+
+@pytest.mark.parametrize(
+    'argv, env, message',
+    [
+        (['install', '--api-url', 'ftp://example.com'], {}, '--api-url takes scheme://host'),
+        (['install', '--api-url', 'https://user:pw@example.com'], {}, 'with no credentials'),
+        (['install'], {'DD_SITE': 'https://app.datadoghq.eu'}, 'is not a Datadog site name'),
+    ],
+)
+def test_unusable_site_or_url(run, argv, env, message):
+    code, _, err = run(*argv, env=dict(KEYS, **env))
+    assert code == 2 and message in err
+
+
+class Stop(BaseException):
+    pass
+
+
+def test_the_site_chooses_the_api_url(monkeypatch):
+    seen = []
+
+    def client(url, *args):
+        seen.append(url)
+        raise Stop  # no request leaves this machine
+
+    monkeypatch.setattr('datadog_checks.llm_inference.assets.command.client', client)
+    sites = {None: 'datadoghq.com', 'datadoghq.eu': 'datadoghq.eu', ' US5.datadoghq.com ': 'us5.datadoghq.com'}
+    for site, host in sites.items():
+        with pytest.raises(Stop):
+            main(['install'], dict(KEYS, **({'DD_SITE': site} if site else {})))
+        assert seen[-1] == 'https://api.' + host
+
+
+def test_uninstall_refuses_notify():
+    with pytest.raises(SystemExit) as e:
+        main(['uninstall', '--notify', '@me'], KEYS)
+    assert e.value.code == 2
+
+
+def test_same_ignores_what_datadog_adds_and_sees_what_differs():
+    wanted = {'options': {'thresholds': {'critical': 5}, 'silenced': {}}, 'tags': ['b', 'a'], 'priority': None}
+    assert bodies.same(
+        wanted, {'options': {'thresholds': {'critical': 5.0}, 'new_host_delay': 300}, 'tags': ['a', 'b'], 'id': 1}
+    )
+    assert not bodies.same(wanted, {'options': {'thresholds': {'critical': 5.5}}, 'tags': ['a', 'b']})
+    assert not bodies.same(wanted, {'options': {'thresholds': {'critical': 5}}, 'tags': ['a']})
+    assert not bodies.same({'x': [1, 2]}, {'x': [1, 2, 3]}) and not bodies.same({'x': True}, {'x': 1})
+    assert not bodies.same({'priority': None}, {'priority': 3})
+
+
+def test_bodies_refuse_what_the_api_would_not_take():
+    monitor = next(a for a in ASSETS if a.kind == 'monitor')
+    with_policy = monitor._replace(
+        data=dict(
+            monitor.data,
+            definition=dict(
+                monitor.data['definition'],
+                restriction_policy={'bindings': [{'relation': 'editor', 'principals': ['role:x']}]},
+            ),
+        )
+    )
+    with pytest.raises(bodies.AssetError, match='restriction_policy with bindings'):
+        bodies.body(with_policy)
+    unknown = monitor._replace(data=dict(monitor.data, definition=dict(monitor.data['definition'], colour='red')))
+    with pytest.raises(bodies.AssetError, match='`colour` is not a field of the Monitor API'):
+        bodies.body(unknown)
+    body = bodies.body(monitor)
+    assert 'restriction_policy' not in body and body['tags'][-1] == 'llm_inference_asset:' + monitor.id
+    dashboard = next(a for a in ASSETS if a.kind == 'dashboard')
+    assert 'author_name' in dashboard.data and 'author_name' not in bodies.body(dashboard)
+
+
+def test_the_keys_go_to_datadog_and_nowhere_else(datadog, run, caplog, monkeypatch):
+    # `run` checks stdout, stderr and every log record for both keys after each command. The client sets its own and
+    # urllib3's loggers to WARNING when configured; put them at DEBUG after that, as a user debugging would.
+    from datadog_checks.llm_inference.assets import command
+
+    def client(*args, make=command.client):
+        made = make(*args)
+        for name in ('urllib3', 'datadog_api_client'):
+            logging.getLogger(name).setLevel(logging.DEBUG)
+        return made
+
+    monkeypatch.setattr(command, 'client', client)
+    run('install', '--api-url', datadog.url, '--notify', '@oncall')
+    run('uninstall', '--api-url', datadog.url, '--dry-run')
+    datadog.fail(500)
+    run('install', '--api-url', datadog.url)
+    run('install', '--api-url', datadog.url, env=dict(KEYS, DD_API_KEY='apikey-wrong'))
+    assert all(
+        h['DD-API-KEY'] in (API_KEY, 'apikey-wrong') and h['DD-APPLICATION-KEY'] == APP_KEY for h in datadog.headers
+    )
+    # The libraries did log at DEBUG (requests and replies), so the check above had records to look at.
+    loggers = {r.name for r in caplog.records if r.levelno == logging.DEBUG}
+    assert {'urllib3.connectionpool', 'datadog_api_client.rest'} <= loggers
+    for name in ('urllib3', 'datadog_api_client'):
+        logging.getLogger(name).setLevel(logging.NOTSET)
+
+
+def test_the_stand_in_refuses_what_datadog_would(datadog):
+    """The stand-in is strict: wrong keys get 403, bodies datadog-api-client's models refuse get 400."""
+    import urllib.error
+    import urllib.request
+
+    def post(path, body, keys=(API_KEY, APP_KEY)):
+        request = urllib.request.Request(datadog.url + path, data=json.dumps(body).encode(), method='POST')
+        request.add_header('DD-API-KEY', keys[0])
+        request.add_header('DD-APPLICATION-KEY', keys[1])
+        try:
+            with urllib.request.urlopen(request, timeout=10) as reply:
+                return reply.status
+        except urllib.error.HTTPError as e:
+            return e.code
+
+    monitor = next(a for a in ASSETS if a.kind == 'monitor').data['definition']
+    dashboard = next(a for a in ASSETS if a.kind == 'dashboard').data
+    assert post('/api/v1/monitor', monitor, keys=(API_KEY, '')) == 403
+    assert post('/api/v1/monitor', monitor) == 400  # restriction_policy: not a field of the v1 Monitor model
+    assert post('/api/v1/dashboard', dashboard) == 400  # author_name: read-only
+    assert post('/api/v1/dashboard', dict(dashboard, author_name=None, title=3)) == 400
+    rejected = [problems for _, _, problems in datadog.rejected]
+    assert rejected[:2] == [['$.restriction_policy (unknown to Monitor)'], ['$.author_name is read-only']]
+    assert len(rejected[2]) == 1 and rejected[2][0].startswith("ApiTypeError: Invalid type for variable 'title'")
+    assert datadog.monitors == {} and datadog.dashboards == {}
+    datadog.rejected.clear()
