@@ -91,6 +91,8 @@ class LabelReader:
         self.exclude = exclude
         self.by_identity = {}
         self.by_text = {}
+        self.names = {}  # label name tuple -> itself, shared by every label set with those names
+        self.made = {}  # (key, value) -> its tag text, shared by the label sets with that label (a few thousand)
 
     def of_text(self, text, parse):
         """The context of a label text (`parse` turns it into a dict); label order does not matter."""
@@ -103,7 +105,11 @@ class LabelReader:
         """The context of a label dict. Empty values are absent labels, as in Prometheus."""
         if '' in labels.values():
             labels = {k: v for k, v in labels.items() if v != ''}
-        identity = frozenset(labels.items())
+        # The label names (sorted, one shared tuple per name set) and the values in their order: equal exactly when
+        # the label sets are, at a fraction of a frozenset of items' memory (a query reply may hold 100k sets).
+        names = tuple(sorted(labels))
+        names = self.names.setdefault(names, names)
+        identity = (names, tuple([labels[name] for name in names]))
         context = self.by_identity.get(identity)
         if context is None:
             context = self.by_identity[identity] = self._build(labels)
@@ -144,8 +150,16 @@ class LabelReader:
             )
         return Context(labels, tag_of, tuple(unmapped), rank, problem, excluded)
 
+    def _tag(self, key, value):
+        tag = self.made.get((key, value))
+        if tag is None:
+            tag = '{}:{}'.format(key, value)
+            if len(self.made) < 4096:  # a value unique to each series (a pod) would only grow it
+                self.made[key, value] = tag
+        return tag
+
     def _place(self, raw, key, value, tag_of, used, generic):
-        tag = '{}:{}'.format(key, value)
+        tag = self._tag(key, value)
         if tag in self.base_tags:
             return  # repeats an identity tag (Wafer's `endpoint`, Fireworks' account): not sent twice
         if used.get(key) == value:
@@ -155,6 +169,6 @@ class LabelReader:
             key = 'label_' + _INVALID.sub('_', raw.lower()).lstrip('_')
             if key in used and used[key] != value:
                 key = '{}_{}'.format(key, len(used))  # two labels differing only in case or punctuation
-            tag = '{}:{}'.format(key, value)
+            tag = self._tag(key, value)
         used[key] = value
         tag_of[raw] = tag

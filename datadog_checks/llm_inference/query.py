@@ -154,7 +154,7 @@ class QueryCheck(ProviderMixin, AgentCheck):
         self.queries = self.default_queries() + [Query(q.expr, q.read, q.name) for q in user_queries]
         self.api_url = self.instance.get('api_url') or self.DEFAULT_URL.format(**self.instance)
         # Every request through the check's budget and deadline (transport.py).
-        self._http = self.transport.install(self.http)
+        self.transport.install(self.http)
         if self.api_key:
             self.http.options['headers']['Authorization'] = 'Bearer {}'.format(self.api_key)
         self.client = PromQLClient(

@@ -26,7 +26,7 @@ class ProviderScraper(OpenMetricsScraper):
     def __init__(self, check, config):
         super().__init__(check, config)
         # Every request through the check's budget and deadline (transport.py).
-        self.http = check.transport.install(self.http)
+        check.transport.install(self.http)
         if check.api_key:
             self.http.options['headers']['Authorization'] = 'Bearer {}'.format(check.api_key)
         self.max_bytes = check.max_response_bytes

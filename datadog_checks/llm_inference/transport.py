@@ -3,7 +3,7 @@
 """Every HTTP request the check sends, as the provider sees it: drawn from the request budget, inside the run's
 deadline, with its credentials registered as secrets.
 
-The base's RequestsWrapper keeps its options, TLS, proxy and auth handling; its sessions are made GuardedSessions
+The base's RequestsWrapper keeps its options, TLS, proxy and auth handling; its session is made a GuardedSession
 (`install`), whose `send()` runs for the first request and again for each redirect hop (requests follows
 redirects by calling `send()`). urllib3 makes no retry of its own (requests' adapters send with `Retry(0)`), so a
 request the provider receives is a `send()` here.
@@ -18,8 +18,6 @@ import time
 
 import requests
 from requests.utils import get_auth_from_url
-
-from datadog_checks.base.utils.http import RequestsWrapper
 
 from . import redact
 from .errors import RunTimedOut
@@ -178,7 +176,9 @@ class GuardedSession(requests.Session):
 
 
 def guard_session(session, transport):
-    # The base's _create_session configured this session (adapters, options); only its class and limits change.
+    # The base configured this session (adapters, options, TLS); only its class and limits change.
+    if isinstance(session, GuardedSession):
+        return session
     session.__class__ = GuardedSession
     session.transport = transport
     session.max_redirects = MAX_REDIRECTS
@@ -186,15 +186,6 @@ def guard_session(session, transport):
         _track_adapter(adapter)
     session.hooks['response'].append(transport.redirected)
     return session
-
-
-class GuardedRequestsWrapper(RequestsWrapper):
-    """The base's RequestsWrapper whose every session (per request, or persistent) is a GuardedSession."""
-
-    __slots__ = ('transport',)
-
-    def _create_session(self):
-        return guard_session(super()._create_session(), self.transport)
 
 
 def _bounded(timeout, remaining):
@@ -216,18 +207,23 @@ class Transport:
         self.timeout = timeout
         self.register_secret = register_secret
         self.note_request = note_request  # counts a request by outcome (the check's telemetry)
+        self.sessions = []
+        self.persist = True
         self.run = None
         self._registered = set()
 
     def install(self, wrapper):
-        """A GuardedRequestsWrapper with the state of ``wrapper`` (which the base built from the options)."""
-        guarded = object.__new__(GuardedRequestsWrapper)
-        for slot in RequestsWrapper.__slots__:
-            if hasattr(wrapper, slot):
-                setattr(guarded, slot, getattr(wrapper, slot))
-        guarded._session = None
-        guarded.transport = self
-        options = guarded.options
+        """Send every request of the base's RequestsWrapper ``wrapper`` through one GuardedSession; returns it.
+
+        The wrapper keeps its options, TLS, proxy and auth handling. It is made to use its persistent session for
+        every request (each version of the base builds that one through the same property, while per-request
+        sessions are made differently from version to version); unless the user asked for `persist_connections`,
+        that session's connections and cookies are dropped at the end of every run, as a session per request would.
+        """
+        self.persist = bool(wrapper.persist_connections)
+        wrapper.persist_connections = True
+        self.sessions.append(guard_session(wrapper.session, self))
+        options = wrapper.options
         self.register(redact.header_credentials(options.get('headers')))
         for proxy in (options.get('proxies') or {}).values():
             if isinstance(proxy, str):
@@ -237,7 +233,7 @@ class Transport:
         password = auth[1] if isinstance(auth, tuple) and len(auth) == 2 else getattr(auth, 'password', None)
         if isinstance(password, str):
             self.register([password] + redact.basic_credentials(auth[0] if isinstance(auth, tuple) else '', password))
-        return guarded
+        return wrapper
 
     def register(self, values):
         for value in values:
@@ -255,6 +251,10 @@ class Transport:
         if self.run is not None:
             self.run.close()
             self.run = None
+        if not self.persist:
+            for session in self.sessions:
+                session.close()  # the adapters stay mounted; their pools open new connections next run
+                session.cookies.clear()
 
     def expired(self):
         return self.run is not None and (self.run.expired or self.run.remaining() <= 0)
