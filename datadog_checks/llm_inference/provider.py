@@ -220,15 +220,22 @@ class ProviderMixin:
     def request_failure(self, exc, url):
         """The CollectionError for an exception raised while requesting ``url``, after counting the request."""
         where = redact_url(url)
-        if isinstance(exc, RunTimedOut) or (self.transport.expired() and not isinstance(exc, CollectionError)):
-            self.note_request('timeout')
+        if isinstance(exc, CollectionError) and not isinstance(exc, RunTimedOut):
+            return exc  # the budget spent before a request: no request was made
+        if (
+            isinstance(exc, RunTimedOut)
+            or self.transport.expired()
+            or isinstance(exc, requests.Timeout)
+            or _timed_out(exc)
+        ):
+            # The run's deadline (a reply too slow, or trickling in) or one socket operation's timeout.
+            if not isinstance(exc, RunTimedOut):  # that one stopped a request before it was sent
+                self.note_request('timeout')
             return CollectionError(
                 '{}: no complete reply within the {:g} s `timeout` from {}: the provider is slow or unreachable (or '
-                'the reply came too slowly); nothing was submitted and the next run retries. Raise `timeout` if '
+                'its reply came too slowly); nothing was submitted and the next run retries. Raise `timeout` if '
                 'this persists.'.format(self.PROVIDER, self.timeout, where)
             )
-        if isinstance(exc, CollectionError):
-            return exc
         if isinstance(exc, requests.TooManyRedirects):  # each hop was counted as a `redirect` request
             return CollectionError(
                 '{}: {} redirected more than {} times (a loop, or a login page?); nothing was collected: check '
@@ -248,14 +255,6 @@ class ProviderMixin:
                 )
             self.note_request('http_{}xx'.format(status // 100))
             return CollectionError(http_status_message(self.PROVIDER, status, url))
-        if isinstance(exc, requests.Timeout) or _timed_out(exc):
-            self.note_request('timeout')
-            return CollectionError(
-                '{}: no complete reply within the {:g} s `timeout` from {}: the provider is slow or unreachable; '
-                'nothing was submitted and the next run retries. Raise `timeout` if this persists.'.format(
-                    self.PROVIDER, self.timeout, where
-                )
-            )
         if isinstance(exc, requests.exceptions.ChunkedEncodingError):
             self.note_request('invalid_reply')
             return CollectionError(
