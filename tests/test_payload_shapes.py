@@ -399,7 +399,9 @@ def test_runner_lists_drift(provider_server, tmp_path):
     provider_server.reply(FW_PATH, Reply(body=body))
     instance = dict(provider='fireworks', api_key=API_KEY, account_id='acme', api_url=provider_server.url + FW_PATH)
     conf = tmp_path / 'conf.yaml'
-    conf.write_text(yaml.safe_dump({'init_config': {}, 'instances': [dict(instance, max_label_values=1)]}))
+    conf.write_bytes(
+        yaml.safe_dump({'init_config': {}, 'instances': [dict(instance, max_label_values=1)]}, encoding='utf-8')
+    )
     out = io.StringIO()
     assert runner.main([str(conf)], out=out) == 0
     text = out.getvalue()
