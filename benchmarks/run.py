@@ -197,7 +197,7 @@ def tree_query(client, expr):
     import json
     import math
 
-    from datadog_checks.llm_inference.errors import read_capped
+    from datadog_checks.llm_inference.transport import read_capped
 
     response = client.http.get(client.url, params=dict(client.extra, query=expr), stream=True)
     try:
@@ -224,7 +224,7 @@ def traced_peak(function):
 
 def query_memory_benchmark():
     """The memory and CPU of one query-mode reply of QUERY_SERIES series, decoded and submitted."""
-    import datadog_checks.llm_inference.promql as promql
+    import datadog_checks.llm_inference.promql_client as promql
 
     body = promql_payload(QUERY_SERIES)
     server = PayloadServer({'prom/api/v1/query': body})

@@ -6,7 +6,7 @@ import time
 import urllib.parse
 from collections import defaultdict, deque
 
-from . import exposition, models
+from . import exposition_writer, models
 from .auth_proxy import AuthProxy
 from .engines import Prometheus, VictoriaMetrics
 from .local_server import LocalServer, send
@@ -60,7 +60,7 @@ class ScrapeServer(LocalServer):
             wait = self._limited(('fireworks', account), now)
             if wait:
                 return self._log(provider, 429, 'rate limited\n', {'Retry-After': str(wait)})
-            return self._log(provider, 200, exposition.fireworks_text(account, now))
+            return self._log(provider, 200, exposition_writer.fireworks_text(account, now))
         if parts.path == '/v1/endpoints/metrics/prometheus':
             provider = 'wafer'
             endpoint = urllib.parse.parse_qs(parts.query).get('endpoint', [''])[0]
@@ -73,7 +73,7 @@ class ScrapeServer(LocalServer):
             wait = self._limited(('wafer', key), now)
             if wait:
                 return self._log(provider, 429, 'rate limit: 6/min per key\n', {'Retry-After': str(wait)})
-            return self._log(provider, 200, exposition.wafer_text(endpoint, now))
+            return self._log(provider, 200, exposition_writer.wafer_text(endpoint, now))
         return self._log('unknown', 404, 'not found\n')
 
     def _log(self, provider, status, body, headers=None):

@@ -10,8 +10,8 @@ from datadog_checks.base import ConfigurationError
 from datadog_checks.base.stubs import datadog_agent
 from datadog_checks.base.utils.models import validation
 from datadog_checks.llm_inference import LlmInferenceCheck
-from datadog_checks.llm_inference.fireworks import FireworksCheck
-from datadog_checks.llm_inference.groq import GroqCheck
+from datadog_checks.llm_inference.providers.fireworks import FireworksCheck
+from datadog_checks.llm_inference.providers.groq import GroqCheck
 
 FIREWORKS = {'provider': 'fireworks', 'api_key': 'fw-key-canary', 'account_id': 'acme'}
 TLS = {'tls_verify': True, 'tls_ca_cert': '/srv/ca.pem', 'tls_cert': '/srv/client.pem', 'tls_private_key': '/srv/k.pem'}

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from datadog_checks.llm_inference.catalog import RESERVED_TAGS, normalize_quantile
+from datadog_checks.llm_inference.specs import RESERVED_TAGS, normalize_quantile
 
 from .conftest import HERE
 

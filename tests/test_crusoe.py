@@ -5,7 +5,7 @@ import pytest
 from datadog_checks.base import AgentCheck, ConfigurationError
 from datadog_checks.dev.utils import get_metadata_metrics
 from datadog_checks.llm_inference import LlmInferenceCheck
-from datadog_checks.llm_inference.crusoe import CrusoeCheck
+from datadog_checks.llm_inference.providers.crusoe import CrusoeCheck
 from simulator.query_data import CRUSOE_HISTOGRAMS, CRUSOE_MODELS, LATENCY_BOUNDS
 
 from .conftest import assert_gauge_close, assert_no_drift

@@ -5,7 +5,7 @@ import pytest
 from datadog_checks.base import AgentCheck
 from datadog_checks.dev.utils import get_metadata_metrics
 from datadog_checks.llm_inference import LlmInferenceCheck
-from datadog_checks.llm_inference.fireworks import FireworksCheck
+from datadog_checks.llm_inference.providers.fireworks import FireworksCheck
 
 from .conftest import API_KEY, assert_gauge_close, assert_no_drift, fixture_text
 from .provider_server import Reply

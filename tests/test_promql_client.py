@@ -8,7 +8,7 @@ import pytest
 from datadog_checks.base import AgentCheck
 from datadog_checks.llm_inference import LlmInferenceCheck
 from datadog_checks.llm_inference.errors import QueryError, QueryRejected
-from datadog_checks.llm_inference.promql import decode
+from datadog_checks.llm_inference.promql_client import decode
 
 from .conftest import API_KEY
 from .provider_server import Reply

@@ -9,9 +9,15 @@ from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 
 from datadog_checks.llm_inference.errors import CollectionError
-from datadog_checks.llm_inference.exposition import ExpositionError, parse_samples
+from datadog_checks.llm_inference.exposition import ExpositionError, number, parse_labels, parse_lines
 from datadog_checks.llm_inference.histogram import bucket_quantile
-from datadog_checks.llm_inference.promql import decode
+from datadog_checks.llm_inference.promql_client import decode
+
+
+def parse_samples(text):
+    """Every sample of `text` as (name, labels, value), labels and value parsed, as the check reads the ones it maps."""
+    return [(name, parse_labels(labels) if labels else {}, number(value)) for name, labels, value in parse_lines(text)]
+
 
 FINITE = st.floats(min_value=1e-6, max_value=1e6, allow_nan=False, allow_infinity=False)
 COUNTS = st.floats(min_value=0, max_value=1e6, allow_nan=False, allow_infinity=False)
@@ -164,7 +170,7 @@ def _reference(text):
 @given(expositions())
 def test_parser_matches_prometheus_client(exposition):
     text, expected = exposition
-    ours = [(s.name, s.labels, s.value) for s in parse_samples(text)]
+    ours = parse_samples(text)
     assert _same(ours, expected)
     assert _same(ours, _reference(text))
 
@@ -174,7 +180,7 @@ def test_parser_matches_prometheus_client(exposition):
 def test_parser_on_malformed_text(text):
     """Whatever we accept, prometheus_client accepts with the same samples; the rest is a clear error."""
     try:
-        ours = [(s.name, s.labels, s.value) for s in parse_samples(text)]
+        ours = parse_samples(text)
     except ExpositionError as e:
         assert str(e).startswith(('line ', 'malformed labels', 'label `')) or 'is not a number' in str(e), str(e)
         return

@@ -4,19 +4,7 @@
 
 from datadog_checks.base import AgentCheck, ConfigurationError
 
-from .crusoe import CrusoeCheck
-from .fireworks import FireworksCheck
-from .groq import GroqCheck
-from .query import PromQLCheck
-from .wafer import WaferCheck
-
-PROVIDERS = {
-    'fireworks': FireworksCheck,
-    'wafer': WaferCheck,
-    'groq': GroqCheck,
-    'crusoe': CrusoeCheck,
-    'promql': PromQLCheck,
-}
+from .providers import PROVIDERS
 
 
 class LlmInferenceCheck(AgentCheck):

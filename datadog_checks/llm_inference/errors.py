@@ -83,20 +83,6 @@ class ReplyTooLarge(CollectionError):
         )
 
 
-def read_capped(response, limit):
-    """The body of a streamed `response` (a bytearray: no second copy), refusing more than `limit` bytes before
-    reading them all."""
-    declared = response.headers.get('Content-Length', '')
-    if declared.isascii() and declared.isdigit() and int(declared) > limit:
-        raise ReplyTooLarge(int(declared), limit)
-    body = bytearray()
-    for chunk in response.iter_content(chunk_size=1 << 16):
-        body += chunk
-        if len(body) > limit:
-            raise ReplyTooLarge('at least {}'.format(len(body)), limit)
-    return body
-
-
 def http_status_message(provider, status_code, url):
     """The service-check message for an HTTP error status."""
     where = redact_url(url)

@@ -8,7 +8,6 @@ and refuses a malformed line with an error that quotes it instead of skipping or
 """
 
 import re
-from typing import NamedTuple
 
 _NAME = r'[a-zA-Z_:][a-zA-Z0-9_:]*'
 _NAME_ONLY = re.compile(_NAME + r'$')
@@ -19,12 +18,6 @@ _TIMESTAMP = re.compile(r'-?[0-9]+$')
 _LABEL = re.compile(r'[ \t]*([a-zA-Z_][a-zA-Z0-9_]*)[ \t]*=[ \t]*"((?:[^"\\]|\\.)*)"[ \t]*(,|$)')
 _ESCAPE = re.compile(r'\\(.)')
 _UNESCAPE = {'\\': '\\', '"': '"', 'n': '\n'}
-
-
-class Sample(NamedTuple):
-    name: str
-    labels: dict
-    value: float
 
 
 class ExpositionError(ValueError):
@@ -144,13 +137,6 @@ def number(text):
         return float(text)
     except ValueError:
         raise ExpositionError('`{}` is not a number'.format(text[:40])) from None
-
-
-def parse_samples(text):
-    """Every sample of `text` with its labels and value parsed (ExpositionError on any malformed line)."""
-    return [
-        Sample(name, parse_labels(labels) if labels else {}, number(value)) for name, labels, value in parse_lines(text)
-    ]
 
 
 _LE = re.compile(r'(^|,)[ \t]*le[ \t]*=[ \t]*"((?:[^"\\]|\\.)*)"[ \t]*(,|$)')

@@ -11,7 +11,7 @@ dropped in silence; what was not in the map is listed so the check can report it
 
 import re
 
-from .catalog import CATALOG_TAGS, RESERVED_TAGS, normalize_quantile
+from .specs import CATALOG_TAGS, RESERVED_TAGS, normalize_quantile
 
 # Labels that are never tags: the metric name, and `le`, which the bucket reading consumes.
 STRUCTURAL = frozenset(('__name__', 'le'))

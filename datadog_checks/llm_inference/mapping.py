@@ -19,7 +19,7 @@ import math
 
 from datadog_checks.base import ConfigurationError
 
-from .catalog import DEFAULT_QUANTILES, KEEP, SUM, format_quantile
+from .specs import DEFAULT_QUANTILES, KEEP, SUM, format_quantile
 from .histogram import bucket_quantiles
 
 DEFAULT_MAX_LABEL_VALUES = 100

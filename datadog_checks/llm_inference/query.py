@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 
 from datadog_checks.base import AgentCheck, ConfigurationError
 
-from .catalog import AVG, KEEP, NAMESPACE, RESERVED_TAGS, SUM, Gauge
+from .specs import AVG, KEEP, NAMESPACE, RESERVED_TAGS, SUM, Gauge
 from .drift import DriftLog, RunReport, no_points_message
 from .errors import NoData, QueryError, QueryRejected, redact_url
 from .labels import LabelMap, LabelReader
 from .mapping import Mapper, MappingOptions
-from .promql import PromQLClient
+from .promql_client import PromQLClient
 from .provider import ProviderMixin
 
 MARKER = 'llm_inference_query'
@@ -261,16 +261,3 @@ class QueryCheck(ProviderMixin, AgentCheck):
             raise self.request_failure(e, self.client.url) from None
         self.note_request('ok')
         return samples
-
-
-class PromQLCheck(QueryCheck):
-    """`provider: promql`: any Prometheus-compatible query API, with the user's own `queries`."""
-
-    PROVIDER = 'promql'
-    REQUIRED_OPTIONS = ('api_url',)
-    SCOPE_OPTION = 'queries'
-
-    def __init__(self, name, init_config, instances):
-        super().__init__(name, init_config, instances)
-        if not self.queries:
-            raise ConfigurationError('`provider: promql` needs at least one entry in `queries`.')

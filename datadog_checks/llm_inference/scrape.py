@@ -11,9 +11,10 @@ import math
 from datadog_checks.base import OpenMetricsBaseCheckV2
 from datadog_checks.base.checks.openmetrics.v2.scraper import OpenMetricsScraper
 
-from .catalog import NAMESPACE, Quantiles
+from .specs import NAMESPACE, Quantiles
 from .drift import DriftLog, RunReport, no_points_message
-from .errors import CollectionError, NoData, ReplyTooLarge, read_capped, redact_url
+from .errors import CollectionError, NoData, ReplyTooLarge, redact_url
+from .transport import read_capped
 from .exposition import CutOff, ExpositionError, number, parse_labels, parse_lines, split_le
 from .labels import LabelMap, LabelReader
 from .mapping import Mapper, MappingOptions
@@ -61,8 +62,8 @@ class ScrapeCheck(ProviderMixin, OpenMetricsBaseCheckV2):
 
     # What to check when a reply holds nothing to collect.
     NO_DATA_HINT = 'check `api_url`'
-    # raw metric name -> Gauge or Quantiles (catalog.py), or a tuple of them; filled by each provider module.
-    SERIES = {}
+    # raw metric name -> Gauge or Quantiles (specs.py), or a tuple of them; filled by each provider module.
+    METRIC_MAP = {}
     LABELS = LabelMap()
 
     def __init__(self, name, init_config, instances):
@@ -71,7 +72,7 @@ class ScrapeCheck(ProviderMixin, OpenMetricsBaseCheckV2):
         self.url = self.metrics_url()
         # raw name -> (the Quantiles spec of a bucket family or None, the other specs)
         self.series_by_name = {}
-        for raw, specs in self.SERIES.items():
+        for raw, specs in self.METRIC_MAP.items():
             specs = specs if isinstance(specs, tuple) else (specs,)
             buckets = [spec for spec in specs if isinstance(spec, Quantiles)]
             self.series_by_name[raw] = (buckets[0] if buckets else None, tuple(s for s in specs if s not in buckets))

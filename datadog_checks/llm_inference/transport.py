@@ -20,7 +20,7 @@ import requests
 from requests.utils import get_auth_from_url
 
 from . import redact
-from .errors import RunTimedOut
+from .errors import ReplyTooLarge, RunTimedOut
 
 MAX_REDIRECTS = 3  # each hop is a request from the budget; a loop would otherwise spend 30
 
@@ -284,3 +284,17 @@ class Transport:
         finally:
             _current.run = previous
             self.budget.release(slot)
+
+
+def read_capped(response, limit):
+    """The body of a streamed `response` (a bytearray: no second copy), refusing more than `limit` bytes before
+    reading them all."""
+    declared = response.headers.get('Content-Length', '')
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
+        raise ReplyTooLarge(int(declared), limit)
+    body = bytearray()
+    for chunk in response.iter_content(chunk_size=1 << 16):
+        body += chunk
+        if len(body) > limit:
+            raise ReplyTooLarge('at least {}'.format(len(body)), limit)
+    return body

@@ -4,9 +4,9 @@
 
 from urllib.parse import urlencode
 
-from .catalog import AVG, KEEP, SUM, Gauge
-from .labels import LabelMap
-from .scrape import ScrapeCheck
+from ..specs import AVG, KEEP, SUM, Gauge
+from ..labels import LabelMap
+from ..scrape import ScrapeCheck
 
 DEFAULT_URL = 'https://api.wafer.ai/v1/endpoints/metrics/prometheus'
 
@@ -18,7 +18,7 @@ SECONDS_PER_DAY = 86400.0
 # Label policy: 24 h counts and the engine's request counts (summed over replicas) SUM over a removed label; the
 # KV usage (averaged over replicas) AVGs; percentile gauges and hit ratios cannot be combined (KEEP): their
 # labels always stay.
-SERIES = {
+METRIC_MAP = {
     'wafer_requests_last_24h': (
         Gauge('wafer.requests.last_24h', tags=DAY, combine=SUM),
         # The catalog's request rate: the 24 h count over all status classes / 86400, as the docs advise. A class
@@ -59,7 +59,7 @@ class WaferCheck(ScrapeCheck):
     DEFAULT_REQUESTS_PER_MINUTE = 6
     IDENTITY_TAGS = {'endpoint': 'deployment'}
     NO_DATA_HINT = 'check `endpoint` (series of a worker silent for 10 minutes drop out of the reply)'
-    SERIES = SERIES
+    METRIC_MAP = METRIC_MAP
     LABELS = LABELS
 
     def metrics_url(self):

@@ -17,9 +17,9 @@ group the documented one is used, the other only where it is the one present: ne
 import math
 from functools import partial
 
-from .catalog import SUM, Gauge, Quantiles
-from .labels import LabelMap
-from .query import Query, QueryCheck
+from ..specs import SUM, Gauge, Quantiles
+from ..labels import LabelMap
+from ..query import Query, QueryCheck
 
 DEFAULT_URL = 'https://api.crusoecloud.com/v1alpha5/projects/{project_id}/metrics/timeseries'
 WINDOW = '300s'  # crusoe.txt's queries use [300s]; the data has a 60 s minimum resolution

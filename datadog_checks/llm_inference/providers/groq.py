@@ -10,9 +10,9 @@ below reads is reported as drift instead of being ignored.
 
 import re
 
-from .catalog import KEEP, SUM, Gauge, Quantiles, normalize_quantile
-from .labels import LabelMap
-from .query import Query, QueryCheck
+from ..specs import KEEP, SUM, Gauge, Quantiles, normalize_quantile
+from ..labels import LabelMap
+from ..query import Query, QueryCheck
 
 DEFAULT_URL = 'https://api.groq.com/v1/metrics/prometheus'
 

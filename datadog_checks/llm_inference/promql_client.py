@@ -9,7 +9,8 @@ import json
 import math
 from urllib.parse import urlsplit, urlunsplit
 
-from .errors import QueryError, QueryRejected, ReplyTooLarge, read_capped
+from .errors import QueryError, QueryRejected, ReplyTooLarge
+from .transport import read_capped
 from .redact import redact_url
 
 QUERY_PATH = '/api/v1/query'

@@ -5,10 +5,10 @@
 import re
 from urllib.parse import quote
 
-from . import budget
-from .catalog import AVG, SUM, Gauge, Quantiles
-from .labels import LabelMap
-from .scrape import ScrapeCheck
+from .. import budget
+from ..specs import AVG, SUM, Gauge, Quantiles
+from ..labels import LabelMap
+from ..scrape import ScrapeCheck
 
 DEFAULT_URL = 'https://api.fireworks.ai/v1/accounts/{account_id}/metrics'
 
@@ -19,7 +19,7 @@ MS = 0.001  # *_ms buckets -> seconds
 
 # Label policy: the `*:sum_by_deployment` rates and counts SUM over a removed label; the `*:avg_by_deployment`
 # gauges are averages over replicas, so they AVG (an unweighted mean of the parts).
-SERIES = {
+METRIC_MAP = {
     # Rate metrics (per second)
     'request_counter_total:sum_by_deployment': Gauge('requests.rate', tags=ONE_MINUTE, combine=SUM),
     # "Error rate per deployment, broken down by HTTP status code (includes additional http_code label)"; live
@@ -121,7 +121,7 @@ class FireworksCheck(ScrapeCheck):
         'no deployment of this account reports metrics '
         '(check `account_id`, and that it has running dedicated deployments)'
     )
-    SERIES = SERIES
+    METRIC_MAP = METRIC_MAP
     LABELS = LABELS
 
     def metrics_url(self):
