@@ -6,9 +6,7 @@ import time
 import urllib.parse
 from collections import defaultdict, deque
 
-from . import exposition_writer, models
-from .auth_proxy import AuthProxy
-from .engines import Prometheus, VictoriaMetrics
+from . import exposition_writer, models, query_apis
 from .local_server import LocalServer, send
 from .query_data import crusoe_samples, groq_samples
 
@@ -100,22 +98,11 @@ class Simulator:
         if self.with_engines:
             # The engines answer queries at the real "now", whatever the simulated clock says.
             now = time.time()
-            vm = VictoriaMetrics().start()
-            self._stoppers.append(vm.stop)
-            vm.load(groq_samples(now, spelling='p'))
-            self.groq = AuthProxy(
-                vm.url,
-                '/v1/metrics/prometheus',
-                KEYS['groq'],
-                forbidden_keys=[KEYS['groq_free']],
-                forbidden_message='metrics are available to Enterprise customers only',
-            ).start()
-            self._stoppers.append(self.groq.stop)
-            prefix = '/v1alpha5/projects/{}/metrics/timeseries'.format(CRUSOE_PROJECT)
-            prom = Prometheus(crusoe_samples(now, project_id=CRUSOE_PROJECT)).start()
-            self._stoppers.append(prom.stop)
-            self.crusoe = AuthProxy(prom.url, prefix, KEYS['crusoe']).start()
-            self._stoppers.append(self.crusoe.stop)
+            groq = query_apis.groq(groq_samples(now, spelling='p'), KEYS['groq'], [KEYS['groq_free']])
+            self._stoppers.append(groq.stop)
+            crusoe = query_apis.crusoe(crusoe_samples(now, project_id=CRUSOE_PROJECT), KEYS['crusoe'], [CRUSOE_PROJECT])
+            self._stoppers.append(crusoe.stop)
+            self.groq, self.crusoe = groq.proxy, crusoe.proxy
             self.urls['groq'] = self.groq.url
             self.urls['crusoe'] = self.crusoe.url
         return self

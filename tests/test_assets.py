@@ -13,7 +13,7 @@ from datadog_api_client.v1.model.monitor import Monitor
 
 from datadog_checks.llm_inference.assets import paths
 
-from .conftest import HERE
+from .common import HERE
 from .datadog_models import deserialize, unparsed
 
 ROOT = os.path.dirname(HERE)

@@ -10,10 +10,9 @@ import zipfile
 
 from datadog_checks.llm_inference import assets
 
-from .conftest import HERE
+from .common import ROOT
 from .datadog_api import DatadogStandIn
 
-ROOT = os.path.dirname(HERE)
 KEYS = {'DD_API_KEY': 'apikey-wheel-test-0001', 'DD_APP_KEY': 'appkey-wheel-test-0002'}
 PACKAGED = 'datadog_checks/llm_inference/assets/'
 

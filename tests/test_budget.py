@@ -9,7 +9,8 @@ from datadog_checks.llm_inference import LlmInferenceCheck, budget
 from datadog_checks.llm_inference.errors import RateLimited
 from simulator.server import KEYS, ScrapeServer
 
-from .conftest import START
+from .common import FIREWORKS, GROQ, JSON, START, vector
+from .provider_server import Reply
 
 
 @pytest.mark.parametrize(
@@ -98,16 +99,9 @@ def test_wafer_budget_is_per_key_and_fireworks_per_account():
 
 def test_configurable_budget(dd_run_check, aggregator, clock, provider_server):
     """`requests_per_minute: 2` on a query provider: the third run in a minute makes no request and is a WARNING."""
-    from .conftest import API_KEY
-    from .test_faults import groq_ok
-    from .provider_server import Reply
-
-    provider_server.reply('/g/api/v1/query', Reply(body=groq_ok(), headers={'Content-Type': 'application/json'}))
-    check = LlmInferenceCheck(
-        'llm_inference',
-        {},
-        [{'provider': 'groq', 'api_key': API_KEY, 'api_url': provider_server.url + '/g', 'requests_per_minute': 2}],
-    )
+    reply = vector(({'__name__': 'requests:rate1m', 'model': 'm1', 'status_code': '200'}, '4.5'))
+    provider_server.reply(GROQ.path, Reply(body=reply, headers=JSON))
+    check = GROQ.check(provider_server, requests_per_minute=2)
     for _ in range(3):
         dd_run_check(check)
         clock.t += 10
@@ -122,12 +116,7 @@ def test_cooldown_survives_an_agent_restart(dd_run_check, aggregator, clock):
     try:
         # Another client already spent the account's budget at the provider.
         sim._windows[('fireworks', 'acme')].extend([clock.t - 5] * 6)
-        instance = {
-            'provider': 'fireworks',
-            'api_key': KEYS['fireworks'],
-            'account_id': 'acme',
-            'api_url': sim.url + '/v1/accounts/acme/metrics',
-        }
+        instance = FIREWORKS.instance(sim, api_key=KEYS['fireworks'])
         first = LlmInferenceCheck('llm_inference', {}, [instance])
         first.check_id = 'llm_inference:restart-test'
         dd_run_check(first)
@@ -162,13 +151,7 @@ def test_thirty_minutes_three_instances_one_account(aggregator, clock):
     try:
         # The provider's window is already full (an Agent restarted, or another client): the first request gets 429.
         sim._windows[('fireworks', 'acme')].extend([clock.t - 1] * 6)
-        instance = {
-            'provider': 'fireworks',
-            'api_key': KEYS['fireworks'],
-            'account_id': 'acme',
-            'api_url': sim.url + '/v1/accounts/acme/metrics',
-            'min_collection_interval': 15,
-        }
+        instance = FIREWORKS.instance(sim, api_key=KEYS['fireworks'], min_collection_interval=15)
         checks = [
             LlmInferenceCheck('llm_inference', {}, [dict(instance, tags=['instance:{}'.format(i)])]) for i in range(3)
         ]

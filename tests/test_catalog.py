@@ -7,7 +7,7 @@ import pytest
 
 from datadog_checks.llm_inference.specs import RESERVED_TAGS, normalize_quantile
 
-from .conftest import HERE
+from .common import ROOT
 
 
 @pytest.mark.parametrize(
@@ -41,7 +41,7 @@ def test_not_a_quantile(raw):
 
 
 def metadata_rows():
-    with open(os.path.join(HERE, '..', 'metadata.csv'), encoding='utf-8') as f:
+    with open(os.path.join(ROOT, 'metadata.csv'), encoding='utf-8') as f:
         return list(csv.DictReader(f))
 
 

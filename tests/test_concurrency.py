@@ -8,9 +8,9 @@ completes) while threads interleave freely. The run takes seconds and asserts no
 import threading
 
 from datadog_checks.base import AgentCheck
-from datadog_checks.llm_inference import LlmInferenceCheck, budget
+from datadog_checks.llm_inference import budget
 
-from .conftest import START, fixture_text
+from .common import FIREWORKS, START, fixture_text
 from .provider_server import ProviderServer, Reply
 
 INSTANCES = 4
@@ -39,25 +39,9 @@ def test_instances_on_one_account_never_exceed_its_limit(aggregator, monkeypatch
     clock = LogicalClock()
     monkeypatch.setattr(budget, 'monotonic', clock)
     monkeypatch.setattr(budget, 'now', lambda: START + clock())
-    path = '/v1/accounts/acme/metrics'
     with ProviderServer(clock=clock) as server:
-        server.reply(path, Reply(body=fixture_text('fireworks_untyped.txt')))
-        checks = [
-            LlmInferenceCheck(
-                'llm_inference',
-                {},
-                [
-                    {
-                        'provider': 'fireworks',
-                        'api_key': 'fw-shared-key',
-                        'account_id': 'acme',
-                        'api_url': server.url + path,
-                        'tags': ['instance:{}'.format(i)],
-                    }
-                ],
-            )
-            for i in range(INSTANCES)
-        ]
+        server.reply(FIREWORKS.path, Reply(body=fixture_text('fireworks_untyped.txt')))
+        checks = [FIREWORKS.check(server, tags=['instance:{}'.format(i)]) for i in range(INSTANCES)]
         start = threading.Barrier(INSTANCES)
         errors = []
 

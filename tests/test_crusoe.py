@@ -8,8 +8,7 @@ from datadog_checks.llm_inference import LlmInferenceCheck
 from datadog_checks.llm_inference.providers.crusoe import CrusoeCheck
 from simulator.query_data import CRUSOE_HISTOGRAMS, CRUSOE_MODELS, LATENCY_BOUNDS
 
-from .conftest import assert_gauge_close, assert_no_drift
-from .engines import CRUSOE_KEY, CRUSOE_PREFIX, CRUSOE_PROJECT
+from .common import CRUSOE, CRUSOE_KEY, CRUSOE_PROJECT, assert_gauge_close, assert_no_drift
 from .reference import expected_quantile
 
 pytestmark = pytest.mark.integration
@@ -21,9 +20,7 @@ QUANTILES = {
 
 
 def run(dd_run_check, proxy, **extra):
-    options = dict(provider='crusoe', api_key=CRUSOE_KEY, project_id=CRUSOE_PROJECT, api_url=proxy.url)
-    options.update(extra)
-    check = LlmInferenceCheck('llm_inference', {}, [options])
+    check = CRUSOE.check(api_key=CRUSOE_KEY, api_url=proxy.url, **extra)
     assert isinstance(check, CrusoeCheck)
     before = len(proxy.requests)
     dd_run_check(check)
@@ -88,4 +85,4 @@ def test_needs_project_id():
 def test_default_url():
     check = LlmInferenceCheck('llm_inference', {}, [{'provider': 'crusoe', 'api_key': 'k', 'project_id': 'p-9'}])
     assert check.client.url == 'https://api.crusoecloud.com/v1alpha5/projects/p-9/metrics/timeseries/api/v1/query'
-    assert CRUSOE_PREFIX.endswith('/metrics/timeseries')
+    assert CRUSOE.base.endswith('/metrics/timeseries')

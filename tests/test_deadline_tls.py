@@ -15,11 +15,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from datadog_checks.base import AgentCheck
-from datadog_checks.llm_inference import LlmInferenceCheck
 
-from .conftest import fixture_text
-
-PATH = '/v1/accounts/acme/metrics'
+from .common import FIREWORKS, catalog_values, fixture_text
 
 
 @pytest.fixture(scope='module')
@@ -112,15 +109,7 @@ def dripping(conn):
 def test_tls(aggregator, certificate, reply, status, needle):
     server = TLSServer(certificate, reply)
     try:
-        instance = {
-            'provider': 'fireworks',
-            'api_key': 'k-tls-test',
-            'account_id': 'acme',
-            'api_url': server.url + PATH,
-            'tls_ca_cert': certificate[0],
-            'timeout': 0.5,
-        }
-        LlmInferenceCheck('llm_inference', {}, [instance]).run()
+        FIREWORKS.check(server, tls_ca_cert=certificate[0], timeout=0.5).run()
     finally:
         server.close()
     (sc,) = aggregator.service_checks('llm_inference.can_connect')
@@ -136,4 +125,4 @@ def test_tls(aggregator, certificate, reply, status, needle):
             threading.Event().wait(0.05)
         assert DRIPPED == ['the check hung up']
         assert 'cut off' not in sc.message
-        assert [n for n in aggregator.metric_names if not n.startswith('llm_inference.integration.')] == []
+        assert catalog_values(aggregator) == []

@@ -12,7 +12,7 @@ from simulator import models
 from simulator.query_data import CRUSOE_MODELS, GROQ_MODELS, MINUTES, groq_rate
 from simulator.server import CRUSOE_PROJECT, KEYS, Simulator
 
-from .conftest import Clock, assert_gauge_close
+from .common import Clock, assert_gauge_close
 from .reference import expected_quantile
 
 pytestmark = pytest.mark.integration

@@ -4,7 +4,6 @@ For each case: the right service check and message, nothing escapes but the chec
 values, the canary key nowhere (logs at DEBUG, tags, messages, error text), and the next good reply is collected.
 """
 
-import json
 import logging
 import socket
 import struct
@@ -13,78 +12,60 @@ import threading
 import pytest
 
 from datadog_checks.base import AgentCheck
-from datadog_checks.llm_inference import LlmInferenceCheck
 
-from .conftest import fixture_text
+from .common import CRUSOE, FIREWORKS, GROQ, JSON, PROMQL, WAFER, fixture_text, vector
 from .provider_server import ProviderServer, Reply
 
 CANARY = 'sk-CANARY-7f3e9b21d04c'
 OK, WARNING, CRITICAL = AgentCheck.OK, AgentCheck.WARNING, AgentCheck.CRITICAL
-JSON = {'Content-Type': 'application/json'}
 
 
 def groq_ok():
-    series = [({'__name__': 'requests:rate1m', 'model': 'm1', 'status_code': '200'}, '4.5')]
-    return json.dumps(
-        {
-            'status': 'success',
-            'data': {
-                'resultType': 'vector',
-                'result': [{'metric': labels, 'value': [1700000000, value]} for labels, value in series],
-            },
-        }
-    )
+    return vector(({'__name__': 'requests:rate1m', 'model': 'm1', 'status_code': '200'}, '4.5'))
 
 
 def crusoe_ok():
     # Part 0 of the combined query is the request rate (label_replace marks each part).
-    labels = {'model_name': 'm1', 'service_tier': 'pt', 'llm_inference_query': '0'}
-    return json.dumps(
-        {
-            'status': 'success',
-            'data': {'resultType': 'vector', 'result': [{'metric': labels, 'value': [1700000000, '2.5']}]},
-        }
-    )
+    return vector(({'model_name': 'm1', 'service_tier': 'pt', 'llm_inference_query': '0'}, '2.5'))
+
+
+def provider(setup, good, probe):
+    """`setup`: the instance (tests/common.py); `good`: a good reply; `probe`: a value it yields, with its tags."""
+    return dict(setup=setup, path=setup.path, kind='json' if setup.query_api else 'text', good=good, probe=probe)
 
 
 PROVIDERS = {
-    'fireworks': dict(
-        path='/v1/accounts/acme/metrics',
-        options={'provider': 'fireworks', 'account_id': 'acme'},
-        good=lambda: Reply(body=fixture_text('fireworks_untyped.txt')),
-        probe=('llm_inference.requests.rate', 12.5),
-        kind='text',
+    'fireworks': provider(
+        FIREWORKS,
+        lambda: Reply(body=fixture_text('fireworks_untyped.txt')),
+        (
+            'llm_inference.requests.rate',
+            12.5,
+            FIREWORKS.tags
+            + [
+                'model:accounts/fireworks/models/llama-v3p1-70b-instruct',
+                'deployment:llama70b-prod',
+                'window:1m',
+            ],
+        ),
     ),
-    'wafer': dict(
-        path='/v1/endpoints/metrics/prometheus',
-        options={'provider': 'wafer', 'endpoint': 'acme-llama.wafer.ai'},
-        good=lambda: Reply(body=fixture_text('wafer.txt')),
-        probe=('llm_inference.requests.running', 23),
-        kind='text',
+    'wafer': provider(
+        WAFER, lambda: Reply(body=fixture_text('wafer.txt')), ('llm_inference.requests.running', 23, WAFER.tags)
     ),
-    'groq': dict(
-        path='/v1/metrics/prometheus/api/v1/query',
-        options={'provider': 'groq'},
-        base='/v1/metrics/prometheus',
-        good=lambda: Reply(body=groq_ok(), headers=JSON),
-        probe=('llm_inference.requests.rate', 4.5),
-        kind='json',
+    'groq': provider(
+        GROQ,
+        lambda: Reply(body=groq_ok(), headers=JSON),
+        ('llm_inference.requests.rate', 4.5, GROQ.tags + ['model:m1', 'window:1m']),
     ),
-    'crusoe': dict(
-        path='/v1alpha5/projects/p1/metrics/timeseries/api/v1/query',
-        options={'provider': 'crusoe', 'project_id': 'p1'},
-        base='/v1alpha5/projects/p1/metrics/timeseries',
-        good=lambda: Reply(body=crusoe_ok(), headers=JSON),
-        probe=('llm_inference.requests.rate', 2.5),
-        kind='json',
+    'crusoe': provider(
+        CRUSOE,
+        lambda: Reply(body=crusoe_ok(), headers=JSON),
+        ('llm_inference.requests.rate', 2.5, CRUSOE.tags + ['model:m1', 'service_tier:pt', 'window:5m']),
     ),
-    'promql': dict(
-        path='/prom/api/v1/query',
-        options={'provider': 'promql', 'queries': [{'name': 'requests.rate', 'query': 'sum by (model) (rate(x[5m]))'}]},
-        base='/prom',
-        good=lambda: Reply(body=groq_ok(), headers=JSON),
-        probe=('llm_inference.requests.rate', 4.5),
-        kind='json',
+    'promql': provider(
+        PROMQL,
+        lambda: Reply(body=groq_ok(), headers=JSON),
+        ('llm_inference.requests.rate', 4.5, PROMQL.tags + ['model:m1', 'status_code:200']),
     ),
 }
 
@@ -186,44 +167,21 @@ DUPLICATE_TEXT = (
 
 
 def nan_json():
-    return json.dumps(
-        {
-            'status': 'success',
-            'data': {
-                'resultType': 'vector',
-                'result': [
-                    {
-                        'metric': {
-                            '__name__': 'requests:rate1m',
-                            'model': 'a',
-                            'status_code': '200',
-                            'llm_inference_query': '0',
-                        },
-                        'value': [1, 'NaN'],
-                    },
-                    {
-                        'metric': {
-                            '__name__': 'requests:rate1m',
-                            'model': 'b',
-                            'status_code': '200',
-                            'llm_inference_query': '0',
-                        },
-                        'value': [1, '+Inf'],
-                    },
-                    {
-                        'metric': {
-                            '__name__': 'requests:rate1m',
-                            'model': 'c',
-                            'status_code': '200',
-                            'model_name': 'c',
-                            'service_tier': 'pt',
-                            'llm_inference_query': '0',
-                        },
-                        'value': [1, '3.5'],
-                    },
-                ],
+    return vector(
+        ({'__name__': 'requests:rate1m', 'model': 'a', 'status_code': '200', 'llm_inference_query': '0'}, 'NaN'),
+        ({'__name__': 'requests:rate1m', 'model': 'b', 'status_code': '200', 'llm_inference_query': '0'}, '+Inf'),
+        (
+            {
+                '__name__': 'requests:rate1m',
+                'model': 'c',
+                'status_code': '200',
+                'model_name': 'c',
+                'service_tier': 'pt',
+                'llm_inference_query': '0',
             },
-        }
+            '3.5',
+        ),
+        at=1,
     )
 
 
@@ -326,10 +284,7 @@ def test_fault(dd_run_check, aggregator, caplog, clock, case, provider):
         if case == '401':
             server.api_key = None  # the server itself refuses; then accepts the canary for the good reply
         server.reply(spec['path'], *(fault if isinstance(fault, list) else [fault]), spec['good']())
-        instance = dict(
-            spec['options'], api_key=CANARY, api_url=server.url + spec.get('base', spec['path']), timeout=0.5
-        )
-        check = LlmInferenceCheck('llm_inference', {}, [instance])
+        check = spec['setup'].check(server, api_key=CANARY, timeout=0.5)
         error = check.run()
         # Each request the provider received is one the check meant to send: no hidden retry, each hop counted.
         sent = len(server.requests)
@@ -366,7 +321,7 @@ def test_fault(dd_run_check, aggregator, caplog, clock, case, provider):
         server.replies[spec['path']] = [spec['good']()]
         dd_run_check(check)
         aggregator.assert_service_check('llm_inference.can_connect', OK, count=1)
-        name, value = spec['probe']
+        name, value, _ = spec['probe']
         assert value in [m.value for m in aggregator.metrics(name)]
 
     # The canary is nowhere: not in any log record (DEBUG included), tag, message or error text.

@@ -7,13 +7,11 @@ from datadog_checks.dev.utils import get_metadata_metrics
 from datadog_checks.llm_inference import LlmInferenceCheck
 from datadog_checks.llm_inference.providers.fireworks import FireworksCheck
 
-from .conftest import API_KEY, assert_gauge_close, assert_no_drift, fixture_text
+from .common import API_KEY, FIREWORKS, assert_gauge_close, assert_no_drift, fixture_text
 from .provider_server import Reply
 from .reference import expected_quantile
 
-PATH = '/v1/accounts/acme/metrics'
-ACCOUNT = 'acme'
-
+TEAM = ['team:ml']
 # The model the fixture payloads were written from: per deployment, its request rate (per second) and, per
 # histogram family, the cumulative share of requests at or below each bucket bound.
 DEPLOYMENTS = {
@@ -48,12 +46,6 @@ ERRORS = [('llama70b-prod', '500', 0.25), ('llama70b-prod', '429', 0.5), ('dsv3-
 REPLICAS = {'llama70b-prod': 4, 'dsv3-batch': 2, 'qwen-idle': 1}
 
 
-def instance(server, **extra):
-    return dict(
-        provider='fireworks', api_key=API_KEY, account_id=ACCOUNT, api_url=server.url + PATH, tags=['team:ml'], **extra
-    )
-
-
 def tags_for(deployment, *extra):
     model, _ = DEPLOYMENTS[deployment]
     return ['provider:fireworks', 'account:acme', 'team:ml', 'model:' + model, 'deployment:' + deployment, *extra]
@@ -61,8 +53,8 @@ def tags_for(deployment, *extra):
 
 @pytest.mark.parametrize('payload', ['fireworks_untyped.txt', 'fireworks_typed.txt'])
 def test_every_family_mapped_with_tags(dd_run_check, aggregator, provider_server, payload):
-    provider_server.reply(PATH, Reply(body=fixture_text(payload)))
-    check = LlmInferenceCheck('llm_inference', {}, [instance(provider_server)])
+    provider_server.reply(FIREWORKS.path, Reply(body=fixture_text(payload)))
+    check = FIREWORKS.check(provider_server, tags=TEAM)
     assert isinstance(check, FireworksCheck)
     dd_run_check(check)
 
@@ -112,8 +104,8 @@ def test_every_family_mapped_with_tags(dd_run_check, aggregator, provider_server
 
 
 def test_raw_buckets_are_opt_in(dd_run_check, aggregator, provider_server):
-    provider_server.reply(PATH, Reply(body=fixture_text('fireworks_untyped.txt')))
-    dd_run_check(LlmInferenceCheck('llm_inference', {}, [instance(provider_server, collect_raw_buckets=True)]))
+    provider_server.reply(FIREWORKS.path, Reply(body=fixture_text('fireworks_untyped.txt')))
+    dd_run_check(FIREWORKS.check(provider_server, tags=TEAM, collect_raw_buckets=True))
     # llama: 12.5 req/s; 35% of requests had their first token within 100 ms (0.1 s).
     assert_gauge_close(
         aggregator,
@@ -145,14 +137,14 @@ def test_raw_buckets_are_opt_in(dd_run_check, aggregator, provider_server):
 
 
 def test_default_has_no_raw_buckets(dd_run_check, aggregator, provider_server):
-    provider_server.reply(PATH, Reply(body=fixture_text('fireworks_untyped.txt')))
-    dd_run_check(LlmInferenceCheck('llm_inference', {}, [instance(provider_server)]))
+    provider_server.reply(FIREWORKS.path, Reply(body=fixture_text('fireworks_untyped.txt')))
+    dd_run_check(FIREWORKS.check(provider_server, tags=TEAM))
     assert not [name for name in aggregator.metric_names if name.endswith('.bucket')]
 
 
 def test_configured_quantiles(dd_run_check, aggregator, provider_server):
-    provider_server.reply(PATH, Reply(body=fixture_text('fireworks_untyped.txt')))
-    dd_run_check(LlmInferenceCheck('llm_inference', {}, [instance(provider_server, quantiles=[0.75])]))
+    provider_server.reply(FIREWORKS.path, Reply(body=fixture_text('fireworks_untyped.txt')))
+    dd_run_check(FIREWORKS.check(provider_server, tags=TEAM, quantiles=[0.75]))
     bounds, shares, scale = HISTOGRAMS['e2e_latency.seconds']
     assert_gauge_close(
         aggregator,

@@ -4,7 +4,6 @@ import pytest
 
 from datadog_checks.base import AgentCheck
 from datadog_checks.dev.utils import get_metadata_metrics
-from datadog_checks.llm_inference import LlmInferenceCheck
 from datadog_checks.llm_inference.providers.groq import GroqCheck
 from simulator.query_data import (
     GROQ_MODELS,
@@ -16,8 +15,7 @@ from simulator.query_data import (
     groq_value,
 )
 
-from .conftest import assert_gauge_close, assert_no_drift
-from .engines import GROQ_KEY, GROQ_NON_ENTERPRISE_KEY
+from .common import GROQ, GROQ_KEY, GROQ_NON_ENTERPRISE_KEY, assert_gauge_close, assert_no_drift, catalog_values
 from .reference import expected_quantile
 
 pytestmark = pytest.mark.integration
@@ -32,7 +30,7 @@ CATALOG = {
 
 
 def run(dd_run_check, proxy, key=GROQ_KEY, **extra):
-    check = LlmInferenceCheck('llm_inference', {}, [dict(provider='groq', api_key=key, api_url=proxy.url, **extra)])
+    check = GROQ.check(api_key=key, api_url=proxy.url, **extra)
     assert isinstance(check, GroqCheck)
     before = len(proxy.requests)
     dd_run_check(check)
@@ -123,7 +121,7 @@ def test_non_enterprise_key_says_so(dd_run_check, aggregator, groq_engine):
     assert sc.status == AgentCheck.CRITICAL
     assert 'HTTP 403' in sc.message and 'Enterprise' in sc.message
     assert GROQ_NON_ENTERPRISE_KEY not in sc.message
-    assert [n for n in aggregator.metric_names if not n.startswith('llm_inference.integration.')] == []
+    assert catalog_values(aggregator) == []
 
 
 def test_wrong_key(dd_run_check, aggregator, groq_engine):

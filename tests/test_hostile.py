@@ -1,7 +1,6 @@
 """Hostile clocks, budgets, redirects and configurations: nothing overruns a budget, nothing sticks, every mistake is
-named. Real HTTP servers on 127.0.0.1; the budget's clocks are the simulated ones of conftest.Clock."""
+named. Real HTTP servers on 127.0.0.1; the budget's clocks are the simulated ones of common.Clock."""
 
-import json
 import logging
 import threading
 import urllib.parse
@@ -13,25 +12,14 @@ from datadog_checks.base.stubs import datadog_agent
 from datadog_checks.llm_inference import LlmInferenceCheck, budget
 from simulator.local_server import send
 
-from .conftest import START, fixture_text
+from .common import FIREWORKS, JSON, PROMQL, START, catalog_values, fixture_text, query_error, vector
 from .provider_server import ProviderServer, Reply
 
 OK, WARNING, CRITICAL = AgentCheck.OK, AgentCheck.WARNING, AgentCheck.CRITICAL
-JSON = {'Content-Type': 'application/json'}
-FIREWORKS_PATH = '/v1/accounts/acme/metrics'
 
 
 def statuses(aggregator):
     return [(sc.status, sc.message) for sc in aggregator.service_checks('llm_inference.can_connect')]
-
-
-def catalog_values(aggregator):
-    return [n for n in aggregator.metric_names if not n.startswith('llm_inference.integration.')]
-
-
-def fireworks(server, **extra):
-    instance = dict(provider='fireworks', api_key='k-123456', account_id='acme', api_url=server.url + FIREWORKS_PATH)
-    return LlmInferenceCheck('llm_inference', {}, [dict(instance, **extra)])
 
 
 def refuse_combined(delay=0.0):
@@ -40,24 +28,18 @@ def refuse_combined(delay=0.0):
     def write(handler):
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(handler.path).query).get('query', [''])[0]
         if 'label_replace' in query:
-            body = {'status': 'error', 'errorType': 'bad_data', 'error': 'unsupported'}
-            send(handler, 422, json.dumps(body).encode(), JSON)
+            send(handler, 422, query_error('unsupported').encode(), JSON)
             return
         threading.Event().wait(delay)
-        result = [{'metric': {'model': 'm1'}, 'value': [1700000000, '1.5']}]
-        body = {'status': 'success', 'data': {'resultType': 'vector', 'result': result}}
-        send(handler, 200, json.dumps(body).encode(), JSON)
+        send(handler, 200, vector(({'model': 'm1'}, '1.5')).encode(), JSON)
 
     return write
 
 
 def promql(server, queries, **extra):
-    instance = {
-        'provider': 'promql',
-        'api_url': server.url + '/prom',
-        'queries': [{'name': 'requests.rate', 'query': 'sum(x{})'.format(i)} for i in range(queries)],
-    }
-    return LlmInferenceCheck('llm_inference', {}, [dict(instance, **extra)])
+    """A `promql` instance of that many queries: sum(x0), sum(x1), ..."""
+    queries = [{'name': 'requests.rate', 'query': 'sum(x{})'.format(i)} for i in range(queries)]
+    return PROMQL.check(server, queries=queries, **extra)
 
 
 # --- the budget counts HTTP requests --------------------------------------------------------------------------------
@@ -66,7 +48,7 @@ def promql(server, queries, **extra):
 def test_per_query_fallback_draws_each_request_from_the_budget(dd_run_check, aggregator, clock):
     """7 queries, an engine that refuses the combined form, a budget of 2: never more than 2 requests a minute."""
     with ProviderServer() as server:
-        server.reply('/prom/api/v1/query', Reply(raw=refuse_combined()))
+        server.reply(PROMQL.path, Reply(raw=refuse_combined()))
         check = promql(server, 7, requests_per_minute=2)
         dd_run_check(check)  # the combined query, refused; the first single query; the budget is spent
         assert len(server.requests) == 2
@@ -97,9 +79,9 @@ def test_per_query_fallback_draws_each_request_from_the_budget(dd_run_check, agg
 
 def test_each_redirect_hop_draws_from_the_budget(dd_run_check, aggregator, clock):
     with ProviderServer() as server:
-        hop = Reply(302, '', {'Location': FIREWORKS_PATH})
-        server.reply(FIREWORKS_PATH, hop, hop, hop, Reply(body=fixture_text('fireworks_untyped.txt')))
-        check = fireworks(server, requests_per_minute=2)
+        hop = Reply(302, '', {'Location': FIREWORKS.path})
+        server.reply(FIREWORKS.path, hop, hop, hop, Reply(body=fixture_text('fireworks_untyped.txt')))
+        check = FIREWORKS.check(server, requests_per_minute=2)
         dd_run_check(check)
         assert len(server.requests) == 2
         ((status, message),) = statuses(aggregator)
@@ -112,9 +94,9 @@ def test_each_redirect_hop_draws_from_the_budget(dd_run_check, aggregator, clock
 
 def test_a_redirect_not_followed_names_allow_redirects(dd_run_check, aggregator, clock):
     with ProviderServer() as server:
-        server.reply(FIREWORKS_PATH, Reply(301, 'moved', {'Location': '/elsewhere'}))
+        server.reply(FIREWORKS.path, Reply(301, 'moved', {'Location': '/elsewhere'}))
         with pytest.raises(Exception, match='allow_redirects'):
-            dd_run_check(fireworks(server, allow_redirects=False))
+            dd_run_check(FIREWORKS.check(server, allow_redirects=False))
         assert len(server.requests) == 1
     ((status, message),) = statuses(aggregator)
     assert status == CRITICAL and 'HTTP 301' in message and 'set `api_url` to the URL it redirects to' in message
@@ -123,7 +105,7 @@ def test_a_redirect_not_followed_names_allow_redirects(dd_run_check, aggregator,
 def test_one_deadline_for_every_request_of_a_run(dd_run_check, aggregator, clock):
     """Three single queries of 0.4 s each, each within the 1 s `timeout`, but not the run: it ends at 1 s."""
     with ProviderServer() as server:
-        server.reply('/prom/api/v1/query', Reply(raw=refuse_combined(delay=0.4)))
+        server.reply(PROMQL.path, Reply(raw=refuse_combined(delay=0.4)))
         check = promql(server, 3, timeout=1)
         with pytest.raises(Exception, match='timeout'):
             dd_run_check(check)
@@ -139,9 +121,9 @@ def test_one_deadline_for_every_request_of_a_run(dd_run_check, aggregator, clock
 def test_the_wall_clock_stepping_back_an_hour_does_not_stop_collection(dd_run_check, aggregator, clock):
     with ProviderServer() as server:
         server.reply(
-            FIREWORKS_PATH, Reply(429, 'slow', {'Retry-After': '60'}), Reply(body=fixture_text('fireworks_untyped.txt'))
+            FIREWORKS.path, Reply(429, 'slow', {'Retry-After': '60'}), Reply(body=fixture_text('fireworks_untyped.txt'))
         )
-        check = fireworks(server)
+        check = FIREWORKS.check(server)
         dd_run_check(check)
         assert statuses(aggregator)[0][0] == WARNING
         clock.wall_step = -3600  # NTP steps the host clock back an hour during the cooldown
@@ -158,8 +140,8 @@ def test_the_wall_clock_stepping_back_an_hour_does_not_stop_collection(dd_run_ch
 
 def test_the_wall_clock_stepping_forward_does_not_empty_the_window(dd_run_check, aggregator, clock):
     with ProviderServer() as server:
-        server.reply(FIREWORKS_PATH, Reply(body=fixture_text('fireworks_untyped.txt')))
-        check = fireworks(server, min_collection_interval=5)
+        server.reply(FIREWORKS.path, Reply(body=fixture_text('fireworks_untyped.txt')))
+        check = FIREWORKS.check(server, min_collection_interval=5)
         for _ in range(6):
             dd_run_check(check)
             clock.t += 5
@@ -177,8 +159,8 @@ def test_the_wall_clock_stepping_forward_does_not_empty_the_window(dd_run_check,
 @pytest.mark.parametrize('stored', ['garbage', 'nan', 'inf', '-inf', '1e400', '', '[]', str(START - 10)])
 def test_an_unreadable_or_past_persisted_cooldown_is_ignored(dd_run_check, aggregator, clock, stored):
     with ProviderServer() as server:
-        server.reply(FIREWORKS_PATH, Reply(body=fixture_text('fireworks_untyped.txt')))
-        check = fireworks(server)
+        server.reply(FIREWORKS.path, Reply(body=fixture_text('fireworks_untyped.txt')))
+        check = FIREWORKS.check(server)
         datadog_agent.write_persistent_cache(budget.PERSISTENT_KEY.format(check.budget.credential), stored)
         dd_run_check(check)
         assert statuses(aggregator) == [(OK, '')] and len(server.requests) == 1
@@ -186,8 +168,8 @@ def test_an_unreadable_or_past_persisted_cooldown_is_ignored(dd_run_check, aggre
 
 def test_a_far_future_persisted_cooldown_is_capped(dd_run_check, aggregator, clock):
     with ProviderServer() as server:
-        server.reply(FIREWORKS_PATH, Reply(body=fixture_text('fireworks_untyped.txt')))
-        check = fireworks(server)
+        server.reply(FIREWORKS.path, Reply(body=fixture_text('fireworks_untyped.txt')))
+        check = FIREWORKS.check(server)
         ten_years = START + 10 * 365 * 86400
         datadog_agent.write_persistent_cache(budget.PERSISTENT_KEY.format(check.budget.credential), repr(ten_years))
         dd_run_check(check)
@@ -203,11 +185,11 @@ def test_a_persisted_cooldown_holds_for_every_instance_of_the_account(dd_run_che
     """After a restart, an instance that never got the 429 (another check id, the same account) waits too."""
     with ProviderServer() as server:
         server.reply(
-            FIREWORKS_PATH,
+            FIREWORKS.path,
             Reply(429, 'slow', {'Retry-After': '120'}),
             Reply(body=fixture_text('fireworks_untyped.txt')),
         )
-        first = fireworks(server, tags=['team:a'])
+        first = FIREWORKS.check(server, tags=['team:a'])
         first.check_id = 'llm_inference:aaaa1111'
         dd_run_check(first)
         assert statuses(aggregator)[0][0] == WARNING
@@ -215,7 +197,7 @@ def test_a_persisted_cooldown_holds_for_every_instance_of_the_account(dd_run_che
         budget.LEDGER.reset()  # the Agent restarts: process state is gone, the persistent cache is not
         clock.t += 10
         aggregator.reset()
-        second = fireworks(server, tags=['team:b'])
+        second = FIREWORKS.check(server, tags=['team:b'])
         second.check_id = 'llm_inference:bbbb2222'
         dd_run_check(second)
         ((status, message),) = statuses(aggregator)
@@ -289,8 +271,8 @@ def test_api_key_whitespace_is_stripped_and_said_once(dd_run_check, aggregator, 
     caplog.set_level(logging.DEBUG)
     key = 'fw-key-with-newline-77'
     with ProviderServer(api_key=key) as server:
-        server.reply(FIREWORKS_PATH, Reply(body=fixture_text('fireworks_untyped.txt')))
-        check = fireworks(server, api_key='  ' + key + '\n')
+        server.reply(FIREWORKS.path, Reply(body=fixture_text('fireworks_untyped.txt')))
+        check = FIREWORKS.check(server, api_key='  ' + key + '\n')
         dd_run_check(check)
         dd_run_check(check)
         assert [r.headers['Authorization'] for r in server.requests] == ['Bearer ' + key] * 2

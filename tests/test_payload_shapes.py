@@ -13,14 +13,12 @@ import pytest
 
 from datadog_checks.base import AgentCheck
 from datadog_checks.dev.utils import get_metadata_metrics
-from datadog_checks.llm_inference import LlmInferenceCheck
 
-from .conftest import API_KEY, assert_gauge_close, drift_values, fixture_text
+from .common import API_KEY, ENDPOINT, FIREWORKS, WAFER, assert_gauge_close, catalog_values, drift_values, fixture_text
 from .provider_server import Reply
 from .reference import expected_quantile
 
-FW_PATH = '/v1/accounts/acme/metrics'
-FW_BASE = ['provider:fireworks', 'account:acme']
+FW_BASE = FIREWORKS.tags
 LLAMA = 'accounts/fireworks/models/llama-v3p3-70b-instruct'
 QWEN = 'accounts/fireworks/models/qwen3-235b-a22b'
 TTFT_BOUNDS = [50, 100, 250, 500, 1000, 2500]
@@ -67,11 +65,6 @@ SUMMED = {'req': 'requests.rate', 'prompt': 'tokens.input.rate', 'cached': 'toke
 AVERAGED = {'kv': 'kv_cache.usage', 'active': 'fireworks.generator.active_fraction'}
 
 
-def fireworks(server, **extra):
-    options = dict(provider='fireworks', api_key=API_KEY, account_id='acme', api_url=server.url + FW_PATH, **extra)
-    return LlmInferenceCheck('llm_inference', {}, [options])
-
-
 def fw_tags(deployment, region, *extra):
     model = LIVE[(deployment, region)]['model']
     return (
@@ -83,8 +76,8 @@ def fw_tags(deployment, region, *extra):
 
 
 def test_fireworks_live_shape(dd_run_check, aggregator, provider_server):
-    provider_server.reply(FW_PATH, Reply(body=fixture_text('fireworks_live.txt')))
-    dd_run_check(fireworks(provider_server))
+    provider_server.reply(FIREWORKS.path, Reply(body=fixture_text('fireworks_live.txt')))
+    dd_run_check(FIREWORKS.check(provider_server))
 
     for (deployment, region), v in LIVE.items():
         for key, name in SUMMED.items():
@@ -126,8 +119,8 @@ def test_fireworks_live_shape(dd_run_check, aggregator, provider_server):
 
 
 def test_fireworks_exclude_labels_aggregates_by_semantics(dd_run_check, aggregator, provider_server):
-    provider_server.reply(FW_PATH, Reply(body=fixture_text('fireworks_live.txt')))
-    dd_run_check(fireworks(provider_server, exclude_labels=['region']))
+    provider_server.reply(FIREWORKS.path, Reply(body=fixture_text('fireworks_live.txt')))
+    dd_run_check(FIREWORKS.check(provider_server, exclude_labels=['region']))
     us, eu = LIVE[('llama-prod', 'us-iowa-1')], LIVE[('llama-prod', 'eu-frankfurt-1')]
     llama = FW_BASE + ['model:' + LLAMA, 'deployment:llama-prod']
     # Rates and counts add up; averages average; errors stay apart by status code.
@@ -158,8 +151,8 @@ NAN_MEMBER = (
 
 @pytest.mark.parametrize('exclude', [False, True])
 def test_fireworks_sum_with_a_nan_member_is_not_submitted(dd_run_check, aggregator, provider_server, exclude):
-    provider_server.reply(FW_PATH, Reply(body=NAN_MEMBER))
-    dd_run_check(fireworks(provider_server, **({'exclude_labels': ['region']} if exclude else {})))
+    provider_server.reply(FIREWORKS.path, Reply(body=NAN_MEMBER))
+    dd_run_check(FIREWORKS.check(provider_server, **({'exclude_labels': ['region']} if exclude else {})))
     rates = {tuple(sorted(m.tags)): m.value for m in aggregator.metrics('llm_inference.requests.rate')}
     d1 = FW_BASE + ['model:m', 'deployment:d1', ONE_MINUTE]
     d2 = FW_BASE + ['model:m', 'deployment:d2', ONE_MINUTE]
@@ -186,9 +179,9 @@ REORDERED_DUPLICATE = (
 def test_duplicate_check_compares_label_sets_not_texts(dd_run_check, aggregator, provider_server, caplog):
     """The same labels in another order (or with an empty label, which is no label) are the same series: the first
     counts, not a sum of the three."""
-    provider_server.reply(FW_PATH, Reply(body=REORDERED_DUPLICATE))
+    provider_server.reply(FIREWORKS.path, Reply(body=REORDERED_DUPLICATE))
     with caplog.at_level(logging.WARNING):
-        dd_run_check(fireworks(provider_server))
+        dd_run_check(FIREWORKS.check(provider_server))
     aggregator.assert_metric(
         'llm_inference.requests.rate', 1.5, tags=FW_BASE + ['model:m', 'deployment:d1', ONE_MINUTE], count=1
     )
@@ -209,8 +202,8 @@ LABEL_NAMES = (
 
 
 def test_labels_never_pose_as_reserved_or_catalog_tags(dd_run_check, aggregator, provider_server):
-    provider_server.reply(FW_PATH, Reply(body=LABEL_NAMES))
-    dd_run_check(fireworks(provider_server))
+    provider_server.reply(FIREWORKS.path, Reply(body=LABEL_NAMES))
+    dd_run_check(FIREWORKS.check(provider_server))
     base = FW_BASE + ['model:m', 'deployment:d1', ONE_MINUTE]
     for value, extra in (
         (1, ['label_host:gpu-7', 'label_window:5m']),
@@ -241,8 +234,8 @@ SPELLINGS_OF_ONE_SERIES = (
 
 
 def test_two_spellings_of_one_series_are_not_added(dd_run_check, aggregator, provider_server):
-    provider_server.reply(FW_PATH, Reply(body=SPELLINGS_OF_ONE_SERIES))
-    dd_run_check(fireworks(provider_server))
+    provider_server.reply(FIREWORKS.path, Reply(body=SPELLINGS_OF_ONE_SERIES))
+    dd_run_check(FIREWORKS.check(provider_server))
     d1 = FW_BASE + ['model:m', 'deployment:d1', ONE_MINUTE]
     aggregator.assert_metric('llm_inference.errors.rate', 0.5, tags=d1 + ['status_code:500'], count=1)
     aggregator.assert_metric(
@@ -260,15 +253,15 @@ RENAMED = (
 
 
 def test_fireworks_names_changed_is_a_warning_that_names_them(dd_run_check, aggregator, provider_server, caplog):
-    provider_server.reply(FW_PATH, Reply(body=RENAMED))
-    check = fireworks(provider_server)
+    provider_server.reply(FIREWORKS.path, Reply(body=RENAMED))
+    check = FIREWORKS.check(provider_server)
     with caplog.at_level(logging.WARNING):
         dd_run_check(check)
         dd_run_check(check)
     (sc, _) = aggregator.service_checks('llm_inference.can_connect')
     assert sc.status == AgentCheck.WARNING
     assert "metric names changed (seen: `fw_request_rate`, `fw_ttft_ms_bucket`)" in sc.message
-    assert [n for n in aggregator.metric_names if not n.startswith('llm_inference.integration.')] == []
+    assert catalog_values(aggregator) == []
     aggregator.assert_metric(
         'llm_inference.integration.unmapped_series', 2, tags=FW_BASE + ['raw_name:fw_request_rate'], count=2
     )
@@ -284,29 +277,22 @@ def test_drift_tags_are_bounded(dd_run_check, aggregator, provider_server):
     body = 'request_counter_total:sum_by_deployment{deployment_id="d1",base_model="m"} 1\n' + ''.join(
         '{}{{deployment_id="d1"}} 1\n'.format(n) for n in names
     )
-    provider_server.reply(FW_PATH, Reply(body=body))
-    dd_run_check(fireworks(provider_server))
+    provider_server.reply(FIREWORKS.path, Reply(body=body))
+    dd_run_check(FIREWORKS.check(provider_server))
     values = drift_values(aggregator, 'unmapped_series')
     assert values == dict({'raw_name:' + n: 1 for n in names[:10]}, **{'raw_name:other': 4})
 
 
 # --- Wafer ---------------------------------------------------------------------------------------------------------
 
-WAFER_PATH = '/v1/endpoints/metrics/prometheus'
-ENDPOINT = 'acme-llama.wafer.ai'
-WAFER_BASE = ['provider:wafer', 'deployment:' + ENDPOINT]
+WAFER_BASE = WAFER.tags
 DAY = 'window:24h'
 
 
-def wafer(server, **extra):
-    options = dict(provider='wafer', api_key=API_KEY, endpoint=ENDPOINT, api_url=server.url + WAFER_PATH, **extra)
-    return LlmInferenceCheck('llm_inference', {}, [options])
-
-
 def test_wafer_variants(dd_run_check, aggregator, provider_server, caplog):
-    provider_server.reply(WAFER_PATH, Reply(body=fixture_text('wafer_variants.txt')))
+    provider_server.reply(WAFER.path, Reply(body=fixture_text('wafer_variants.txt')))
     with caplog.at_level(logging.INFO):
-        dd_run_check(wafer(provider_server))
+        dd_run_check(WAFER.check(provider_server))
 
     def metric(name, value, *tags):
         aggregator.assert_metric('llm_inference.' + name, value, tags=WAFER_BASE + list(tags), count=1)
@@ -348,9 +334,9 @@ def test_wafer_variants(dd_run_check, aggregator, provider_server, caplog):
 
 
 def test_wafer_exclude_labels_on_quantile_gauges_keeps_them(dd_run_check, aggregator, provider_server, caplog):
-    provider_server.reply(WAFER_PATH, Reply(body=fixture_text('wafer_variants.txt')))
+    provider_server.reply(WAFER.path, Reply(body=fixture_text('wafer_variants.txt')))
     with caplog.at_level(logging.INFO):
-        dd_run_check(wafer(provider_server, exclude_labels=['backend_id', 'model']))
+        dd_run_check(WAFER.check(provider_server, exclude_labels=['backend_id', 'model']))
     # Summed over replicas: add up; averaged over replicas: average.
     aggregator.assert_metric('llm_inference.requests.running', 23, tags=WAFER_BASE, count=1)
     assert_gauge_close(aggregator, 'llm_inference.kv_cache.usage', 0.6, WAFER_BASE)
@@ -376,9 +362,9 @@ def test_label_over_max_label_values(dd_run_check, aggregator, provider_server, 
         'wafer_ttft_seconds{{endpoint="{e}",pod="p{i}",quantile="0.5"}} 0.{i}\n'.format(e=ENDPOINT, i=i)
         for i in range(1, 6)
     )
-    provider_server.reply(WAFER_PATH, Reply(body=body))
+    provider_server.reply(WAFER.path, Reply(body=body))
     with caplog.at_level(logging.WARNING):
-        dd_run_check(wafer(provider_server, max_label_values=4))
+        dd_run_check(WAFER.check(provider_server, max_label_values=4))
     aggregator.assert_metric('llm_inference.requests.running', 5, tags=WAFER_BASE, count=1)
     assert not aggregator.metrics('llm_inference.time_to_first_token.seconds')
     aggregator.assert_metric('llm_inference.integration.labels_over_limit', 5, tags=WAFER_BASE + ['label:pod'])
@@ -396,8 +382,8 @@ def test_runner_lists_drift(provider_server, tmp_path):
     from datadog_checks.llm_inference import runner
 
     body = fixture_text('fireworks_live.txt') + 'fw_new_metric{deployment_id="llama-prod"} 1\n'
-    provider_server.reply(FW_PATH, Reply(body=body))
-    instance = dict(provider='fireworks', api_key=API_KEY, account_id='acme', api_url=provider_server.url + FW_PATH)
+    provider_server.reply(FIREWORKS.path, Reply(body=body))
+    instance = FIREWORKS.instance(provider_server)
     conf = tmp_path / 'conf.yaml'
     conf.write_bytes(
         yaml.safe_dump({'init_config': {}, 'instances': [dict(instance, max_label_values=1)]}, encoding='utf-8')

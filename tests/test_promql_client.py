@@ -10,23 +10,8 @@ from datadog_checks.llm_inference import LlmInferenceCheck
 from datadog_checks.llm_inference.errors import QueryError, QueryRejected
 from datadog_checks.llm_inference.promql_client import decode
 
-from .conftest import API_KEY
+from .common import API_KEY, GROQ, JSON, PROMQL, catalog_values, query_error, vector
 from .provider_server import Reply
-
-PATH = '/v1/metrics/prometheus/api/v1/query'
-JSON = {'Content-Type': 'application/json'}
-
-
-def vector(*series):
-    return json.dumps(
-        {
-            'status': 'success',
-            'data': {
-                'resultType': 'vector',
-                'result': [{'metric': labels, 'value': [1700000000, value]} for labels, value in series],
-            },
-        }
-    )
 
 
 # --- decode: a pure function ---------------------------------------------------------------------------------------
@@ -105,22 +90,6 @@ def test_decode_wrong_shapes(body, needle):
 # --- the check over HTTP -------------------------------------------------------------------------------------------
 
 
-def groq(server, **extra):
-    return LlmInferenceCheck(
-        'llm_inference',
-        {},
-        [dict(provider='groq', api_key=API_KEY, api_url=server.url + '/v1/metrics/prometheus', **extra)],
-    )
-
-
-def promql(server, queries, **extra):
-    return LlmInferenceCheck(
-        'llm_inference',
-        {},
-        [dict(provider='promql', api_key=API_KEY, api_url=server.url + '/prom', queries=queries, **extra)],
-    )
-
-
 def only_service_check(aggregator):
     (sc,) = aggregator.service_checks('llm_inference.can_connect')
     return sc
@@ -140,18 +109,18 @@ def only_service_check(aggregator):
     ],
 )
 def test_http_errors(dd_run_check, aggregator, provider_server, status, needle):
-    provider_server.reply(PATH, Reply(status, 'nope'))
+    provider_server.reply(GROQ.path, Reply(status, 'nope'))
     with pytest.raises(Exception, match='HTTP {}'.format(status)):
-        dd_run_check(groq(provider_server))
+        dd_run_check(GROQ.check(provider_server))
     sc = only_service_check(aggregator)
     assert sc.status == AgentCheck.CRITICAL and needle in sc.message
     assert API_KEY not in sc.message
-    assert [n for n in aggregator.metric_names if not n.startswith('llm_inference.integration.')] == []
+    assert catalog_values(aggregator) == []
 
 
 def test_429_warning_and_cooldown(dd_run_check, aggregator, provider_server):
-    provider_server.reply(PATH, Reply(429, 'slow down', headers={'Retry-After': '30'}))
-    check = groq(provider_server)
+    provider_server.reply(GROQ.path, Reply(429, 'slow down', headers={'Retry-After': '30'}))
+    check = GROQ.check(provider_server)
     dd_run_check(check)
     assert only_service_check(aggregator).status == AgentCheck.WARNING
     dd_run_check(check)
@@ -159,46 +128,48 @@ def test_429_warning_and_cooldown(dd_run_check, aggregator, provider_server):
 
 
 def test_timeout(dd_run_check, aggregator, provider_server):
-    provider_server.reply(PATH, Reply(body=vector(), headers=JSON, delay=1.5))
+    provider_server.reply(GROQ.path, Reply(body=vector(), headers=JSON, delay=1.5))
     with pytest.raises(Exception, match='timeout'):
-        dd_run_check(groq(provider_server, timeout=0.5))
+        dd_run_check(GROQ.check(provider_server, timeout=0.5))
     assert only_service_check(aggregator).status == AgentCheck.CRITICAL
 
 
 def test_html_from_a_proxy(dd_run_check, aggregator, provider_server):
     provider_server.reply(
-        PATH, Reply(200, '<!DOCTYPE html><html><title>Login</title></html>', {'Content-Type': 'text/html'})
+        GROQ.path, Reply(200, '<!DOCTYPE html><html><title>Login</title></html>', {'Content-Type': 'text/html'})
     )
     with pytest.raises(Exception, match='not JSON'):
-        dd_run_check(groq(provider_server))
+        dd_run_check(GROQ.check(provider_server))
     sc = only_service_check(aggregator)
     assert sc.status == AgentCheck.CRITICAL and 'is `api_url` the query API' in sc.message
     aggregator.assert_metric('llm_inference.integration.requests', 1, tags=['provider:groq', 'outcome:invalid_reply'])
 
 
 def test_empty_result_is_a_warning_not_zeros(dd_run_check, aggregator, provider_server):
-    provider_server.reply(PATH, Reply(body=vector(), headers=JSON))
-    dd_run_check(groq(provider_server))
+    provider_server.reply(GROQ.path, Reply(body=vector(), headers=JSON))
+    dd_run_check(GROQ.check(provider_server))
     sc = only_service_check(aggregator)
     assert sc.status == AgentCheck.WARNING and 'no series matched' in sc.message
-    assert [n for n in aggregator.metric_names if not n.startswith('llm_inference.integration.')] == []
+    assert catalog_values(aggregator) == []
 
 
 def test_warnings_are_logged(dd_run_check, aggregator, provider_server, caplog):
-    body = json.loads(vector(({'__name__': 'requests:rate1m', 'model': 'm', 'status_code': '200'}, '2')))
-    body['warnings'] = ['some series were dropped']
-    provider_server.reply(PATH, Reply(body=json.dumps(body), headers=JSON))
+    body = vector(
+        ({'__name__': 'requests:rate1m', 'model': 'm', 'status_code': '200'}, '2'),
+        warnings=['some series were dropped'],
+    )
+    provider_server.reply(GROQ.path, Reply(body=body, headers=JSON))
     with caplog.at_level(logging.WARNING):
-        dd_run_check(groq(provider_server))
+        dd_run_check(GROQ.check(provider_server))
     assert 'some series were dropped' in caplog.text
     aggregator.assert_metric('llm_inference.requests.rate', 2, tags=['provider:groq', 'model:m', 'window:1m'])
 
 
 def test_falls_back_to_one_request_per_query(dd_run_check, aggregator, provider_server):
     """An engine that refuses the combined form gets one request per query, from then on."""
-    refused = Reply(400, json.dumps({'status': 'error', 'errorType': 'bad_data', 'error': 'unsupported'}), JSON)
+    refused = Reply(400, query_error('unsupported'), JSON)
     provider_server.reply(
-        '/prom/api/v1/query',
+        PROMQL.path,
         refused,
         Reply(body=vector(({'model': 'a'}, '3')), headers=JSON),
         Reply(body=vector(({'model': 'a'}, '0.5')), headers=JSON),
@@ -206,7 +177,7 @@ def test_falls_back_to_one_request_per_query(dd_run_check, aggregator, provider_
         Reply(body=vector(({'model': 'a'}, '0.25')), headers=JSON),
     )
     queries = [{'name': 'requests.rate', 'query': 'sum(a)'}, {'name': 'errors.rate', 'query': 'sum(b)'}]
-    check = promql(provider_server, queries)
+    check = PROMQL.check(provider_server, queries=queries)
     dd_run_check(check)
     assert len(provider_server.requests) == 3
     assert 'label_replace' in provider_server.requests[0].path
@@ -219,10 +190,10 @@ def test_falls_back_to_one_request_per_query(dd_run_check, aggregator, provider_
 
 
 def test_a_refused_user_query_is_named(dd_run_check, aggregator, provider_server):
-    refused = Reply(422, json.dumps({'status': 'error', 'errorType': '422', 'error': 'unknown func'}), JSON)
-    provider_server.reply('/prom/api/v1/query', refused)
+    refused = Reply(422, query_error('unknown func', error_type='422'), JSON)
+    provider_server.reply(PROMQL.path, refused)
     with pytest.raises(Exception, match='`my.bad_query`'):
-        dd_run_check(promql(provider_server, [{'name': 'my.bad_query', 'query': 'nope(x)'}]))
+        dd_run_check(PROMQL.check(provider_server, queries=[{'name': 'my.bad_query', 'query': 'nope(x)'}]))
     assert 'unknown func' in only_service_check(aggregator).message
 
 
@@ -244,10 +215,10 @@ def test_user_query_samples_that_would_share_a_context_are_not_submitted(
     dd_run_check, aggregator, provider_server, caplog
 ):
     """`labels: [model]` keeps one label of two series: without `aggregate`, which would Datadog keep?"""
-    provider_server.reply('/prom/api/v1/query', Reply(body=TWO_STATUSES, headers=JSON))
+    provider_server.reply(PROMQL.path, Reply(body=TWO_STATUSES, headers=JSON))
     queries = [{'name': 'requests.rate', 'query': 'x', 'labels': ['model']}]
     with caplog.at_level(logging.WARNING):
-        dd_run_check(promql(provider_server, queries))
+        dd_run_check(PROMQL.check(provider_server, queries=queries))
     assert not aggregator.metrics('llm_inference.requests.rate')
     aggregator.assert_metric(
         'llm_inference.integration.series_dropped', 2, tags=['provider:promql', 'reason:collision'], count=1
@@ -259,15 +230,15 @@ def test_user_query_samples_that_would_share_a_context_are_not_submitted(
 
 @pytest.mark.parametrize('aggregate, value', [('sum', 4.0), ('avg', 2.0)])
 def test_user_query_aggregate(dd_run_check, aggregator, provider_server, aggregate, value):
-    provider_server.reply('/prom/api/v1/query', Reply(body=TWO_STATUSES, headers=JSON))
+    provider_server.reply(PROMQL.path, Reply(body=TWO_STATUSES, headers=JSON))
     queries = [{'name': 'requests.rate', 'query': 'x', 'labels': ['model'], 'aggregate': aggregate}]
-    dd_run_check(promql(provider_server, queries))
+    dd_run_check(PROMQL.check(provider_server, queries=queries))
     aggregator.assert_metric('llm_inference.requests.rate', value, tags=['provider:promql', 'model:a'], count=1)
 
 
 def test_user_query_reserved_label_is_renamed_not_dropped(dd_run_check, aggregator, provider_server):
-    provider_server.reply('/prom/api/v1/query', Reply(body=TWO_STATUSES, headers=JSON))
-    dd_run_check(promql(provider_server, [{'name': 'requests.rate', 'query': 'x'}]))
+    provider_server.reply(PROMQL.path, Reply(body=TWO_STATUSES, headers=JSON))
+    dd_run_check(PROMQL.check(provider_server, queries=[{'name': 'requests.rate', 'query': 'x'}]))
     for status, value in (('200', 3), ('500', 1)):
         aggregator.assert_metric(
             'llm_inference.requests.rate',

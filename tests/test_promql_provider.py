@@ -4,11 +4,9 @@ import pytest
 
 from datadog_checks.base import AgentCheck
 from datadog_checks.dev.utils import get_metadata_metrics
-from datadog_checks.llm_inference import LlmInferenceCheck
 from simulator.query_data import CRUSOE_MODELS, GROQ_MODELS, MINUTES, groq_rate
 
-from .conftest import assert_gauge_close, assert_no_drift
-from .engines import CRUSOE_KEY, GROQ_KEY
+from .common import CRUSOE_KEY, GROQ_KEY, PROMQL, assert_gauge_close, assert_no_drift
 
 pytestmark = pytest.mark.integration
 
@@ -30,9 +28,7 @@ def test_queries_on_prometheus(dd_run_check, aggregator, crusoe_engine):
             'query': 'sum(rate(crusoe_inference_output_token_count{project_id="proj-1"}[5m]))',
         },
     ]
-    check = LlmInferenceCheck(
-        'llm_inference', {}, [{'provider': 'promql', 'api_key': CRUSOE_KEY, 'api_url': proxy.url, 'queries': queries}]
-    )
+    check = PROMQL.check(api_key=CRUSOE_KEY, api_url=proxy.url, queries=queries)
     before = len(proxy.requests)
     dd_run_check(check)
     assert len(proxy.requests) - before == 1
@@ -49,9 +45,7 @@ def test_queries_on_prometheus(dd_run_check, aggregator, crusoe_engine):
 def test_queries_on_victoriametrics(dd_run_check, aggregator, groq_engine):
     _, proxy = groq_engine
     queries = [{'name': 'requests.rate', 'query': 'sum by (model) (requests:rate1m)', 'tags': ['window:1m']}]
-    check = LlmInferenceCheck(
-        'llm_inference', {}, [{'provider': 'promql', 'api_key': GROQ_KEY, 'api_url': proxy.url, 'queries': queries}]
-    )
+    check = PROMQL.check(api_key=GROQ_KEY, api_url=proxy.url, queries=queries)
     dd_run_check(check)
     for model, spec in GROQ_MODELS.items():
         total = sum(groq_rate(model, code, MINUTES - 1) for code in spec['rates'])

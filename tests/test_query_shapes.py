@@ -7,7 +7,6 @@ import pytest
 
 from datadog_checks.base import AgentCheck
 from datadog_checks.dev.utils import get_metadata_metrics
-from datadog_checks.llm_inference import LlmInferenceCheck
 from simulator.query_data import (
     CRUSOE_RENAMED_PROJECT,
     CRUSOE_VARIANT,
@@ -24,8 +23,7 @@ from simulator.query_data import (
     MS_TTFT_SHARES,
 )
 
-from .conftest import assert_gauge_close, drift_values
-from .engines import CRUSOE_KEY, GROQ_KEY
+from .common import CRUSOE, CRUSOE_KEY, GROQ, GROQ_KEY, assert_gauge_close, catalog_values, drift_values
 from .reference import expected_quantile
 
 pytestmark = pytest.mark.integration
@@ -35,7 +33,7 @@ GPT = 'openai/gpt-oss-120b'
 
 
 def groq(proxy, **extra):
-    return LlmInferenceCheck('llm_inference', {}, [dict(provider='groq', api_key=GROQ_KEY, api_url=proxy.url, **extra)])
+    return GROQ.check(api_key=GROQ_KEY, api_url=proxy.url, **extra)
 
 
 def test_groq_newer_and_older_names(dd_run_check, aggregator, groq_variant_engine, caplog):
@@ -97,7 +95,7 @@ def test_groq_names_changed_is_a_warning(dd_run_check, aggregator, groq_renamed_
     (sc,) = aggregator.service_checks('llm_inference.can_connect')
     assert sc.status == AgentCheck.WARNING
     assert "names changed (seen: `inference_requests:rate1m`, `inference_ttft_seconds:p99:rate5m`)" in sc.message
-    assert [n for n in aggregator.metric_names if not n.startswith('llm_inference.integration.')] == []
+    assert catalog_values(aggregator) == []
     assert drift_values(aggregator, 'unmapped_series') == {
         'raw_name:inference_requests:rate1m': 3,
         'raw_name:inference_ttft_seconds:p99:rate5m': 1,
@@ -105,8 +103,7 @@ def test_groq_names_changed_is_a_warning(dd_run_check, aggregator, groq_renamed_
 
 
 def crusoe(proxies, project=CRUSOE_VARIANT_PROJECT, **extra):
-    options = dict(provider='crusoe', api_key=CRUSOE_KEY, project_id=project, api_url=proxies[project].url, **extra)
-    return LlmInferenceCheck('llm_inference', {}, [options])
+    return CRUSOE.check(api_key=CRUSOE_KEY, project_id=project, api_url=proxies[project].url, **extra)
 
 
 def crusoe_tags(model, *extra):
@@ -181,4 +178,4 @@ def test_crusoe_names_changed_is_a_warning(dd_run_check, aggregator, crusoe_vari
     (sc,) = aggregator.service_checks('llm_inference.can_connect')
     assert sc.status == AgentCheck.WARNING
     assert 'names changed (seen: `crusoe_llm_requests_total`)' in sc.message
-    assert [n for n in aggregator.metric_names if not n.startswith('llm_inference.integration.')] == []
+    assert catalog_values(aggregator) == []

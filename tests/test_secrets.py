@@ -4,7 +4,6 @@ text, wherever the user put it: `api_key`, `headers`, `extra_headers`, `auth_tok
 received (path, query and every header) in error bodies and error envelopes, as misbehaving proxies do."""
 
 import base64
-import json
 import logging
 
 import pytest
@@ -13,7 +12,7 @@ from datadog_checks.llm_inference import LlmInferenceCheck
 from datadog_checks.llm_inference.redact import redact_url, scrub
 from simulator.local_server import send
 
-from .conftest import fixture_text
+from .common import JSON, fixture_text, query_error, vector
 from .provider_server import ProviderServer, Reply
 
 CANARIES = {
@@ -27,20 +26,10 @@ CANARIES = {
     'password': 'CANARY-basic-3c3c',
     'proxy password': 'CANARY-proxy-0a0a',
 }
-JSON = {'Content-Type': 'application/json'}
 
 
 def ok_json(warning=''):
-    body = {
-        'status': 'success',
-        'data': {
-            'resultType': 'vector',
-            'result': [{'metric': {'model': 'm1'}, 'value': [1700000000, '4.5']}],
-        },
-    }
-    if warning:
-        body['warnings'] = [warning]
-    return json.dumps(body)
+    return vector(({'model': 'm1'}, '4.5'), warnings=[warning] if warning else ())
 
 
 def echoed(handler):
@@ -54,8 +43,7 @@ def echo(status, envelope=False, warning=False):
         if warning:
             send(handler, 200, ok_json('partial response for ' + echoed(handler)).encode(), JSON)
         elif envelope:
-            body = json.dumps({'status': 'error', 'errorType': 'bad_data', 'error': 'rejected ' + echoed(handler)})
-            send(handler, status, body.encode(), JSON)
+            send(handler, status, query_error('rejected ' + echoed(handler)).encode(), JSON)
         else:
             send(handler, status, ('denied for ' + echoed(handler)).encode(), {'Content-Type': 'text/plain'})
 

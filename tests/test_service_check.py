@@ -6,7 +6,7 @@ import pytest
 from datadog_checks.base import AgentCheck
 from datadog_checks.llm_inference import LlmInferenceCheck
 
-from .conftest import API_KEY, fixture_text
+from .common import API_KEY, fixture_text
 from .provider_server import Reply
 
 FIREWORKS = ('/v1/accounts/acme/metrics', {'provider': 'fireworks', 'account_id': 'acme'}, ['account:acme'])

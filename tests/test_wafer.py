@@ -7,22 +7,16 @@ from datadog_checks.dev.utils import get_metadata_metrics
 from datadog_checks.llm_inference import LlmInferenceCheck
 from datadog_checks.llm_inference.providers.wafer import WaferCheck
 
-from .conftest import API_KEY, assert_no_drift, fixture_text
+from .common import API_KEY, ENDPOINT, WAFER, assert_no_drift, fixture_text
 from .provider_server import Reply
 
-PATH = '/v1/endpoints/metrics/prometheus'
-ENDPOINT = 'acme-llama.wafer.ai'
-BASE = ['provider:wafer', 'deployment:' + ENDPOINT]
+BASE = WAFER.tags
 DAY = 'window:24h'
 
 
-def instance(server, **extra):
-    return dict(provider='wafer', api_key=API_KEY, endpoint=ENDPOINT, api_url=server.url + PATH, **extra)
-
-
 def test_every_series_mapped_with_tags(dd_run_check, aggregator, provider_server):
-    provider_server.reply(PATH, Reply(body=fixture_text('wafer.txt')))
-    check = LlmInferenceCheck('llm_inference', {}, [instance(provider_server)])
+    provider_server.reply(WAFER.path, Reply(body=fixture_text('wafer.txt')))
+    check = WAFER.check(provider_server)
     assert isinstance(check, WaferCheck)
     dd_run_check(check)
 
@@ -63,7 +57,7 @@ def test_every_series_mapped_with_tags(dd_run_check, aggregator, provider_server
     aggregator.assert_metrics_using_metadata(get_metadata_metrics(), check_submission_type=True)
 
     seen = provider_server.requests[-1]
-    assert seen.path == PATH + '?endpoint=' + ENDPOINT
+    assert seen.path == WAFER.path + '?endpoint=' + ENDPOINT
     assert seen.headers['Authorization'] == 'Bearer ' + API_KEY
 
 
@@ -75,8 +69,8 @@ def test_quantile_label_normalized(dd_run_check, aggregator, provider_server, ra
     body = '# TYPE wafer_ttft_seconds gauge\nwafer_ttft_seconds{{endpoint="{}",quantile="{}"}} 0.25\n'.format(
         ENDPOINT, raw
     )
-    provider_server.reply(PATH, Reply(body=body))
-    dd_run_check(LlmInferenceCheck('llm_inference', {}, [instance(provider_server)]))
+    provider_server.reply(WAFER.path, Reply(body=body))
+    dd_run_check(WAFER.check(provider_server))
     aggregator.assert_metric(
         'llm_inference.time_to_first_token.seconds', 0.25, tags=BASE + ['quantile:' + normalized, DAY], count=1
     )

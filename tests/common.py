@@ -1,0 +1,170 @@
+"""What the tests share: keys, fixture payloads, each provider's instance against a server of the test's own, the query
+APIs' JSON envelope, assertion helpers and the simulated clocks. Tests import from here; conftest.py and the plugins
+under plugins/ hold only fixtures and hooks."""
+
+import copy
+import json
+import os
+from dataclasses import dataclass
+
+import pytest
+
+from datadog_checks.llm_inference import LlmInferenceCheck, budget
+from simulator.query_apis import GROQ_PATH, crusoe_path
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+API_KEY = 'fw-test-key-3f9a1c'  # what ProviderServer (the `provider_server` fixture) accepts
+START = 1_800_000_000.0  # the simulated clock's start
+JSON = {'Content-Type': 'application/json'}
+
+# The session engines (plugins/engines.py): the keys their proxies accept, and Crusoe's project.
+GROQ_KEY = 'gsk-test-5d1e'
+GROQ_NON_ENTERPRISE_KEY = 'gsk-free-tier-9a0b'
+CRUSOE_KEY = 'crusoe-monitoring-token-77c2'
+CRUSOE_PROJECT = 'proj-1'
+
+
+def fixture_path(name):
+    return os.path.join(HERE, 'fixtures', name)
+
+
+def fixture_text(name):
+    with open(fixture_path(name), encoding='utf-8') as f:
+        return f.read()
+
+
+# --- the providers, each against a server a test starts on 127.0.0.1 ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Provider:
+    """A provider's instance as the tests write it: its own options, the path of its `api_url` on a test server, and
+    the identity tags of everything it emits."""
+
+    name: str
+    options: dict  # beside `provider`, `api_key` and `api_url`
+    base: str  # `api_url`'s path
+    query_api: bool = False  # requests go to `base` + /api/v1/query
+    identity: tuple = ()
+
+    @property
+    def path(self):
+        """Where its requests arrive."""
+        return self.base + ('/api/v1/query' if self.query_api else '')
+
+    @property
+    def tags(self):
+        return ['provider:' + self.name, *self.identity]
+
+    def instance(self, server=None, **options):
+        """The instance against `server` (anything with a `url`); `options` add to or override the defaults."""
+        instance = dict(copy.deepcopy(self.options), provider=self.name, api_key=API_KEY)
+        if server is not None:
+            instance['api_url'] = server.url + self.base
+        instance.update(options)
+        return instance
+
+    def check(self, server=None, **options):
+        return LlmInferenceCheck('llm_inference', {}, [self.instance(server, **options)])
+
+
+ENDPOINT = 'acme-llama.wafer.ai'
+FIREWORKS = Provider('fireworks', {'account_id': 'acme'}, '/v1/accounts/acme/metrics', identity=('account:acme',))
+WAFER = Provider(
+    'wafer', {'endpoint': ENDPOINT}, '/v1/endpoints/metrics/prometheus', identity=('deployment:' + ENDPOINT,)
+)
+GROQ = Provider('groq', {}, GROQ_PATH, query_api=True)
+CRUSOE = Provider(
+    'crusoe',
+    {'project_id': CRUSOE_PROJECT},
+    crusoe_path(CRUSOE_PROJECT),
+    query_api=True,
+    identity=('project_id:' + CRUSOE_PROJECT,),
+)
+PROMQL = Provider(
+    'promql', {'queries': [{'name': 'requests.rate', 'query': 'sum by (model) (rate(x[5m]))'}]}, '/prom', query_api=True
+)
+
+
+# --- the query APIs' JSON (Prometheus's envelope, which VictoriaMetrics and Groq and Crusoe answer in) ----------------
+
+
+def vector(*series, at=1700000000, warnings=()):
+    """A successful instant query: one (labels, value) pair a series, the value written as the APIs write it."""
+    body = {
+        'status': 'success',
+        'data': {
+            'resultType': 'vector',
+            'result': [{'metric': labels, 'value': [at, str(value)]} for labels, value in series],
+        },
+    }
+    if warnings:
+        body['warnings'] = list(warnings)
+    return json.dumps(body)
+
+
+def query_error(error, error_type='bad_data'):
+    """A query the API refused."""
+    return json.dumps({'status': 'error', 'errorType': error_type, 'error': error})
+
+
+# --- what the aggregator received ------------------------------------------------------------------------------------
+
+
+def catalog_values(aggregator):
+    """Names of the catalog metrics submitted (the integration's own telemetry aside)."""
+    return [name for name in aggregator.metric_names if not name.startswith('llm_inference.integration.')]
+
+
+def assert_gauge_close(aggregator, name, value, tags, rel=1e-6):
+    """One submission of `name` with exactly `tags`, whose value is `value` within float rounding."""
+    found = [m for m in aggregator.metrics(name) if sorted(m.tags) == sorted(tags)]
+    assert len(found) == 1, (name, tags, [m.tags for m in aggregator.metrics(name)])
+    assert found[0].value == pytest.approx(value, rel=rel), (name, tags)
+    aggregator.assert_metric(name, tags=tags, count=1)  # marks it asserted for assert_all_metrics_covered
+
+
+def assert_no_drift(aggregator, tags):
+    """The run's drift telemetry says the reply held nothing the check could not map, and nothing was dropped."""
+    for name in ('unmapped_series', 'unmapped_labels', 'series_dropped'):
+        aggregator.assert_metric('llm_inference.integration.' + name, 0, tags=tags, count=1)
+
+
+def drift_values(aggregator, name):
+    """{tag (or '' for none): value} of a drift telemetry gauge of the last run."""
+    values = {}
+    for m in aggregator.metrics('llm_inference.integration.' + name):
+        extra = [t for t in m.tags if t.split(':', 1)[0] in ('raw_name', 'label', 'reason')]
+        values[extra[0] if extra else ''] = m.value
+    if values:
+        aggregator.assert_metric('llm_inference.integration.' + name)  # marks it asserted
+    return values
+
+
+# --- time -----------------------------------------------------------------------------------------------------------
+
+
+class Clock:
+    """The clocks of a simulated run. ``t`` is the time that passes (what a provider's server sees: call the clock);
+    the budget reads the host's wall clock (``wall``: ``t`` plus any step NTP made) and a monotonic clock of another
+    origin (``monotonic``), which no step moves."""
+
+    def __init__(self, t=START):
+        self.t = t
+        self.wall_step = 0.0
+
+    def __call__(self):
+        return self.t
+
+    def wall(self):
+        return self.t + self.wall_step
+
+    def monotonic(self):
+        return self.t - START + 4242.0
+
+    def install(self, monkeypatch):
+        monkeypatch.setattr(budget, 'now', self.wall)
+        monkeypatch.setattr(budget, 'monotonic', self.monotonic)
+        return self
