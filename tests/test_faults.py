@@ -1,7 +1,8 @@
 """Fault injection: every provider against a real HTTP server on 127.0.0.1 that misbehaves in each way we know of.
 
-For each case: the right service check and message, nothing escapes but the check's own error, no partial or zero
-values, the canary key nowhere (logs at DEBUG, tags, messages, error text), and the next good reply is collected.
+For each case: the right service check, message and tags, nothing escapes but the check's own error, no partial or
+zero values, the canary key nowhere (logs at DEBUG, tags, messages, error text), a cooldown kept where the provider
+asked for one, and the next good reply is collected with its tags.
 """
 
 import logging
@@ -185,20 +186,33 @@ def nan_json():
     )
 
 
-# id -> (reply factory, {kind or provider: (status, needle)}); a missing entry means the case does not apply.
+# id -> (reply factory, {kind or provider: (status, needle, ...)}); a missing entry means the case does not apply.
+# A case named by an HTTP status is that reply: its error text and the request's outcome tag say the status too.
 CASES = {
-    '401': (lambda p: Reply(401, 'unauthorized'), {'*': (CRITICAL, 'check `api_key`')}),
+    '401': (lambda p: Reply(401, 'unauthorized'), {'*': (CRITICAL, 'HTTP 401', 'check `api_key`')}),
     '403': (
         lambda p: Reply(403, 'forbidden'),
-        {'*': (CRITICAL, 'HTTP 403'), 'wafer': (CRITICAL, 'serverless'), 'groq': (CRITICAL, 'Enterprise')},
+        {
+            '*': (CRITICAL, 'HTTP 403'),
+            'fireworks': (CRITICAL, 'HTTP 403', 'has metrics access'),
+            'wafer': (CRITICAL, 'serverless (pass.wafer.ai) key'),
+            'groq': (CRITICAL, 'Enterprise-tier feature'),
+        },
     ),
     '404': (
         lambda p: Reply(404, 'not found'),
-        {'*': (CRITICAL, 'HTTP 404'), 'fireworks': (CRITICAL, '`account_id`'), 'crusoe': (CRITICAL, '`project_id`')},
+        {
+            '*': (CRITICAL, 'HTTP 404'),
+            'fireworks': (CRITICAL, 'check `account_id`'),
+            'wafer': (CRITICAL, 'HTTP 404', 'check `endpoint`'),
+            # A key of an organization without the Enterprise feature may get 404, not 403: the message says both.
+            'groq': (CRITICAL, 'HTTP 404', 'check `api_url`', 'Enterprise-tier feature'),
+            'crusoe': (CRITICAL, '`project_id`'),
+        },
     ),
     '429 Retry-After seconds': (
         lambda p: Reply(429, 'slow', {'Retry-After': '90'}),
-        {'*': (WARNING, 'no request for')},
+        {'*': (WARNING, 'HTTP 429', 'no request for')},
     ),
     '429 Retry-After date': (
         lambda p: Reply(429, 'slow', {'Retry-After': 'Wed, 21 Oct 2015 07:28:00 GMT'}),
@@ -210,8 +224,14 @@ CASES = {
         lambda p: Reply(502, '<html>Bad gateway</html>', {'Content-Type': 'text/html'}),
         {'*': (CRITICAL, 'HTTP 502')},
     ),
-    '503': (lambda p: Reply(503, 'unavailable'), {'*': (CRITICAL, 'HTTP 503')}),
-    'slower than timeout': (lambda p: p['good']().__class__(body='late', delay=1.2), {'*': (CRITICAL, '`timeout`')}),
+    '503': (
+        lambda p: Reply(503, 'unavailable'),
+        {'*': (CRITICAL, 'HTTP 503'), 'fireworks': (CRITICAL, 'HTTP 503', 'next run retries')},
+    ),
+    'slower than timeout': (
+        lambda p: p['good']().__class__(body='late', delay=1.2),
+        {'*': (CRITICAL, 'no complete reply within the 0.5 s `timeout`')},
+    ),
     'reset connection': (lambda p: Reply(raw=reset_connection), {'*': (CRITICAL, 'closed the connection')}),
     'truncated body': (lambda p: Reply(raw=truncated), {'*': (CRITICAL, 'cut off')}),
     'HTML error page (200)': (
@@ -271,12 +291,13 @@ def expectation(case, provider):
 
 
 MATRIX = [(c, p) for c in CASES for p in PROVIDERS if expectation(c, p) is not None]
+COOLS_DOWN = {'429 Retry-After seconds'}  # the run after it, within the Retry-After, makes no request
 
 
 @pytest.mark.parametrize('case, provider', MATRIX, ids=['{}-{}'.format(p, c) for c, p in MATRIX])
 def test_fault(dd_run_check, aggregator, caplog, clock, case, provider):
     spec = PROVIDERS[provider]
-    status, needle = expectation(case, provider)
+    status, *needles = expectation(case, provider)
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.DEBUG, logger='urllib3')  # datadog-api-client (other tests) sets it to WARNING
     with ProviderServer(api_key=CANARY) as server:
@@ -298,8 +319,16 @@ def test_fault(dd_run_check, aggregator, caplog, clock, case, provider):
 
         (sc,) = aggregator.service_checks('llm_inference.can_connect')
         assert sc.status == status, sc.message
-        assert needle in (sc.message or ''), sc.message
+        for needle in needles:
+            assert needle in (sc.message or ''), sc.message
+        assert sc.tags == spec['setup'].tags
         assert bool(error) == (status == CRITICAL)
+        if case == 'slower than timeout':
+            assert 'timeout' in error
+        if case.isdigit():
+            assert 'HTTP ' + case in error
+            outcome = 'outcome:http_{}xx'.format(case[0])
+            aggregator.assert_metric('llm_inference.integration.requests', 1, tags=spec['setup'].tags + [outcome])
         values = {
             n: [m.value for m in aggregator.metrics(n)]
             for n in aggregator.metric_names
@@ -315,14 +344,24 @@ def test_fault(dd_run_check, aggregator, caplog, clock, case, provider):
             # The first of the duplicated series counts, not their sum or the last.
             assert sorted(v for vs in values.values() for v in vs) == {'fireworks': [1.5], 'wafer': [2.0]}[provider]
 
+        if case in COOLS_DOWN:
+            aggregator.assert_metric('llm_inference.integration.rate_limited', 1)
+            # The next run is inside the cooldown: no request is made, and it says so.
+            aggregator.reset()
+            dd_run_check(check)  # a WARNING is not an error of the check
+            assert len(server.requests) == sent
+            (cooling,) = aggregator.service_checks('llm_inference.can_connect')
+            assert cooling.status == WARNING and 'cooling down' in cooling.message
+            aggregator.assert_metric('llm_inference.integration.runs_skipped', 1)
+
         # After the fault: time passes (any cooldown ends), and the next good reply is collected normally.
         clock.t += 3600
         aggregator.reset()
         server.replies[spec['path']] = [spec['good']()]
         dd_run_check(check)
         aggregator.assert_service_check('llm_inference.can_connect', OK, count=1)
-        name, value, _ = spec['probe']
-        assert value in [m.value for m in aggregator.metrics(name)]
+        name, value, tags = spec['probe']
+        aggregator.assert_metric(name, value, tags=tags, count=1)
 
     # The canary is nowhere: not in any log record (DEBUG included), tag, message or error text.
     assert CANARY not in caplog.text

@@ -1,4 +1,5 @@
-"""The PromQL client and the query check's failure paths, against a programmable server on 127.0.0.1."""
+"""The PromQL client, and what only the query checks do over HTTP (the HTTP faults of every provider: test_faults.py),
+against a programmable server on 127.0.0.1."""
 
 import json
 import logging
@@ -10,7 +11,7 @@ from datadog_checks.llm_inference import LlmInferenceCheck
 from datadog_checks.llm_inference.errors import QueryError, QueryRejected
 from datadog_checks.llm_inference.promql_client import decode
 
-from .common import API_KEY, GROQ, JSON, PROMQL, catalog_values, query_error, vector
+from .common import GROQ, JSON, PROMQL, catalog_values, query_error, vector
 from .provider_server import Reply
 
 
@@ -93,45 +94,6 @@ def test_decode_wrong_shapes(body, needle):
 def only_service_check(aggregator):
     (sc,) = aggregator.service_checks('llm_inference.can_connect')
     return sc
-
-
-@pytest.mark.parametrize(
-    'status, needle',
-    [
-        (401, 'check `api_key`'),
-        (403, 'Enterprise-tier feature'),
-        (404, 'check `api_url`'),
-        # A key of an organization without the Enterprise feature may get 404, not 403: the message says both.
-        (404, 'Enterprise-tier feature'),
-        (500, 'HTTP 500'),
-        (502, 'HTTP 502'),
-        (503, 'HTTP 503'),
-    ],
-)
-def test_http_errors(dd_run_check, aggregator, provider_server, status, needle):
-    provider_server.reply(GROQ.path, Reply(status, 'nope'))
-    with pytest.raises(Exception, match='HTTP {}'.format(status)):
-        dd_run_check(GROQ.check(provider_server))
-    sc = only_service_check(aggregator)
-    assert sc.status == AgentCheck.CRITICAL and needle in sc.message
-    assert API_KEY not in sc.message
-    assert catalog_values(aggregator) == []
-
-
-def test_429_warning_and_cooldown(dd_run_check, aggregator, provider_server):
-    provider_server.reply(GROQ.path, Reply(429, 'slow down', headers={'Retry-After': '30'}))
-    check = GROQ.check(provider_server)
-    dd_run_check(check)
-    assert only_service_check(aggregator).status == AgentCheck.WARNING
-    dd_run_check(check)
-    assert len(provider_server.requests) == 1  # the second run waited out the cooldown
-
-
-def test_timeout(dd_run_check, aggregator, provider_server):
-    provider_server.reply(GROQ.path, Reply(body=vector(), headers=JSON, delay=1.5))
-    with pytest.raises(Exception, match='timeout'):
-        dd_run_check(GROQ.check(provider_server, timeout=0.5))
-    assert only_service_check(aggregator).status == AgentCheck.CRITICAL
 
 
 def test_html_from_a_proxy(dd_run_check, aggregator, provider_server):
