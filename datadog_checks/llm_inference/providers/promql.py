@@ -19,3 +19,9 @@ class PromQLCheck(QueryCheck):
         super().__init__(name, init_config, instances)
         if not self.queries:
             raise ConfigurationError('`provider: promql` needs at least one entry in `queries`.')
+
+    # Assets (see assets/build.py): no dashboard of its own (the user's queries decide what it collects); its windows
+    # are the user's.
+    TITLE = 'PromQL'
+    WINDOWS = None
+    DASHBOARD = None
