@@ -132,8 +132,9 @@ class CrusoeCheck(QueryCheck):
     PROVIDER = 'crusoe'
     REQUIRED_OPTIONS = ('api_key', 'project_id')
     IDENTITY_TAGS = {'project_id': 'project_id'}
-    SCOPE_OPTION = 'project_id'
     DEFAULT_URL = DEFAULT_URL
+    HTTP_HINTS = {404: 'no metrics at this URL: check `project_id` or `api_url`.'}
+    NO_DATA_HINT = 'check `project_id` and that the key can see this data'
 
     def default_queries(self):
-        return crusoe_queries(self.instance['project_id'])
+        return crusoe_queries(self.config.project_id)

@@ -3,9 +3,6 @@
 """Fireworks AI: scrape ``/v1/accounts/<account_id>/metrics`` (fireworks.txt)."""
 
 import re
-from urllib.parse import quote
-
-from .. import budget
 from ..specs import AVG, SUM, Gauge, Quantiles
 from ..labels import LabelMap
 from ..scrape import ScrapeCheck
@@ -114,22 +111,18 @@ LABELS = LabelMap(
 class FireworksCheck(ScrapeCheck):
     PROVIDER = 'fireworks'
     REQUIRED_OPTIONS = ('api_key', 'account_id')
+    IDENTITY_TAGS = {'account_id': 'account'}
+    DEFAULT_URL = DEFAULT_URL
     # fireworks.txt: "Maximum of 6 requests per minute per account".
     DEFAULT_REQUESTS_PER_MINUTE = 6
-    IDENTITY_TAGS = {'account_id': 'account'}
+    BUDGET_SCOPE = 'account_id'
+    HTTP_HINTS = {
+        404: 'no metrics at this URL: check `account_id` (the account id from `accounts/<id>`, not a display name) '
+        'or `api_url`.',
+    }
     NO_DATA_HINT = (
         'no deployment of this account reports metrics '
         '(check `account_id`, and that it has running dedicated deployments)'
     )
     METRIC_MAP = METRIC_MAP
     LABELS = LABELS
-
-    def metrics_url(self):
-        return self.instance.get('api_url') or DEFAULT_URL.format(
-            account_id=quote(self.instance['account_id'], safe='')
-        )
-
-    def budget_credential(self):
-        # The Fireworks budget is per account, whatever key is used.
-        account = self.instance['account_id']
-        return budget.credential_id('fireworks', 'account', account), 'Fireworks account {}'.format(account)

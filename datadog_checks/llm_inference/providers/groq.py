@@ -148,6 +148,16 @@ def read(samples, reading):
 class GroqCheck(QueryCheck):
     PROVIDER = 'groq'
     DEFAULT_URL = DEFAULT_URL
+    HTTP_HINTS = {
+        # groq.txt: "This feature is only available to our Enterprise tier customers."
+        403: 'Prometheus metrics are an Enterprise-tier feature. Use an API key of an Enterprise organization (or ask '
+        'Groq to enable metrics for yours).',
+        # A key of an organization without the feature may be answered 404 rather than 403.
+        404: 'no metrics API for this key at this URL. Prometheus metrics are an Enterprise-tier feature: a key of '
+        'an organization without it may get 404 rather than 403 (use an Enterprise organization\'s key, or ask Groq '
+        'to enable metrics). Otherwise check `api_url` (default https://api.groq.com/v1/metrics/prometheus, under '
+        'which `/api/v1/query` is served).',
+    }
 
     def default_queries(self):
         return [Query(QUERY, read, 'groq catalog series')]

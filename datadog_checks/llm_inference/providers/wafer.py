@@ -2,8 +2,6 @@
 # Licensed under a 3-clause BSD style license (see LICENSE)
 """Wafer: scrape ``/v1/endpoints/metrics/prometheus?endpoint=<endpoint>`` (wafer.txt)."""
 
-from urllib.parse import urlencode
-
 from ..specs import AVG, KEEP, SUM, Gauge
 from ..labels import LabelMap
 from ..scrape import ScrapeCheck
@@ -55,13 +53,17 @@ LABELS = LabelMap({'endpoint': 'deployment', 'status_class': 'status_class', 'qu
 class WaferCheck(ScrapeCheck):
     PROVIDER = 'wafer'
     REQUIRED_OPTIONS = ('api_key', 'endpoint')
+    IDENTITY_TAGS = {'endpoint': 'deployment'}
+    DEFAULT_URL = DEFAULT_URL
+    URL_PARAMETERS = {'endpoint': 'endpoint'}
     # wafer.txt: "Rate limit: 6 req/min per API key (HTTP 429 on overrun)".
     DEFAULT_REQUESTS_PER_MINUTE = 6
-    IDENTITY_TAGS = {'endpoint': 'deployment'}
+    HTTP_HINTS = {
+        # wafer.txt: "Serverless (pass.wafer.ai) keys return 403 ... dedicated-only"
+        403: 'metrics are for dedicated endpoints only. A serverless (pass.wafer.ai) key, or a dedicated key for an '
+        'endpoint it does not own, is refused: use the key of the dedicated endpoint set in `endpoint`.',
+        404: 'no metrics at this URL: check `endpoint` (the dedicated endpoint host) or `api_url`.',
+    }
     NO_DATA_HINT = 'check `endpoint` (series of a worker silent for 10 minutes drop out of the reply)'
     METRIC_MAP = METRIC_MAP
     LABELS = LABELS
-
-    def metrics_url(self):
-        base = self.instance.get('api_url') or DEFAULT_URL
-        return '{}{}{}'.format(base, '&' if '?' in base else '?', urlencode({'endpoint': self.instance['endpoint']}))
