@@ -45,7 +45,9 @@ QUERY_KEYS = ('query', 'name', 'type', 'labels', 'rename_labels', 'tags', 'aggre
 
 def _whole(value, option, minimum, meaning=''):
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError('`{}` must be a whole number, {} or more{} (got {!r}).'.format(option, minimum, meaning, value))
+        raise ValueError(
+            '`{}` must be a whole number, {} or more{} (got {!r}).'.format(option, minimum, meaning, value)
+        )
     return value
 
 
@@ -61,7 +63,9 @@ def instance_api_key(value, **kwargs):
         raise ValueError('`api_key` must be a string.')
     key = value.strip()
     if not key.isprintable():
-        raise ValueError('`api_key` contains a line break or another control character: check the secret it comes from.')
+        raise ValueError(
+            '`api_key` contains a line break or another control character: check the secret it comes from.'
+        )
     return key
 
 
@@ -74,14 +78,18 @@ def instance_tags(value, **kwargs):
     if value is None:
         return value
     if isinstance(value, dict):
-        raise ValueError('`tags` must be a list of `key:value` strings, not a mapping: write `tags: [{}]`.'.format(pairs(value)))
+        raise ValueError(
+            '`tags` must be a list of `key:value` strings, not a mapping: write `tags: [{}]`.'.format(pairs(value))
+        )
     if not isinstance(value, list | tuple):
         raise ValueError('`tags` must be a list of `key:value` strings, e.g. `tags: [team:ml]`.')
     for tag in value:
         if isinstance(tag, dict):
             raise ValueError(
                 '`tags` must be a list of `key:value` strings: `- {}` is read by YAML as a mapping (a space after the '
-                'colon); write `- {}` instead.'.format(', '.join('{}: {}'.format(k, v) for k, v in tag.items()), pairs(tag))
+                'colon); write `- {}` instead.'.format(
+                    ', '.join('{}: {}'.format(k, v) for k, v in tag.items()), pairs(tag)
+                )
             )
         if not isinstance(tag, str):
             raise ValueError('`tags` must be a list of `key:value` strings (got {!r}).'.format(tag))
@@ -198,7 +206,9 @@ def check_instance(model):
 
     provider = PROVIDERS.get(model.provider)
     if provider is None:
-        raise ValueError('`provider` must be one of: {} (got {!r}).'.format(', '.join(sorted(PROVIDERS)), model.provider))
+        raise ValueError(
+            '`provider` must be one of: {} (got {!r}).'.format(', '.join(sorted(PROVIDERS)), model.provider)
+        )
     for option in provider.REQUIRED_OPTIONS:
         value = getattr(model, option, None)
         if isinstance(value, str):

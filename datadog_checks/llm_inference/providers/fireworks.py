@@ -1,6 +1,10 @@
 # (C) llm_inference developers
 # Licensed under a 3-clause BSD style license (see LICENSE)
-"""Fireworks AI: scrape ``/v1/accounts/<account_id>/metrics`` (fireworks.txt)."""
+"""Fireworks AI: scrape ``/v1/accounts/<account_id>/metrics``.
+
+"The docs" below: Fireworks, "Exporting Metrics", https://docs.fireworks.ai/deployments/exporting-metrics (read
+2026-11-22); what the check relies on is summarized in docs/providers/fireworks.md.
+"""
 
 import re
 from ..specs import AVG, SUM, Gauge, Quantiles
@@ -9,7 +13,7 @@ from ..scrape import ScrapeCheck
 
 DEFAULT_URL = 'https://api.fireworks.ai/v1/accounts/{account_id}/metrics'
 
-# fireworks.txt: "These metrics show activity rates calculated using 1-minute windows" and the histograms are
+# The docs: "These metrics show activity rates calculated using 1-minute windows" and the histograms are
 # "calculated using 1-minute windows".
 ONE_MINUTE = ('window:1m',)
 MS = 0.001  # *_ms buckets -> seconds
@@ -73,7 +77,7 @@ _DEPLOYMENT_PATH = re.compile(r'^accounts/([^/]+)/deployments/([^/]+)$')
 
 
 def _from_deployment_path(labels):
-    """The full `deployment` path "accounts/<account>/deployments/<id>" (fireworks.txt) fills in `deployment_id`
+    """The full `deployment` path "accounts/<account>/deployments/<id>" (the docs) fills in `deployment_id`
     and `deployment_account` where a payload leaves them out (rank 1: a variant); where it agrees with them it
     adds nothing and is dropped. A path that says something else is kept (as `label_deployment`)."""
     path = labels.get('deployment')
@@ -113,7 +117,7 @@ class FireworksCheck(ScrapeCheck):
     REQUIRED_OPTIONS = ('api_key', 'account_id')
     IDENTITY_TAGS = {'account_id': 'account'}
     DEFAULT_URL = DEFAULT_URL
-    # fireworks.txt: "Maximum of 6 requests per minute per account".
+    # The docs: "Maximum of 6 requests per minute per account".
     DEFAULT_REQUESTS_PER_MINUTE = 6
     BUDGET_SCOPE = 'account_id'
     HTTP_HINTS = {
