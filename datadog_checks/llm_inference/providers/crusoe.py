@@ -2,14 +2,17 @@
 # Licensed under a 3-clause BSD style license (see LICENSE)
 """Crusoe Managed Inference: PromQL at `https://api.crusoecloud.com/v1alpha5/projects/<project_id>/metrics/timeseries`.
 
-The queries follow crusoe.txt's "Metric Query" column (`rate(...[300s])` of the counters, `irate(..._bucket[300s])`
+"The docs" below: Crusoe, "Managed Inference Metrics", https://docs.crusoecloud.com/managed-inference/inference-metrics
+(read 2026-11-22), summarized in docs/providers/crusoe.md.
+
+The queries follow the docs' "Metric Query" column (`rate(...[300s])` of the counters, `irate(..._bucket[300s])`
 of the histograms), filtered on the instance's `project_id`. The check asks for the series by label and combines
 them itself, by each metric's semantics (see mapping.py): `model_name` -> `model`, `service_tier` ("Each metric has
 labels for service_tier"), and any label Crusoe adds kept as a tag. The quantiles are computed here from the bucket
-rates, as PromQL `histogram_quantile` does, which lets the check see the bounds: crusoe.txt gives no unit, and a
+rates, as PromQL `histogram_quantile` does, which lets the check see the bounds: the docs give no unit, and a
 latency histogram whose bounds are all whole numbers reaching into the thousands is in milliseconds.
 
-crusoe.txt names the TTFT histogram twice: `crusoe_inference_histogram_first_token_latency_bucket` (table) and
+The docs name the TTFT histogram twice: `crusoe_inference_histogram_first_token_latency_bucket` (table) and
 `crusoe_inference_first_token_latency` (curl example). Both spellings are asked in the same request; per series
 group the documented one is used, the other only where it is the one present: never both added together.
 """
@@ -23,12 +26,12 @@ from ..labels import LabelMap
 from ..query import Query, QueryCheck
 
 DEFAULT_URL = 'https://api.crusoecloud.com/v1alpha5/projects/{project_id}/metrics/timeseries'
-WINDOW = '300s'  # crusoe.txt's queries use [300s]; the data has a 60 s minimum resolution
+WINDOW = '300s'  # the docs' queries use [300s]; the data has a 60 s minimum resolution
 WINDOW_TAG = ('window:5m',)
 
 LABELS = LabelMap({'model_name': 'model', 'service_tier': 'service_tier', 'project_id': 'project_id'})
 
-# counter -> catalog rate (SUM over a removed label); crusoe.txt: `rate(crusoe_inference_<x>{...}[300s])`
+# counter -> catalog rate (SUM over a removed label); the docs: `rate(crusoe_inference_<x>{...}[300s])`
 RATES = {
     'crusoe_inference_request_count': Gauge('requests.rate', combine=SUM),
     'crusoe_inference_input_token_count': Gauge('tokens.input.rate', combine=SUM),
@@ -165,11 +168,12 @@ class CrusoeCheck(QueryCheck):
     PROVIDER = 'crusoe'
     REQUIRED_OPTIONS = ('api_key', 'project_id')
     IDENTITY_TAGS = {'project_id': 'project_id'}
-    SCOPE_OPTION = 'project_id'
     DEFAULT_URL = DEFAULT_URL
+    HTTP_HINTS = {404: 'no metrics at this URL: check `project_id` or `api_url`.'}
+    NO_DATA_HINT = 'check `project_id` and that the key can see this data'
 
     def default_queries(self):
-        return crusoe_queries(self.instance['project_id'])
+        return crusoe_queries(self.config.project_id)
 
     # Assets (see assets/build.py)
     TITLE = 'Crusoe'

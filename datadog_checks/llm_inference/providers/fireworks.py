@@ -1,11 +1,13 @@
 # (C) llm_inference developers
 # Licensed under a 3-clause BSD style license (see LICENSE)
-"""Fireworks AI: scrape ``/v1/accounts/<account_id>/metrics`` (fireworks.txt)."""
+"""Fireworks AI: scrape ``/v1/accounts/<account_id>/metrics``.
+
+"The docs" below: Fireworks, "Exporting Metrics", https://docs.fireworks.ai/deployments/exporting-metrics (read
+2026-11-22); what the check relies on is summarized in docs/providers/fireworks.md.
+"""
 
 import re
-from urllib.parse import quote
 
-from .. import budget
 from ..assets.widgets import Dashboard, Group, Timeseries, q, quantile_lines
 from ..specs import AVG, SUM, Gauge, Quantiles
 from ..labels import LabelMap
@@ -13,7 +15,7 @@ from ..scrape import ScrapeCheck
 
 DEFAULT_URL = 'https://api.fireworks.ai/v1/accounts/{account_id}/metrics'
 
-# fireworks.txt: "These metrics show activity rates calculated using 1-minute windows" and the histograms are
+# The docs: "These metrics show activity rates calculated using 1-minute windows" and the histograms are
 # "calculated using 1-minute windows".
 ONE_MINUTE = ('window:1m',)
 MS = 0.001  # *_ms buckets -> seconds
@@ -77,7 +79,7 @@ _DEPLOYMENT_PATH = re.compile(r'^accounts/([^/]+)/deployments/([^/]+)$')
 
 
 def _from_deployment_path(labels):
-    """The full `deployment` path "accounts/<account>/deployments/<id>" (fireworks.txt) fills in `deployment_id`
+    """The full `deployment` path "accounts/<account>/deployments/<id>" (the docs) fills in `deployment_id`
     and `deployment_account` where a payload leaves them out (rank 1: a variant); where it agrees with them it
     adds nothing and is dropped. A path that says something else is kept (as `label_deployment`)."""
     path = labels.get('deployment')
@@ -188,25 +190,21 @@ DASHBOARD = Dashboard(
 class FireworksCheck(ScrapeCheck):
     PROVIDER = 'fireworks'
     REQUIRED_OPTIONS = ('api_key', 'account_id')
-    # fireworks.txt: "Maximum of 6 requests per minute per account".
-    DEFAULT_REQUESTS_PER_MINUTE = 6
     IDENTITY_TAGS = {'account_id': 'account'}
+    DEFAULT_URL = DEFAULT_URL
+    # The docs: "Maximum of 6 requests per minute per account".
+    DEFAULT_REQUESTS_PER_MINUTE = 6
+    BUDGET_SCOPE = 'account_id'
+    HTTP_HINTS = {
+        404: 'no metrics at this URL: check `account_id` (the account id from `accounts/<id>`, not a display name) '
+        'or `api_url`.',
+    }
     NO_DATA_HINT = (
         'no deployment of this account reports metrics '
         '(check `account_id`, and that it has running dedicated deployments)'
     )
     METRIC_MAP = METRIC_MAP
     LABELS = LABELS
-
-    def metrics_url(self):
-        return self.instance.get('api_url') or DEFAULT_URL.format(
-            account_id=quote(self.instance['account_id'], safe='')
-        )
-
-    def budget_credential(self):
-        # The Fireworks budget is per account, whatever key is used.
-        account = self.instance['account_id']
-        return budget.credential_id('fireworks', 'account', account), 'Fireworks account {}'.format(account)
 
     # Assets (see assets/build.py)
     TITLE = 'Fireworks AI'

@@ -1,6 +1,9 @@
 # (C) llm_inference developers
 # Licensed under a 3-clause BSD style license (see LICENSE)
-"""Groq: MetricsQL on VictoriaMetrics at `https://api.groq.com/v1/metrics/prometheus` (groq.txt).
+"""Groq: MetricsQL on VictoriaMetrics at `https://api.groq.com/v1/metrics/prometheus`.
+
+"The docs" below: Groq, "Prometheus Metrics", https://console.groq.com/docs/prometheus-metrics (read 2026-11-22),
+summarized in docs/providers/groq.md with the older names public code shows.
 
 The series names changed between doc versions and the spelling of `{percentile}` is not documented (p99? P99?
 0.99?), so one selector asks for every recording-rule series (`name:with:colons`, as all of Groq's are) in one
@@ -17,7 +20,7 @@ from ..query import Query, QueryCheck
 
 DEFAULT_URL = 'https://api.groq.com/v1/metrics/prometheus'
 
-# groq.txt: e2e_latency_seconds, ttft_latency_seconds, queue_latency_seconds, tokens_in, tokens_out, each as
+# The docs: e2e_latency_seconds, ttft_latency_seconds, queue_latency_seconds, tokens_in, tokens_out, each as
 # `<family>:{percentile}:rate5m`, "broken out by model".
 FAMILIES = {
     'e2e_latency_seconds': 'e2e_latency.seconds',
@@ -29,7 +32,7 @@ FAMILIES = {
 _FAMILY = '(?:{})'.format('|'.join(FAMILIES))
 SELECTOR = '{__name__=~".+:.+"}'
 
-# requests:rate1m and requests:increase1m (groq.txt), model_project_id_status_code:requests:rate5m (older docs).
+# requests:rate1m and requests:increase1m (the docs), model_project_id_status_code:requests:rate5m (older docs).
 REQUESTS = re.compile(r'^(model_project_id_status_code:)?requests[:](rate|increase)(\d+)([smh])$')
 PERCENTILE = re.compile(r'^({}):([^:]+):rate(\d+[smh])$'.format(_FAMILY))
 # model_project_id:tokens_in:rate5m / tokens_out (public code): tokens per second.
@@ -187,6 +190,16 @@ DASHBOARD = Dashboard(
 class GroqCheck(QueryCheck):
     PROVIDER = 'groq'
     DEFAULT_URL = DEFAULT_URL
+    HTTP_HINTS = {
+        # The docs: "This feature is only available to our Enterprise tier customers."
+        403: 'Prometheus metrics are an Enterprise-tier feature. Use an API key of an Enterprise organization (or ask '
+        'Groq to enable metrics for yours).',
+        # A key of an organization without the feature may be answered 404 rather than 403.
+        404: 'no metrics API for this key at this URL. Prometheus metrics are an Enterprise-tier feature: a key of '
+        'an organization without it may get 404 rather than 403 (use an Enterprise organization\'s key, or ask Groq '
+        'to enable metrics). Otherwise check `api_url` (default https://api.groq.com/v1/metrics/prometheus, under '
+        'which `/api/v1/query` is served).',
+    }
 
     def default_queries(self):
         return [Query(QUERY, read, 'groq catalog series')]

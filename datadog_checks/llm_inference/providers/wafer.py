@@ -1,8 +1,10 @@
 # (C) llm_inference developers
 # Licensed under a 3-clause BSD style license (see LICENSE)
-"""Wafer: scrape ``/v1/endpoints/metrics/prometheus?endpoint=<endpoint>`` (wafer.txt)."""
+"""Wafer: scrape ``/v1/endpoints/metrics/prometheus?endpoint=<endpoint>``.
 
-from urllib.parse import urlencode
+"The docs" below: Wafer's page on Prometheus metrics for dedicated endpoints (last verified 2026-06-07, read
+2026-11-22), summarized in docs/providers/wafer.md.
+"""
 
 from ..assets.widgets import Dashboard, Group, QueryValue, Timeseries, q, quantile_lines
 from ..specs import AVG, KEEP, SUM, Gauge
@@ -11,7 +13,7 @@ from ..scrape import ScrapeCheck
 
 DEFAULT_URL = 'https://api.wafer.ai/v1/endpoints/metrics/prometheus'
 
-# wafer.txt: "The _last_24h suffix marks a 24h-rolling gauge (not a true monotonic counter — divide by 86400
+# The docs: "The _last_24h suffix marks a 24h-rolling gauge (not a true monotonic counter — divide by 86400
 # for an average rate...)" and the latency series are "24h-window percentile gauges".
 DAY = ('window:24h',)
 SECONDS_PER_DAY = 86400.0
@@ -113,16 +115,20 @@ DASHBOARD = Dashboard(
 class WaferCheck(ScrapeCheck):
     PROVIDER = 'wafer'
     REQUIRED_OPTIONS = ('api_key', 'endpoint')
-    # wafer.txt: "Rate limit: 6 req/min per API key (HTTP 429 on overrun)".
-    DEFAULT_REQUESTS_PER_MINUTE = 6
     IDENTITY_TAGS = {'endpoint': 'deployment'}
+    DEFAULT_URL = DEFAULT_URL
+    URL_PARAMETERS = {'endpoint': 'endpoint'}
+    # The docs: "Rate limit: 6 req/min per API key (HTTP 429 on overrun)".
+    DEFAULT_REQUESTS_PER_MINUTE = 6
+    HTTP_HINTS = {
+        # The docs: "Serverless (pass.wafer.ai) keys return 403 ... dedicated-only"
+        403: 'metrics are for dedicated endpoints only. A serverless (pass.wafer.ai) key, or a dedicated key for an '
+        'endpoint it does not own, is refused: use the key of the dedicated endpoint set in `endpoint`.',
+        404: 'no metrics at this URL: check `endpoint` (the dedicated endpoint host) or `api_url`.',
+    }
     NO_DATA_HINT = 'check `endpoint` (series of a worker silent for 10 minutes drop out of the reply)'
     METRIC_MAP = METRIC_MAP
     LABELS = LABELS
-
-    def metrics_url(self):
-        base = self.instance.get('api_url') or DEFAULT_URL
-        return '{}{}{}'.format(base, '&' if '?' in base else '?', urlencode({'endpoint': self.instance['endpoint']}))
 
     # Assets (see assets/build.py)
     TITLE = 'Wafer'
