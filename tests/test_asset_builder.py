@@ -188,8 +188,8 @@ def declared(**attributes):
     [
         pytest.param(
             type('Bare', (ScrapeCheck,), {'PROVIDER': 'bare'}),
-            'provider bare (Bare) declares no TITLE, DASHBOARD and WINDOWS: the asset builder needs TITLE, DASHBOARD '
-            '(None for no dashboard of its own) and WINDOWS (None when none applies) at the end of its class body',
+            'provider bare (Bare) declares no TITLE: the asset builder names it with TITLE (and reads DASHBOARD and '
+            'WINDOWS, None where none applies)',
             id='no declarations',
         ),
         pytest.param(

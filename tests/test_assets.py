@@ -65,7 +65,9 @@ def test_assets_are_what_the_builder_writes():
     on_disk['manifest.json'] = open(os.path.join(ROOT, 'manifest.json'), encoding='utf-8').read()
     assert set(built) == set(on_disk), 'run scripts/build_assets.py'
     for path, text in built.items():
-        assert on_disk[path] == text, '{} differs from what the builder writes: run scripts/build_assets.py'.format(path)
+        assert on_disk[path] == text, '{} differs from what the builder writes: run scripts/build_assets.py'.format(
+            path
+        )
 
 
 def test_manifest_lists_every_asset():

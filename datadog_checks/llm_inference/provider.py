@@ -49,6 +49,11 @@ class ProviderMixin(ConfigMixin):
     NO_DATA_HINT = 'check `api_url`'
     # Query parameters always added to the metrics URL, even to `api_url`: parameter -> option (Wafer: `endpoint`).
     URL_PARAMETERS = {}
+    # Its assets (assets/build.py): how people name it, the window of its quantiles for the overview's text (None:
+    # the user's queries say), and its own dashboard (assets/widgets.py; None: none).
+    TITLE = ''
+    WINDOWS = None
+    DASHBOARD = None
 
     def setup_provider(self):
         """Reads the instance through the generated models (config_models/: types from spec.yaml, the rest in
