@@ -1,4 +1,5 @@
-"""Synthetic Fireworks-shaped payloads: every family of fireworks.txt, ~20 buckets per histogram, no `# TYPE` lines."""
+"""Synthetic Fireworks-shaped payloads: every family Fireworks documents, ~20 buckets per histogram, no `# TYPE`
+lines."""
 
 import random
 

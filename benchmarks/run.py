@@ -22,8 +22,7 @@ import urllib.request
 
 from datadog_checks.base import OpenMetricsBaseCheckV2
 from datadog_checks.base.stubs import aggregator
-from datadog_checks.llm_inference import LlmInferenceCheck, budget
-from datadog_checks.llm_inference.scrape import ProviderScraper
+from datadog_checks.llm_inference import LlmInferenceCheck, budget, scrape
 
 from .payloads import fireworks_payload, promql_payload, raw_names
 
@@ -98,16 +97,16 @@ def legacy_parser():
     def escape(value):
         return value.replace('\\', '\\\\').replace('"', '\\"').replace('\n', '\\n')
 
-    def parse_text(self, text):
+    def parse_lines(text):
         return [
             (s.name, ','.join('{}="{}"'.format(k, escape(v)) for k, v in s.labels.items()), repr(s.value))
             for family in text_string_to_metric_families(text)
             for s in family.samples
         ]
 
-    original = ProviderScraper.parse_text
-    ProviderScraper.parse_text = parse_text
-    return lambda: setattr(ProviderScraper, 'parse_text', original)
+    original = scrape.parse_lines
+    scrape.parse_lines = parse_lines
+    return lambda: setattr(scrape, 'parse_lines', original)
 
 
 def measure(make, url):

@@ -1,4 +1,4 @@
-"""The simulated providers' replies in their own text formats (fireworks.txt, wafer.txt)."""
+"""The simulated Fireworks and Wafer replies in their own text formats (docs/providers/)."""
 
 from . import models
 

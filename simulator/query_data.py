@@ -45,7 +45,7 @@ GROQ_FAMILIES = {
     'tokens_in': 'tokens_in',
     'tokens_out': 'tokens_out',
 }
-PERCENTILE_SCALE = {'0.5': 1.0, '0.95': 2.5, '0.99': 4.0}  # groq.txt: "for P99, P95, and P50"
+PERCENTILE_SCALE = {'0.5': 1.0, '0.95': 2.5, '0.99': 4.0}  # Groq's docs: "for P99, P95, and P50"
 SPELLINGS = {
     'p': {'0.5': 'p50', '0.95': 'p95', '0.99': 'p99'},
     'P': {'0.5': 'P50', '0.95': 'P95', '0.99': 'P99'},
@@ -67,7 +67,8 @@ def groq_rate(model, status_code, minute):
 
 
 def groq_samples(now, spelling='p'):
-    """Current Groq names (groq.txt); the percentile spelled as `spelling` says. The last sample is `now - 5`."""
+    """Current Groq names (docs/providers/groq.md), the percentile spelled as `spelling` says; the last sample is
+    `now - 5`."""
     names = SPELLINGS[spelling]
     samples = []
     for minute in range(MINUTES + AHEAD):

@@ -10,11 +10,11 @@ from . import exposition_writer, models, query_apis
 from .local_server import LocalServer, send
 from .query_data import crusoe_samples, groq_samples
 
-RATE_LIMIT = 6  # fireworks.txt: 6 per minute per account; wafer.txt: 6 per minute per key
+RATE_LIMIT = 6  # Fireworks: 6 a minute per account; Wafer: 6 a minute per key (docs/providers/)
 KEYS = {
     'fireworks': 'fw-demo-key',
     'wafer': 'wafer-dedicated-demo-key',
-    'wafer_serverless': 'wafer-serverless-demo-key',  # wafer.txt: serverless keys return 403
+    'wafer_serverless': 'wafer-serverless-demo-key',  # Wafer's docs: serverless keys get 403
     'groq': 'gsk-demo-enterprise-key',
     'groq_free': 'gsk-demo-free-key',
     'crusoe': 'crusoe-demo-monitoring-token',
@@ -159,7 +159,7 @@ class Simulator:
                     'min_collection_interval': 60,
                 }
             )
-        # The mistake users make most: a serverless Wafer key (wafer.txt: "Serverless keys return 403").
+        # The mistake users make most: a serverless Wafer key (Wafer's docs: serverless keys get 403).
         instances.append(
             {
                 'provider': 'wafer',

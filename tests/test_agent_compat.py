@@ -100,12 +100,12 @@ def test_newer_bases_keep_their_trusted_provider_validation(monkeypatch):
     check = LlmInferenceCheck(name='llm_inference', init_config={}, instances=(dict(FIREWORKS, **TLS),))
     check.provider = 'kubernetes-annotations'  # an instance from an untrusted source may not name files
     with pytest.raises(ConfigurationError) as e:
-        check.load_configuration_models()
+        check.run_check_initializations()  # what the Agent runs before the first run, once it set `provider`
     assert 'tls_ca_cert' in str(e.value)
     check = LlmInferenceCheck(name='llm_inference', init_config={}, instances=(dict(FIREWORKS, **TLS),))
     check.provider = 'file'
-    check.load_configuration_models()
-    assert check._config_model_instance.tls_ca_cert == '/srv/ca.pem'
+    check.run_check_initializations()
+    assert check.config.tls_ca_cert == '/srv/ca.pem'
 
 
 @pytest.mark.skipif(BASE_HAS_SECURITY, reason='this base has its own trusted-provider validation')

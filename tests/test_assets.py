@@ -2,7 +2,6 @@
 in metadata.csv and emitted (with that tag) by the check in this suite."""
 
 import csv
-import importlib.util
 import json
 import os
 import re
@@ -11,7 +10,7 @@ import pytest
 from datadog_api_client.v1.model.dashboard import Dashboard
 from datadog_api_client.v1.model.monitor import Monitor
 
-from datadog_checks.llm_inference.assets import paths
+from datadog_checks.llm_inference.assets import build, paths
 
 from .common import HERE
 from .datadog_models import deserialize, unparsed
@@ -60,15 +59,15 @@ def metadata_names():
         return {row['metric_name'] for row in csv.DictReader(f)}
 
 
-def test_assets_are_what_the_build_script_writes():
-    spec = importlib.util.spec_from_file_location('build_assets', os.path.join(ROOT, 'scripts', 'build_assets.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    built = module.build()
+def test_assets_are_what_the_builder_writes():
+    built = build.build(repository=ROOT)
     on_disk = {os.path.relpath(p, ROOT): open(p, encoding='utf-8').read() for p in DASHBOARDS + MONITORS}
+    on_disk['manifest.json'] = open(os.path.join(ROOT, 'manifest.json'), encoding='utf-8').read()
     assert set(built) == set(on_disk), 'run scripts/build_assets.py'
     for path, text in built.items():
-        assert on_disk[path] == text, '{} differs from scripts/build_assets.py: run it'.format(path)
+        assert on_disk[path] == text, '{} differs from what the builder writes: run scripts/build_assets.py'.format(
+            path
+        )
 
 
 def test_manifest_lists_every_asset():

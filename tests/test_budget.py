@@ -6,7 +6,7 @@ import pytest
 
 from datadog_checks.base import AgentCheck
 from datadog_checks.llm_inference import LlmInferenceCheck, budget
-from datadog_checks.llm_inference.errors import RateLimited
+from datadog_checks.llm_inference.errors import BudgetSpent
 from simulator.server import KEYS, ScrapeServer
 
 from .common import FIREWORKS, GROQ, JSON, START, vector
@@ -63,19 +63,19 @@ def test_budget_window_and_unlimited(clock):
     limited.release(first)
     clock.t += 5
     second = limited.acquire()  # still in flight
-    with pytest.raises(RateLimited, match='budget of 2 a minute'):
+    with pytest.raises(BudgetSpent, match='budget of 2 a minute'):
         limited.acquire()
     clock.t += 56  # the first left the window; the second, in flight, still counts
     limited.release(limited.acquire())
-    with pytest.raises(RateLimited):
+    with pytest.raises(BudgetSpent):
         limited.acquire()
     clock.t += 120
     third = limited.acquire()
-    with pytest.raises(RateLimited):
+    with pytest.raises(BudgetSpent):
         limited.acquire()  # the second, in flight for two minutes, still counts
     limited.release(second)
     limited.release(third)
-    with pytest.raises(RateLimited):
+    with pytest.raises(BudgetSpent):
         limited.acquire()  # both completed just now: they may have reached the provider just now
     clock.t += 60.001
     limited.release(limited.acquire())

@@ -15,7 +15,7 @@ from .provider_server import ProviderServer, Reply
 
 INSTANCES = 4
 RUNS = 100
-LIMIT = 6  # fireworks.txt: "Maximum of 6 requests per minute per account"
+LIMIT = 6  # Fireworks' docs: "Maximum of 6 requests per minute per account"
 
 
 class LogicalClock:

@@ -25,7 +25,7 @@ def test_every_series_mapped_with_tags(dd_run_check, aggregator, provider_server
 
     for status_class, count in (('2xx', 172800), ('4xx', 1728), ('5xx', 432)):
         metric('wafer.requests.last_24h', count, 'status_class:' + status_class, DAY)
-    # wafer.txt: "divide by 86400 for an average rate"
+    # Wafer's docs: "divide by 86400 for an average rate"
     metric('requests.rate', (172800 + 1728 + 432) / 86400, DAY)
     metric('wafer.tokens.input.last_24h', 2.4e8, DAY)
     metric('wafer.tokens.output.last_24h', 3.6e7, DAY)

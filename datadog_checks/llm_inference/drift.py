@@ -66,22 +66,20 @@ class RunReport:
         return out
 
 
-def no_points_message(provider, source, report):
+def no_points_message(report):
     """Why a reply gave no point, for the WARNING: the names changed, or the catalog's series had no usable value;
-    None when the reply held nothing at all (each check says what to check then)."""
+    None when the reply held nothing at all (each provider says what to check then: NO_DATA_HINT)."""
     members = report.members
     if not members and report.unmapped_names:
         return (
-            '{}: {} holds {} series but none of the catalog\'s metrics: the provider\'s metric names changed '
+            'the reply holds {} series but none of the catalog\'s metrics: the provider\'s metric names changed '
             '(seen: {}). Nothing was submitted; see "How the check reads what providers send" in the README.'.format(
-                provider, source, sum(report.unmapped_names.values()), report.some_names()
+                sum(report.unmapped_names.values()), report.some_names()
             )
         )
     if members:
-        return '{}: {} holds catalog series, but none with a usable value ({}); nothing was submitted.'.format(
-            provider,
-            source,
-            ', '.join('{} {}'.format(c, r) for r, c in sorted(report.dropped.items())) or 'no observations',
+        return 'the reply holds catalog series, but none with a usable value ({}); nothing was submitted.'.format(
+            ', '.join('{} {}'.format(c, r) for r, c in sorted(report.dropped.items())) or 'no observations'
         )
     return None
 

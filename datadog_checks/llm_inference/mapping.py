@@ -17,40 +17,22 @@ remaining tags are equal, and makes one point of each group:
 
 import math
 
-from datadog_checks.base import ConfigurationError
-
 from .specs import DEFAULT_QUANTILES, KEEP, SUM, format_quantile
 from .histogram import bucket_quantiles
 
-DEFAULT_MAX_LABEL_VALUES = 100
-LATENCY_UNITS = ('auto', 'seconds', 'milliseconds')
-
 
 class MappingOptions:
-    """The instance options that decide how series become points, checked once at start-up."""
+    """The options that decide how series become points (checked by the configuration models)."""
 
-    def __init__(self, instance):
-        exclude = instance.get('exclude_labels') or []
-        if not isinstance(exclude, list) or not all(isinstance(x, str) and x for x in exclude):
-            raise ConfigurationError('`exclude_labels` must be a list of label names, e.g. [region, backend_id].')
-        self.exclude = frozenset(exclude)
-        limit = instance.get('max_label_values', DEFAULT_MAX_LABEL_VALUES)
-        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
-            raise ConfigurationError('`max_label_values` must be a whole number, 0 or more (0 = no limit).')
-        self.max_label_values = limit
-        quantiles = instance.get('quantiles', DEFAULT_QUANTILES)
-        if not isinstance(quantiles, list | tuple) or not all(
-            isinstance(q, int | float) and not isinstance(q, bool) and 0 <= q <= 1 for q in quantiles
-        ):
-            raise ConfigurationError('`quantiles` must be a list of numbers between 0 and 1, e.g. [0.5, 0.9, 0.99].')
+    def __init__(self, config):
+        self.exclude = frozenset(config.exclude_labels or ())
+        self.max_label_values = config.max_label_values
+        quantiles = config.quantiles if config.quantiles is not None else DEFAULT_QUANTILES
         self.quantiles = [(q, format_quantile(q)) for q in quantiles]
         self.quantile_values = [q for q, _ in self.quantiles]
         self.quantile_tags = [('quantile:' + label,) for _, label in self.quantiles]
-        self.collect_raw_buckets = bool(instance.get('collect_raw_buckets', False))
-        unit = instance.get('latency_unit', 'auto')
-        if unit not in LATENCY_UNITS:
-            raise ConfigurationError('`latency_unit` must be one of: {}.'.format(', '.join(LATENCY_UNITS)))
-        self.latency_unit = unit
+        self.collect_raw_buckets = bool(config.collect_raw_buckets)
+        self.latency_unit = config.latency_unit
 
 
 def _unpack(key):

@@ -9,7 +9,7 @@ import json
 import math
 from urllib.parse import urlsplit, urlunsplit
 
-from .errors import QueryError, QueryRejected, ReplyTooLarge
+from .errors import QueryError, QueryRejected
 from .transport import read_capped
 from .redact import redact_url
 
@@ -169,7 +169,7 @@ class PromQLClient:
         self.max_bytes = max_bytes
         self.url = query_url(api_url)
         # How an HTTP status that is not a query error becomes an exception (the check's, which knows redirects).
-        self.check_status = check_status or (lambda response, url: response.raise_for_status())
+        self.check_status = check_status or (lambda response: response.raise_for_status())
         self.method = method
         # VictoriaMetrics hides the last 30 s of samples from queries near "now" unless nocache=1.
         self.extra = {'nocache': '1'} if nocache else {}
@@ -188,12 +188,9 @@ class PromQLClient:
             # with a JSON error envelope these are query errors (decode raises them), not transport ones.
             is_envelope = response.status_code in (400, 422) and 'json' in response.headers.get('Content-Type', '')
             if not is_envelope:
-                self.check_status(response, self.url)
-            try:
-                # No reference kept to the body: decode() drops it once it is text (see decode's docstring).
-                samples, warnings = decode(read_capped(response, self.max_bytes), self.keep_nonfinite)
-            except ReplyTooLarge as e:
-                raise QueryError(str(e)) from None
+                self.check_status(response)
+            # No reference kept to the body: decode() drops it once it is text (see decode's docstring).
+            samples, warnings = decode(read_capped(response, self.max_bytes), self.keep_nonfinite)
             if is_envelope:
                 raise QueryError(
                     'the query API answered HTTP {} without an error envelope'.format(response.status_code)

@@ -7,22 +7,19 @@ joined with `or`), since the providers ration requests; if the combined form is 
 Everything is answered before anything is submitted, so a failed run submits nothing.
 """
 
-import re
 from dataclasses import dataclass, field
 
-from datadog_checks.base import AgentCheck, ConfigurationError
+from datadog_checks.base import AgentCheck
 
-from .specs import AVG, KEEP, NAMESPACE, RESERVED_TAGS, SUM, Gauge
+from .specs import AVG, KEEP, NAMESPACE, SUM, Gauge
 from .drift import DriftLog, RunReport, no_points_message
-from .errors import NoData, QueryError, QueryRejected, redact_url
+from .errors import NoData, QueryRejected
 from .labels import LabelMap, LabelReader
 from .mapping import Mapper, MappingOptions
 from .promql_client import PromQLClient
 from .provider import ProviderMixin
 
 MARKER = 'llm_inference_query'
-METRIC_NAME = re.compile(r'^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$')
-TYPES = ('gauge', 'count', 'rate')
 AGGREGATES = {'sum': SUM, 'avg': AVG}
 
 
@@ -82,86 +79,43 @@ class UserQuery:
             mapper.add(self.spec, reader.context(labels), value)
 
 
-def parse_user_queries(raw):
-    """UserQuery objects from the `queries` option; a bad entry is a ConfigurationError that names it."""
-    if raw is None:
-        return []
-    if not isinstance(raw, list):
-        raise ConfigurationError('`queries` must be a list of mappings with `query`, `name` and optional `type`.')
-    parsed = []
-    for i, entry in enumerate(raw):
-        where = 'queries[{}]'.format(i)
-        if isinstance(entry, dict) and isinstance(entry.get('name'), str):
-            where += ' (`{}`)'.format(entry['name'])
-
-        def fail(problem):
-            raise ConfigurationError('{}: {}'.format(where, problem))
-
-        if not isinstance(entry, dict):
-            fail('must be a mapping with `query`, `name` and optional `type`, `labels`, `rename_labels`, `tags`.')
-        unknown = set(entry) - {'query', 'name', 'type', 'labels', 'rename_labels', 'tags', 'aggregate'}
-        if unknown:
-            fail(
-                'unknown keys {}; allowed: query, name, type, labels, rename_labels, tags, aggregate.'.format(
-                    sorted(unknown)
-                )
-            )
-        expr, name = entry.get('query'), entry.get('name')
-        if not isinstance(expr, str) or not expr.strip():
-            fail('`query` must be a non-empty PromQL expression.')
-        if not isinstance(name, str) or not METRIC_NAME.match(name):
-            fail(
-                '`name` must be a metric name such as `requests.rate` (lower case, dots); it is submitted under '
-                '`llm_inference.`.'
-            )
-        kind = entry.get('type', 'gauge')
-        if kind not in TYPES:
-            fail('`type` must be one of {}.'.format(', '.join(TYPES)))
-        labels = entry.get('labels', [])
-        if not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
-            fail('`labels` must be a list of label names to keep.')
-        rename = entry.get('rename_labels', {})
-        if not isinstance(rename, dict) or not all(isinstance(v, str) for v in rename.values()):
-            fail('`rename_labels` must map label names to tag names.')
-        reserved = sorted(set(rename.values()) & RESERVED_TAGS)
-        if reserved:
-            fail('`rename_labels` may not produce tags the Agent reserves: {}.'.format(', '.join(reserved)))
-        tags = entry.get('tags', [])
-        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-            fail('`tags` must be a list of `key:value` strings.')
-        aggregate = entry.get('aggregate', '')
-        if aggregate and aggregate not in AGGREGATES:
-            fail('`aggregate` must be `sum` (rates, counts) or `avg` (averaged gauges).')
-        parsed.append(UserQuery(name, expr.strip(), kind, tuple(labels), dict(rename), tuple(tags), aggregate))
-    return parsed
+def user_queries(entries):
+    """UserQuery objects from the `queries` option, as the configuration models read it (validators.py checked
+    every entry)."""
+    return [
+        UserQuery(
+            q.name,
+            q.query.strip(),
+            q.type or 'gauge',
+            tuple(q.labels or ()),
+            dict(q.rename_labels or {}),
+            tuple(q.tags or ()),
+            q.aggregate or '',
+        )
+        for q in entries or ()
+    ]
 
 
 class QueryCheck(ProviderMixin, AgentCheck):
     __NAMESPACE__ = NAMESPACE
-    DEFAULT_URL = ''
-    SCOPE_OPTION = 'api_url'  # the option that decides which series the queries see
 
     def __init__(self, name, init_config, instances):
         super().__init__(name, init_config, instances)
         self.setup_provider()
-        method = str(self.instance.get('method', 'GET')).upper()
-        if method not in ('GET', 'POST'):
-            raise ConfigurationError('`method` must be GET or POST.')
-        self.mapping = MappingOptions(self.instance)
+        config = self.config
+        self.mapping = MappingOptions(config)
         self.drift = DriftLog(self)
         self.run_report = None
-        user_queries = parse_user_queries(self.instance.get('queries'))
-        self.queries = self.default_queries() + [Query(q.expr, q.read, q.name) for q in user_queries]
-        self.api_url = self.instance.get('api_url') or self.DEFAULT_URL.format(**self.instance)
+        self.queries = self.default_queries() + [Query(q.expr, q.read, q.name) for q in user_queries(config.queries)]
         # Every request through the check's budget and deadline (transport.py).
         self.transport.install(self.http)
         if self.api_key:
             self.http.options['headers']['Authorization'] = 'Bearer {}'.format(self.api_key)
         self.client = PromQLClient(
             self.http,
-            self.api_url,
-            method,
-            nocache=bool(self.instance.get('nocache', True)),
+            self.url,
+            config.method or 'GET',
+            nocache=config.nocache,
             log=self.log,
             max_bytes=self.max_response_bytes,
             check_status=self.raise_for_status,
@@ -191,20 +145,14 @@ class QueryCheck(ProviderMixin, AgentCheck):
         self.run_report = reading.report
         self.drift.submit(reading.report)
         if not points:
-            raise self.nothing_to_submit(reading)
+            # No series at all is a filter that matches nothing (a wrong project, model or URL), not "no traffic":
+            # idle counters still give rates of 0.
+            message = no_points_message(reading.report)
+            raise NoData(
+                message or 'the query API answered, but no series matched: {}.'.format(self.NO_DATA_HINT),
+                self.client.url,
+            )
         self.submit_points(points)
-
-    def nothing_to_submit(self, reading):
-        where = redact_url(self.client.url)
-        message = no_points_message(self.PROVIDER, 'the query API', reading.report)
-        if message:
-            return NoData('{} URL: {}'.format(message, where))
-        # No series at all is a filter that matches nothing (a wrong project, model or URL), not "no traffic":
-        # idle counters still give rates of 0.
-        return NoData(
-            '{}: the query API answered, but no series matched: check `{}` and that the key can see this '
-            'data. URL: {}'.format(self.PROVIDER, self.SCOPE_OPTION, where)
-        )
 
     def answer(self, queries):
         """The samples of every query, in one request where possible."""
@@ -216,7 +164,7 @@ class QueryCheck(ProviderMixin, AgentCheck):
                 samples = self.request(combined)
             except QueryRejected as e:
                 if self.batching:
-                    raise QueryError('{}: the combined query failed: {}'.format(self.PROVIDER, e)) from None
+                    raise QueryRejected('the combined query failed: {}'.format(e), e.url) from None
                 self.log.info('the query API refused the combined query (%s); sending one query per request', e)
                 self.batching = False
             else:
@@ -242,22 +190,8 @@ class QueryCheck(ProviderMixin, AgentCheck):
                     )
                     answers.append([])
                     continue
-                raise QueryError(
-                    '{}: query `{}` failed: {}'.format(self.PROVIDER, query.label or query.expr, e)
-                ) from None
+                raise QueryRejected('query `{}` failed: {}'.format(query.label or query.expr, e), e.url) from None
         return answers
 
     def request(self, expr):
-        try:
-            samples = self.client.query(expr)
-        except QueryRejected:
-            self.note_request('query_error')
-            raise
-        except QueryError as e:
-            self.note_request('invalid_reply')
-            raise QueryError('{}: {} URL: {}'.format(self.PROVIDER, e, redact_url(self.client.url))) from None
-        except Exception as e:
-            # A CollectionError (the budget spent) passes as it is; the run's deadline becomes its message.
-            raise self.request_failure(e, self.client.url) from None
-        self.note_request('ok')
-        return samples
+        return self.send(self.client.url, lambda: self.client.query(expr))

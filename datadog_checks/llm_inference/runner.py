@@ -20,6 +20,8 @@ import yaml
 from datadog_checks.base.stubs import aggregator, datadog_agent
 
 from .check import LlmInferenceCheck
+from .providers import PROVIDERS
+from .redact import redact_url
 
 STATUS = {0: 'OK', 1: 'WARNING', 2: 'CRITICAL', 3: 'UNKNOWN'}
 TYPES = {0: 'gauge', 1: 'rate', 2: 'count', 3: 'monotonic_count', 4: 'counter', 5: 'histogram', 6: 'historate'}
@@ -52,8 +54,15 @@ def load_conf(path):
 
 
 def describe(instance):
-    identity = [instance.get(k) for k in ('account_id', 'endpoint', 'project_id', 'api_url') if instance.get(k)]
-    return '{} {}'.format(instance.get('provider'), identity[0] if identity else '').strip()
+    """The provider and what identifies the instance: its first identity option (the provider declares them), else
+    its URL (redacted)."""
+    check = PROVIDERS.get(instance.get('provider'))
+    for option in check.IDENTITY_TAGS if check is not None else ():
+        if instance.get(option):
+            return '{} {}'.format(instance['provider'], instance[option])
+    if isinstance(instance.get('api_url'), str):
+        return '{} {}'.format(instance.get('provider'), redact_url(instance['api_url']))
+    return str(instance.get('provider'))
 
 
 def make_checks(init_config, instances):

@@ -13,9 +13,9 @@ from datadog_checks.base.checks.openmetrics.v2.scraper import OpenMetricsScraper
 
 from .specs import NAMESPACE, Quantiles
 from .drift import DriftLog, RunReport, no_points_message
-from .errors import CollectionError, NoData, ReplyTooLarge, redact_url
+from .errors import NoData
+from .exposition import number, parse_labels, parse_lines, split_le
 from .transport import read_capped
-from .exposition import CutOff, ExpositionError, number, parse_labels, parse_lines, split_le
 from .labels import LabelMap, LabelReader
 from .mapping import Mapper, MappingOptions
 from .provider import ProviderMixin
@@ -32,27 +32,13 @@ class ProviderScraper(OpenMetricsScraper):
             self.http.options['headers']['Authorization'] = 'Bearer {}'.format(check.api_key)
         self.max_bytes = check.max_response_bytes
 
-    def fetch_text(self):
-        """The whole reply body as text; raises requests' errors, or CollectionError for a reply not to parse."""
+    def read(self):
+        """The reply's sample lines: fetched within the size cap, decoded as UTF-8 and parsed whole. What goes wrong
+        raises; ProviderMixin.send says what it means."""
         with self.http.get(self.endpoint, stream=True) as response:
-            self.check.raise_for_status(response, self.endpoint)
+            self.check.raise_for_status(response)
             body = read_capped(response, self.max_bytes)
-        try:
-            return body.decode('utf-8')
-        except UnicodeDecodeError as e:
-            raise Unreadable('the reply is not UTF-8 text (byte {} of {})'.format(e.start, len(body))) from None
-
-    def parse_text(self, text):
-        try:
-            return parse_lines(text)
-        except CutOff:
-            raise
-        except ExpositionError as e:
-            raise Unreadable('malformed exposition text: {}'.format(e)) from None
-
-
-class Unreadable(Exception):
-    pass
+        return parse_lines(body.decode('utf-8'))
 
 
 class ScrapeCheck(ProviderMixin, OpenMetricsBaseCheckV2):
@@ -60,8 +46,6 @@ class ScrapeCheck(ProviderMixin, OpenMetricsBaseCheckV2):
     # Explicit maps only; no limit that would silently drop catalog series.
     DEFAULT_METRIC_LIMIT = 0
 
-    # What to check when a reply holds nothing to collect.
-    NO_DATA_HINT = 'check `api_url`'
     # raw metric name -> Gauge or Quantiles (specs.py), or a tuple of them; filled by each provider module.
     METRIC_MAP = {}
     LABELS = LabelMap()
@@ -69,14 +53,13 @@ class ScrapeCheck(ProviderMixin, OpenMetricsBaseCheckV2):
     def __init__(self, name, init_config, instances):
         super().__init__(name, init_config, instances)
         self.setup_provider()
-        self.url = self.metrics_url()
         # raw name -> (the Quantiles spec of a bucket family or None, the other specs)
         self.series_by_name = {}
         for raw, specs in self.METRIC_MAP.items():
             specs = specs if isinstance(specs, tuple) else (specs,)
             buckets = [spec for spec in specs if isinstance(spec, Quantiles)]
             self.series_by_name[raw] = (buckets[0] if buckets else None, tuple(s for s in specs if s not in buckets))
-        self.mapping = MappingOptions(self.instance)
+        self.mapping = MappingOptions(self.config)
         self.drift = DriftLog(self)
         self.run_report = None
         self.scraper_configs = [
@@ -90,9 +73,6 @@ class ScrapeCheck(ProviderMixin, OpenMetricsBaseCheckV2):
             )
         ]
 
-    def metrics_url(self):
-        raise NotImplementedError
-
     def create_scraper(self, config):
         return ProviderScraper(self, self.get_config_with_defaults(config))
 
@@ -102,44 +82,15 @@ class ScrapeCheck(ProviderMixin, OpenMetricsBaseCheckV2):
 
     def scrape_once(self, scraper):
         """One request; everything is parsed and mapped before the first value is submitted."""
-        where = redact_url(self.url)
-        try:
-            text = scraper.fetch_text()
-        except ReplyTooLarge as e:
-            self.note_request('invalid_reply')
-            raise CollectionError('{}: {} URL: {}'.format(self.PROVIDER, e, where)) from None
-        except Unreadable as e:
-            self.note_request('invalid_reply')
-            raise CollectionError('{}: {} from {}; nothing was submitted.'.format(self.PROVIDER, e, where)) from None
-        except Exception as e:
-            raise self.request_failure(e, self.url) from None
-        try:
-            points = self.map_samples(scraper.parse_text(text))
-        except CutOff:
-            self.note_request('invalid_reply')
-            raise CollectionError(
-                '{}: the reply from {} was cut off before its end (its last line has no final newline); nothing '
-                'from it was submitted.'.format(self.PROVIDER, where)
-            ) from None
-        except (Unreadable, ExpositionError) as e:
-            self.note_request('invalid_reply')
-            message = e if isinstance(e, Unreadable) else 'malformed exposition text: {}'.format(e)
-            raise CollectionError(
-                '{}: {} from {}; nothing was submitted.'.format(self.PROVIDER, message, where)
-            ) from None
-        self.note_request('ok')
+        points = self.send(self.url, lambda: self.map_samples(scraper.read()))
         self.drift.submit(self.run_report)
         if not points:
-            raise self.nothing_to_submit(where)
+            # Names changed, values unusable, or nothing there at all.
+            message = no_points_message(self.run_report)
+            raise NoData(
+                message or 'the reply holds no metrics of the catalog: {}.'.format(self.NO_DATA_HINT), self.url
+            )
         self.submit_points(points, deduplicated=True)
-
-    def nothing_to_submit(self, where):
-        """The WARNING for a reply that gave no point: names changed, values unusable, or nothing there at all."""
-        source = 'the reply from {}'.format(where)
-        message = no_points_message(self.PROVIDER, source, self.run_report)
-        return NoData(
-            message or '{}: {} holds no metrics of the catalog: {}.'.format(self.PROVIDER, source, self.NO_DATA_HINT)
-        )
 
     # --- mapping ----------------------------------------------------------------------------------------------
 

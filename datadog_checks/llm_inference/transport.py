@@ -20,9 +20,8 @@ import requests
 from requests.utils import get_auth_from_url
 
 from . import redact
-from .errors import ReplyTooLarge, RunTimedOut
+from .errors import MAX_REDIRECTS, ReplyTooLarge, RunTimedOut
 
-MAX_REDIRECTS = 3  # each hop is a request from the budget; a loop would otherwise spend 30
 
 _current = threading.local()  # .run: the Run whose requests this thread is sending
 

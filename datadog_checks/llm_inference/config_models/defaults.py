@@ -8,10 +8,6 @@ def instance_allow_redirects():
     return True
 
 
-def instance_api_url():
-    return 'https://<PROXY>/v1/accounts/<ACCOUNT_ID>/metrics'
-
-
 def instance_auth_type():
     return 'basic'
 
@@ -78,10 +74,6 @@ def instance_persist_connections():
 
 def instance_request_size():
     return 16
-
-
-def instance_requests_per_minute():
-    return 6
 
 
 def instance_skip_proxy():

@@ -2,14 +2,17 @@
 # Licensed under a 3-clause BSD style license (see LICENSE)
 """Crusoe Managed Inference: PromQL at `https://api.crusoecloud.com/v1alpha5/projects/<project_id>/metrics/timeseries`.
 
-The queries follow crusoe.txt's "Metric Query" column (`rate(...[300s])` of the counters, `irate(..._bucket[300s])`
+"The docs" below: Crusoe, "Managed Inference Metrics", https://docs.crusoecloud.com/managed-inference/inference-metrics
+(read 2026-11-22), summarized in docs/providers/crusoe.md.
+
+The queries follow the docs' "Metric Query" column (`rate(...[300s])` of the counters, `irate(..._bucket[300s])`
 of the histograms), filtered on the instance's `project_id`. The check asks for the series by label and combines
 them itself, by each metric's semantics (see mapping.py): `model_name` -> `model`, `service_tier` ("Each metric has
 labels for service_tier"), and any label Crusoe adds kept as a tag. The quantiles are computed here from the bucket
-rates, as PromQL `histogram_quantile` does, which lets the check see the bounds: crusoe.txt gives no unit, and a
+rates, as PromQL `histogram_quantile` does, which lets the check see the bounds: the docs give no unit, and a
 latency histogram whose bounds are all whole numbers reaching into the thousands is in milliseconds.
 
-crusoe.txt names the TTFT histogram twice: `crusoe_inference_histogram_first_token_latency_bucket` (table) and
+The docs name the TTFT histogram twice: `crusoe_inference_histogram_first_token_latency_bucket` (table) and
 `crusoe_inference_first_token_latency` (curl example). Both spellings are asked in the same request; per series
 group the documented one is used, the other only where it is the one present: never both added together.
 """
@@ -17,17 +20,18 @@ group the documented one is used, the other only where it is the one present: ne
 import math
 from functools import partial
 
+from ..assets.widgets import Dashboard, Group, Timeseries, q, quantile_lines
 from ..specs import SUM, Gauge, Quantiles
 from ..labels import LabelMap
 from ..query import Query, QueryCheck
 
 DEFAULT_URL = 'https://api.crusoecloud.com/v1alpha5/projects/{project_id}/metrics/timeseries'
-WINDOW = '300s'  # crusoe.txt's queries use [300s]; the data has a 60 s minimum resolution
+WINDOW = '300s'  # the docs' queries use [300s]; the data has a 60 s minimum resolution
 WINDOW_TAG = ('window:5m',)
 
 LABELS = LabelMap({'model_name': 'model', 'service_tier': 'service_tier', 'project_id': 'project_id'})
 
-# counter -> catalog rate (SUM over a removed label); crusoe.txt: `rate(crusoe_inference_<x>{...}[300s])`
+# counter -> catalog rate (SUM over a removed label); the docs: `rate(crusoe_inference_<x>{...}[300s])`
 RATES = {
     'crusoe_inference_request_count': Gauge('requests.rate', combine=SUM),
     'crusoe_inference_input_token_count': Gauge('tokens.input.rate', combine=SUM),
@@ -128,12 +132,50 @@ def crusoe_queries(project_id):
     return queries
 
 
+# The Crusoe dashboard (the asset builder puts a Health group first).
+_ONLY = 'provider:crusoe,$model,$service_tier'
+_BY = 'model,service_tier'
+DASHBOARD = Dashboard(
+    'Crusoe Managed Inference by model and service tier (`pt` is provisioned throughput), 5-minute windows as in '
+    'Crusoe\'s own queries.',
+    ['model', 'service_tier'],
+    [
+        Group(
+            'Throughput',
+            'vivid_orange',
+            'Requests and tokens per second per model and service tier; a drop on `pt` with steady demand means your '
+            'provisioned throughput is saturated.',
+            [
+                Timeseries('Requests / s', q('requests.rate', _ONLY, _BY, 'sum'), display='bars'),
+                Timeseries('Input tokens / s', q('tokens.input.rate', _ONLY, _BY, 'sum')),
+                Timeseries('Output tokens / s', q('tokens.output.rate', _ONLY, _BY, 'sum')),
+            ],
+        ),
+        Group(
+            'Latency',
+            'vivid_blue',
+            'Time to first token and time per output token from Crusoe\'s histograms.',
+            [
+                quantile_lines('Time to first token p99 / p50 (s)', 'time_to_first_token.seconds', _ONLY, _BY),
+                quantile_lines('Time per output token p99 / p50 (s)', 'time_per_output_token.seconds', _ONLY, _BY),
+            ],
+        ),
+    ],
+)
+
+
 class CrusoeCheck(QueryCheck):
     PROVIDER = 'crusoe'
     REQUIRED_OPTIONS = ('api_key', 'project_id')
     IDENTITY_TAGS = {'project_id': 'project_id'}
-    SCOPE_OPTION = 'project_id'
     DEFAULT_URL = DEFAULT_URL
+    HTTP_HINTS = {404: 'no metrics at this URL: check `project_id` or `api_url`.'}
+    NO_DATA_HINT = 'check `project_id` and that the key can see this data'
 
     def default_queries(self):
-        return crusoe_queries(self.instance['project_id'])
+        return crusoe_queries(self.config.project_id)
+
+    # Assets (see assets/build.py)
+    TITLE = 'Crusoe'
+    WINDOWS = '5 m'
+    DASHBOARD = DASHBOARD

@@ -1,18 +1,21 @@
 # (C) llm_inference developers
 # Licensed under a 3-clause BSD style license (see LICENSE)
-"""Fireworks AI: scrape ``/v1/accounts/<account_id>/metrics`` (fireworks.txt)."""
+"""Fireworks AI: scrape ``/v1/accounts/<account_id>/metrics``.
+
+"The docs" below: Fireworks, "Exporting Metrics", https://docs.fireworks.ai/deployments/exporting-metrics (read
+2026-11-22); what the check relies on is summarized in docs/providers/fireworks.md.
+"""
 
 import re
-from urllib.parse import quote
 
-from .. import budget
+from ..assets.widgets import Dashboard, Group, Timeseries, q, quantile_lines
 from ..specs import AVG, SUM, Gauge, Quantiles
 from ..labels import LabelMap
 from ..scrape import ScrapeCheck
 
 DEFAULT_URL = 'https://api.fireworks.ai/v1/accounts/{account_id}/metrics'
 
-# fireworks.txt: "These metrics show activity rates calculated using 1-minute windows" and the histograms are
+# The docs: "These metrics show activity rates calculated using 1-minute windows" and the histograms are
 # "calculated using 1-minute windows".
 ONE_MINUTE = ('window:1m',)
 MS = 0.001  # *_ms buckets -> seconds
@@ -76,7 +79,7 @@ _DEPLOYMENT_PATH = re.compile(r'^accounts/([^/]+)/deployments/([^/]+)$')
 
 
 def _from_deployment_path(labels):
-    """The full `deployment` path "accounts/<account>/deployments/<id>" (fireworks.txt) fills in `deployment_id`
+    """The full `deployment` path "accounts/<account>/deployments/<id>" (the docs) fills in `deployment_id`
     and `deployment_account` where a payload leaves them out (rank 1: a variant); where it agrees with them it
     adds nothing and is dropped. A path that says something else is kept (as `label_deployment`)."""
     path = labels.get('deployment')
@@ -110,13 +113,92 @@ LABELS = LabelMap(
     derive=_from_deployment_path,
 )
 
+# The Fireworks AI dashboard (the asset builder puts a Health group first).
+_ONLY = 'provider:fireworks,$model,$deployment'
+_BY = 'model,deployment'
+DASHBOARD = Dashboard(
+    'Fireworks AI dedicated deployments: rates over 1-minute windows, latency quantiles computed by the integration '
+    'from the per-deployment bucket rates.',
+    ['model', 'deployment'],
+    [
+        Group(
+            'Traffic',
+            'vivid_orange',
+            'Requests, errors by HTTP code and tokens per deployment (1-minute windows).',
+            [
+                Timeseries('Requests / s', q('requests.rate', _ONLY, _BY, 'sum'), display='bars'),
+                Timeseries(
+                    'Errors / s by HTTP code', q('errors.rate', _ONLY, _BY + ',status_code', 'sum'), display='bars'
+                ),
+                Timeseries('Prompt tokens / s', q('tokens.input.rate', _ONLY, _BY, 'sum')),
+                Timeseries('Cached prompt tokens / s', q('tokens.cached_input.rate', _ONLY, _BY, 'sum')),
+            ],
+        ),
+        Group(
+            'Latency quantiles',
+            'vivid_blue',
+            'p50 and p99 per deployment. Queue latencies rising first mean capacity, prefill latencies rising mean '
+            'longer prompts.',
+            [
+                quantile_lines('Time to first token p99 / p50 (s)', 'time_to_first_token.seconds', _ONLY, _BY),
+                quantile_lines('End-to-end latency p99 / p50 (s)', 'e2e_latency.seconds', _ONLY, _BY),
+                quantile_lines('Generation queue latency p99 / p50 (s)', 'queue_latency.seconds', _ONLY, _BY),
+                quantile_lines('Time per output token p99 / p50 (s)', 'time_per_output_token.seconds', _ONLY, _BY),
+                quantile_lines('Prefill latency p99 / p50 (s)', 'prefill_latency.seconds', _ONLY, _BY),
+                quantile_lines('Prefill queue latency p99 / p50 (s)', 'prefill_queue_latency.seconds', _ONLY, _BY),
+            ],
+        ),
+        Group(
+            'Requests shape',
+            'vivid_purple',
+            'Prompt and generated tokens per request (p50, p99).',
+            [
+                quantile_lines('Prompt tokens per request', 'request.input_tokens', _ONLY, _BY),
+                quantile_lines('Generated tokens per request', 'request.output_tokens', _ONLY, _BY),
+            ],
+        ),
+        Group(
+            'Capacity',
+            'vivid_pink',
+            'KV blocks and slots in use, concurrency, forward pass time and replicas (0: scaled to zero). Two series '
+            'Fireworks does not document are shown as reported.',
+            [
+                Timeseries('KV-cache blocks in use', q('kv_cache.usage', _ONLY, _BY, 'max')),
+                Timeseries('KV-cache slots in use', q('fireworks.kv_slots.usage', _ONLY, _BY, 'max')),
+                Timeseries('Concurrent requests', q('requests.running', _ONLY, _BY, 'sum')),
+                Timeseries('Model forward time', q('fireworks.model_forward_time', _ONLY, _BY)),
+                Timeseries('Prompt cache TTL', q('fireworks.prompt_cache.ttl', _ONLY, _BY)),
+                Timeseries(
+                    'Active generators fraction (undocumented series)',
+                    q('fireworks.generator.active_fraction', _ONLY, _BY, 'max'),
+                ),
+                Timeseries(
+                    'Generated tokens gauge (undocumented series)',
+                    q('fireworks.tokens.generated_gauge', _ONLY, _BY, 'sum'),
+                ),
+                Timeseries(
+                    'Replicas',
+                    q('fireworks.replicas', 'provider:fireworks,$deployment', 'deployment', 'sum'),
+                    display='bars',
+                ),
+            ],
+        ),
+    ],
+)
+
 
 class FireworksCheck(ScrapeCheck):
     PROVIDER = 'fireworks'
     REQUIRED_OPTIONS = ('api_key', 'account_id')
-    # fireworks.txt: "Maximum of 6 requests per minute per account".
-    DEFAULT_REQUESTS_PER_MINUTE = 6
     IDENTITY_TAGS = {'account_id': 'account'}
+    DEFAULT_URL = DEFAULT_URL
+    # The docs: "Maximum of 6 requests per minute per account".
+    DEFAULT_REQUESTS_PER_MINUTE = 6
+    BUDGET_SCOPE = 'account_id'
+    HTTP_HINTS = {
+        404: 'no metrics at this URL: check `account_id` (the account id from `accounts/<id>`, not a display name) '
+        'or `api_url`.',
+    }
     NO_DATA_HINT = (
         'no deployment of this account reports metrics '
         '(check `account_id`, and that it has running dedicated deployments)'
@@ -124,12 +206,7 @@ class FireworksCheck(ScrapeCheck):
     METRIC_MAP = METRIC_MAP
     LABELS = LABELS
 
-    def metrics_url(self):
-        return self.instance.get('api_url') or DEFAULT_URL.format(
-            account_id=quote(self.instance['account_id'], safe='')
-        )
-
-    def budget_credential(self):
-        # The Fireworks budget is per account, whatever key is used.
-        account = self.instance['account_id']
-        return budget.credential_id('fireworks', 'account', account), 'Fireworks account {}'.format(account)
+    # Assets (see assets/build.py)
+    TITLE = 'Fireworks AI'
+    WINDOWS = '1 m'
+    DASHBOARD = DASHBOARD

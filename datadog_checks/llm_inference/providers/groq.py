@@ -1,6 +1,9 @@
 # (C) llm_inference developers
 # Licensed under a 3-clause BSD style license (see LICENSE)
-"""Groq: MetricsQL on VictoriaMetrics at `https://api.groq.com/v1/metrics/prometheus` (groq.txt).
+"""Groq: MetricsQL on VictoriaMetrics at `https://api.groq.com/v1/metrics/prometheus`.
+
+"The docs" below: Groq, "Prometheus Metrics", https://console.groq.com/docs/prometheus-metrics (read 2026-11-22),
+summarized in docs/providers/groq.md with the older names public code shows.
 
 The series names changed between doc versions and the spelling of `{percentile}` is not documented (p99? P99?
 0.99?), so one selector asks for every recording-rule series (`name:with:colons`, as all of Groq's are) in one
@@ -10,13 +13,14 @@ below reads is reported as drift instead of being ignored.
 
 import re
 
+from ..assets.widgets import Dashboard, Group, Timeseries, q, quantile_lines
 from ..specs import KEEP, SUM, Gauge, Quantiles, normalize_quantile
 from ..labels import LabelMap
 from ..query import Query, QueryCheck
 
 DEFAULT_URL = 'https://api.groq.com/v1/metrics/prometheus'
 
-# groq.txt: e2e_latency_seconds, ttft_latency_seconds, queue_latency_seconds, tokens_in, tokens_out, each as
+# The docs: e2e_latency_seconds, ttft_latency_seconds, queue_latency_seconds, tokens_in, tokens_out, each as
 # `<family>:{percentile}:rate5m`, "broken out by model".
 FAMILIES = {
     'e2e_latency_seconds': 'e2e_latency.seconds',
@@ -28,7 +32,7 @@ FAMILIES = {
 _FAMILY = '(?:{})'.format('|'.join(FAMILIES))
 SELECTOR = '{__name__=~".+:.+"}'
 
-# requests:rate1m and requests:increase1m (groq.txt), model_project_id_status_code:requests:rate5m (older docs).
+# requests:rate1m and requests:increase1m (the docs), model_project_id_status_code:requests:rate5m (older docs).
 REQUESTS = re.compile(r'^(model_project_id_status_code:)?requests[:](rate|increase)(\d+)([smh])$')
 PERCENTILE = re.compile(r'^({}):([^:]+):rate(\d+[smh])$'.format(_FAMILY))
 # model_project_id:tokens_in:rate5m / tokens_out (public code): tokens per second.
@@ -145,9 +149,62 @@ def read(samples, reading):
         mapper.add_histogram(BUCKET_SPECS[family], reader.context(dict(identity)), rows, rank, ('window:' + window,))
 
 
+# The Groq dashboard (the asset builder puts a Health group first).
+_ONLY = 'provider:groq,$model'
+DASHBOARD = Dashboard(
+    'Groq (Enterprise) usage by model, from Groq\'s VictoriaMetrics recording rules: 1-minute request rates, 5-minute '
+    'percentiles.',
+    ['model'],
+    [
+        Group(
+            'Requests',
+            'vivid_orange',
+            'Requests and non-2xx responses per model; 429s are your organization\'s limits.',
+            [
+                Timeseries('Requests / s', q('requests.rate', _ONLY, 'model', 'sum'), display='bars'),
+                Timeseries(
+                    'Errors / s by status code', q('errors.rate', _ONLY, 'model,status_code', 'sum'), display='bars'
+                ),
+            ],
+        ),
+        Group(
+            'Percentiles (5 min)',
+            'vivid_blue',
+            'p99, p95 and p50 as Groq computes them; a p99 that moves while p50 stays flat points at queueing, not at '
+            'the model.',
+            [
+                quantile_lines(title + ' p99 / p95 / p50', metric, _ONLY, 'model', ('0.99', '0.95', '0.5'))
+                for metric, title in (
+                    ('time_to_first_token.seconds', 'Time to first token (s)'),
+                    ('e2e_latency.seconds', 'End-to-end latency (s)'),
+                    ('queue_latency.seconds', 'Queue latency (s)'),
+                    ('request.input_tokens', 'Input tokens per request'),
+                    ('request.output_tokens', 'Output tokens per request'),
+                )
+            ],
+        ),
+    ],
+)
+
+
 class GroqCheck(QueryCheck):
     PROVIDER = 'groq'
     DEFAULT_URL = DEFAULT_URL
+    HTTP_HINTS = {
+        # The docs: "This feature is only available to our Enterprise tier customers."
+        403: 'Prometheus metrics are an Enterprise-tier feature. Use an API key of an Enterprise organization (or ask '
+        'Groq to enable metrics for yours).',
+        # A key of an organization without the feature may be answered 404 rather than 403.
+        404: 'no metrics API for this key at this URL. Prometheus metrics are an Enterprise-tier feature: a key of '
+        'an organization without it may get 404 rather than 403 (use an Enterprise organization\'s key, or ask Groq '
+        'to enable metrics). Otherwise check `api_url` (default https://api.groq.com/v1/metrics/prometheus, under '
+        'which `/api/v1/query` is served).',
+    }
 
     def default_queries(self):
         return [Query(QUERY, read, 'groq catalog series')]
+
+    # Assets (see assets/build.py)
+    TITLE = 'Groq'
+    WINDOWS = '5 m'
+    DASHBOARD = DASHBOARD

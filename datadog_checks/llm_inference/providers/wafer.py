@@ -1,16 +1,19 @@
 # (C) llm_inference developers
 # Licensed under a 3-clause BSD style license (see LICENSE)
-"""Wafer: scrape ``/v1/endpoints/metrics/prometheus?endpoint=<endpoint>`` (wafer.txt)."""
+"""Wafer: scrape ``/v1/endpoints/metrics/prometheus?endpoint=<endpoint>``.
 
-from urllib.parse import urlencode
+"The docs" below: Wafer's page on Prometheus metrics for dedicated endpoints (last verified 2026-06-07, read
+2026-11-22), summarized in docs/providers/wafer.md.
+"""
 
+from ..assets.widgets import Dashboard, Group, QueryValue, Timeseries, q, quantile_lines
 from ..specs import AVG, KEEP, SUM, Gauge
 from ..labels import LabelMap
 from ..scrape import ScrapeCheck
 
 DEFAULT_URL = 'https://api.wafer.ai/v1/endpoints/metrics/prometheus'
 
-# wafer.txt: "The _last_24h suffix marks a 24h-rolling gauge (not a true monotonic counter — divide by 86400
+# The docs: "The _last_24h suffix marks a 24h-rolling gauge (not a true monotonic counter — divide by 86400
 # for an average rate...)" and the latency series are "24h-window percentile gauges".
 DAY = ('window:24h',)
 SECONDS_PER_DAY = 86400.0
@@ -51,17 +54,83 @@ METRIC_MAP = {
 # quantile label that is not one is never submitted untagged (reported instead).
 LABELS = LabelMap({'endpoint': 'deployment', 'status_class': 'status_class', 'quantile': 'quantile', 'model': 'model'})
 
+# The Wafer dashboard (the asset builder puts a Health group first).
+_ONLY = 'provider:wafer,$deployment'
+_BY = 'deployment'
+DASHBOARD = Dashboard(
+    'Wafer dedicated endpoints: live engine state (about the last minute) and 24-hour rolling counts and percentiles.',
+    ['deployment'],
+    [
+        Group(
+            'Live engine state',
+            'vivid_pink',
+            'In-flight and queued requests, KV-cache usage and hit rate, from the last minute of the worker fleet.',
+            [
+                Timeseries('Running requests', q('requests.running', _ONLY, _BY, 'sum')),
+                Timeseries('Queued requests', q('requests.queued', _ONLY, _BY, 'sum'), display='bars'),
+                Timeseries('KV-cache usage', q('kv_cache.usage', _ONLY, _BY, 'max')),
+                Timeseries('KV-cache hit ratio', q('kv_cache.hit_ratio', _ONLY, _BY)),
+                Timeseries(
+                    'Distinct requests in flight, last 2 min', q('wafer.concurrent_requests', _ONLY, _BY, 'sum')
+                ),
+            ],
+        ),
+        Group(
+            'Last 24 hours',
+            'vivid_orange',
+            'Rolling 24-hour gauges, not counters: alert on their level against your baseline. The request rate is '
+            'the 24-hour count / 86400.',
+            [
+                Timeseries(
+                    'Requests (24 h) by status class',
+                    q('wafer.requests.last_24h', _ONLY, _BY + ',status_class', 'sum'),
+                    display='bars',
+                ),
+                Timeseries('Average requests / s (24 h)', q('requests.rate', _ONLY, _BY, 'sum')),
+                Timeseries(
+                    'Tokens (24 h)',
+                    q('wafer.tokens.input.last_24h', _ONLY, _BY, 'sum'),
+                    q('wafer.tokens.output.last_24h', _ONLY, _BY, 'sum'),
+                    q('wafer.tokens.cache_read.last_24h', _ONLY, _BY, 'sum'),
+                ),
+                Timeseries('Prompt cache hit ratio (24 h)', q('prompt_cache.hit_ratio', _ONLY, _BY)),
+                quantile_lines('Time to first token p99 / p50 (24 h)', 'time_to_first_token.seconds', _ONLY, _BY),
+                quantile_lines('Request duration p99 / p50 (24 h)', 'e2e_latency.seconds', _ONLY, _BY),
+                quantile_lines(
+                    'Output tokens / s per request p50 / p10',
+                    'request.output_tokens_per_second',
+                    _ONLY,
+                    _BY,
+                    ('0.5', '0.1'),
+                ),
+                QueryValue(
+                    'Aggregation window (s)', q('wafer.metrics_window.seconds', _ONLY, None, 'max'), precision=0
+                ),
+            ],
+        ),
+    ],
+)
+
 
 class WaferCheck(ScrapeCheck):
     PROVIDER = 'wafer'
     REQUIRED_OPTIONS = ('api_key', 'endpoint')
-    # wafer.txt: "Rate limit: 6 req/min per API key (HTTP 429 on overrun)".
-    DEFAULT_REQUESTS_PER_MINUTE = 6
     IDENTITY_TAGS = {'endpoint': 'deployment'}
+    DEFAULT_URL = DEFAULT_URL
+    URL_PARAMETERS = {'endpoint': 'endpoint'}
+    # The docs: "Rate limit: 6 req/min per API key (HTTP 429 on overrun)".
+    DEFAULT_REQUESTS_PER_MINUTE = 6
+    HTTP_HINTS = {
+        # The docs: "Serverless (pass.wafer.ai) keys return 403 ... dedicated-only"
+        403: 'metrics are for dedicated endpoints only. A serverless (pass.wafer.ai) key, or a dedicated key for an '
+        'endpoint it does not own, is refused: use the key of the dedicated endpoint set in `endpoint`.',
+        404: 'no metrics at this URL: check `endpoint` (the dedicated endpoint host) or `api_url`.',
+    }
     NO_DATA_HINT = 'check `endpoint` (series of a worker silent for 10 minutes drop out of the reply)'
     METRIC_MAP = METRIC_MAP
     LABELS = LABELS
 
-    def metrics_url(self):
-        base = self.instance.get('api_url') or DEFAULT_URL
-        return '{}{}{}'.format(base, '&' if '?' in base else '?', urlencode({'endpoint': self.instance['endpoint']}))
+    # Assets (see assets/build.py)
+    TITLE = 'Wafer'
+    WINDOWS = '24 h'
+    DASHBOARD = DASHBOARD

@@ -1,0 +1,153 @@
+# (C) llm_inference developers
+# Licensed under a 3-clause BSD style license (see LICENSE)
+"""The overview dashboard: every provider and model side by side. Shared by all providers, so it names none: what it
+says per provider (identity tags, windows, budgets) comes from their declarations, through `facts` (build.py)."""
+
+from .widgets import ALL, CheckStatus, Dashboard, Group, MonitorSummary, QueryValue, Timeseries, Toplist, q
+
+TITLE = 'LLM Inference - Overview'
+ABOUT = (
+    'Every hosted LLM inference provider you pay for on one screen: compare time to first token, errors, throughput '
+    'and cache pressure across providers and models. Metrics come from the llm_inference integration; see its '
+    'metadata.csv for the catalog.'
+)
+BY_MODEL = 'provider,model'
+BY_DEPLOYMENT = 'provider,deployment'
+
+
+def _integration(metric, by, agg='sum', count=True):
+    return q('integration.' + metric, '$provider', by, agg) + ('.as_count()' if count else '')
+
+
+def overview(facts):
+    return Dashboard(
+        ABOUT,
+        ['provider', 'model', 'deployment'],
+        [
+            Group(
+                'Health',
+                'vivid_green',
+                'Is every provider answering? `can_connect` is CRITICAL when the key or {} is wrong or the provider '
+                'fails, WARNING while a run waits for its request budget or a 429 cooldown.'.format(
+                    facts.identity_options
+                ),
+                [
+                    CheckStatus(
+                        'Can connect, by provider and instance', ('provider',) + facts.identity_tags, ['$provider']
+                    ),
+                    QueryValue('Requests / s', q('requests.rate', agg='sum'), aggregator='avg'),
+                    QueryValue(
+                        'Error share',
+                        q('errors.rate', agg='sum'),
+                        q('requests.rate', agg='sum'),
+                        aggregator='avg',
+                        formula='query1 / query2 * 100',
+                    ),
+                    MonitorSummary(width=3),
+                ],
+            ),
+            Group(
+                'Latency',
+                'vivid_blue',
+                'Quantiles as each provider computes them (the `window` tag says over what: {}). Compare p99 across '
+                'providers for the same model before moving traffic.'.format(facts.windows),
+                [
+                    Timeseries(title, q(metric, ALL + ',quantile:' + quantile, BY_MODEL))
+                    for title, metric, quantile in (
+                        ('Time to first token p99 (s)', 'time_to_first_token.seconds', '0.99'),
+                        ('Time to first token p50 (s)', 'time_to_first_token.seconds', '0.5'),
+                        ('End-to-end latency p99 (s)', 'e2e_latency.seconds', '0.99'),
+                        ('Queue latency p99 (s)', 'queue_latency.seconds', '0.99'),
+                    )
+                ],
+            ),
+            Group(
+                'Traffic and errors',
+                'vivid_orange',
+                'Request and error rates per provider and model. A rising error share on one provider while the others '
+                'stay flat points at that provider; look at `status_code` for 429s (your own rate limits) vs 5xx.',
+                [
+                    Timeseries('Requests / s', q('requests.rate', by=BY_MODEL, agg='sum'), display='bars'),
+                    Timeseries(
+                        'Errors / s by status code',
+                        q('errors.rate', by=BY_MODEL + ',status_code', agg='sum'),
+                        display='bars',
+                    ),
+                    Timeseries(
+                        'Error share (%)',
+                        q('errors.rate', by=BY_MODEL, agg='sum'),
+                        q('requests.rate', by=BY_MODEL, agg='sum'),
+                        formula='query1 / query2 * 100',
+                        width=12,
+                    ),
+                ],
+            ),
+            Group(
+                'Tokens',
+                'vivid_purple',
+                'Token throughput: what you are billed for. A falling cached share raises cost and time to first token.',
+                [
+                    Timeseries('Input tokens / s', q('tokens.input.rate', by=BY_MODEL, agg='sum')),
+                    Timeseries('Output tokens / s', q('tokens.output.rate', '$provider,$model', BY_MODEL, 'sum')),
+                    Timeseries('Cached input tokens / s', q('tokens.cached_input.rate', by=BY_MODEL, agg='sum')),
+                    Timeseries(
+                        'Prompt cache hit ratio (24 h)',
+                        q('prompt_cache.hit_ratio', '$provider,$deployment', BY_DEPLOYMENT),
+                    ),
+                ],
+            ),
+            Group(
+                'Capacity and cache pressure',
+                'vivid_pink',
+                'KV-cache usage near 1 and a growing queue mean a deployment is at capacity: requests wait, time to '
+                'first token rises. Add replicas before users notice.',
+                [
+                    Timeseries('KV-cache usage', q('kv_cache.usage', by=BY_DEPLOYMENT, agg='max')),
+                    Timeseries(
+                        'Requests queued',
+                        q('requests.queued', '$provider,$deployment', BY_DEPLOYMENT, 'sum'),
+                        display='bars',
+                    ),
+                    Timeseries('Requests running', q('requests.running', by=BY_DEPLOYMENT, agg='sum')),
+                    Toplist('Busiest deployments (KV-cache usage)', q('kv_cache.usage', by=BY_DEPLOYMENT, agg='max')),
+                ],
+            ),
+            Group(
+                'The integration itself',
+                'gray',
+                'What the check spends of each provider\'s request budget ({}). Runs skipped or 429s mean too many '
+                'instances share a key or account, or another client uses it. Provider drift: series whose names the '
+                'check does not map (a renamed or new metric), labels it keeps beyond the catalog, and series it read '
+                'but did not submit (NaN, a sum missing a member, a label over `max_label_values`); see the README, '
+                '"How the check reads what providers send".'.format(facts.budgets),
+                [
+                    Timeseries(
+                        'Requests to providers by outcome', _integration('requests', 'provider,outcome'), display='bars'
+                    ),
+                    Timeseries('429s received', _integration('rate_limited', 'provider'), display='bars'),
+                    Timeseries(
+                        'Runs skipped (budget or cooldown)', _integration('runs_skipped', 'provider'), display='bars'
+                    ),
+                    Timeseries('Series submitted per run', _integration('series', 'provider', count=False)),
+                    Timeseries(
+                        'Drift: series not mapped, by name',
+                        _integration('unmapped_series', 'provider,raw_name', count=False),
+                        display='bars',
+                    ),
+                    Timeseries(
+                        'Drift: series read but not submitted, by reason',
+                        _integration('series_dropped', 'provider,reason', count=False),
+                        display='bars',
+                    ),
+                    Timeseries(
+                        'Drift: series with labels beyond the catalog, by label',
+                        _integration('unmapped_labels', 'provider,label', count=False),
+                    ),
+                    Timeseries(
+                        'Labels over `max_label_values` (values seen)',
+                        _integration('labels_over_limit', 'provider,label', 'max', count=False),
+                    ),
+                ],
+            ),
+        ],
+    )

@@ -1,0 +1,194 @@
+# (C) llm_inference developers
+# Licensed under a 3-clause BSD style license (see LICENSE)
+"""Spend: the user's prices (the `pricing` option) turned into `cost.hourly` and `cost.per_million_tokens`.
+
+No price is built in: prices differ by provider and contract, and a built-in list would go stale. Costs are worked
+out from the catalog points a run already mapped, the same way for every provider; what a provider reports of
+tokens and replicas it declares in its module (`SPEND`). A model without a price gets no cost, never a zero; a token
+cost that would leave out a kind of token the user priced is not submitted (a sum with a missing member is not a
+sum), and a rate of tokens of 0 gives no cost per million tokens (not an infinity).
+"""
+
+import math
+from dataclasses import dataclass, field
+
+TOKEN_KINDS = ('input', 'output', 'cached_input')
+PER_MILLION = 1e6
+
+
+def _price(value, where):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+        raise ValueError('`{}` must be a price in dollars: a number, 0 or more (got {!r}).'.format(where, value)[:300])
+    return float(value)
+
+
+@dataclass(frozen=True)
+class Pricing:
+    """$ per million tokens by model and kind, $ per replica-hour, and a flat $ per hour; None where not set."""
+
+    tokens: dict = field(default_factory=dict)  # model name (raw or canonical) -> {kind: $ per million tokens}
+    replica_hour: float | None = None
+    hour: float | None = None
+
+    @classmethod
+    def parse(cls, raw):
+        """The `pricing` option; a ValueError that names `pricing` and the bad key otherwise."""
+        if raw is None:
+            return cls()
+        if not hasattr(raw, 'items'):
+            raise ValueError(
+                '`pricing` must be a mapping with `tokens`, `replica_hour` and/or `hour` (got {}).'.format(
+                    type(raw).__name__
+                )
+            )
+        unknown = sorted(str(k) for k in set(raw) - {'tokens', 'replica_hour', 'hour'})
+        if unknown:
+            raise ValueError(
+                '`pricing` has unknown keys {}; allowed: tokens, replica_hour, hour.'.format(', '.join(unknown))
+            )
+        tokens = raw.get('tokens') or {}
+        if not hasattr(tokens, 'items'):
+            raise ValueError('`pricing.tokens` must map model names to {input, output, cached_input} prices.')
+        parsed = {}
+        for model, prices in tokens.items():
+            where = 'pricing.tokens.{}'.format(model)
+            if not isinstance(model, str) or not model.strip():
+                raise ValueError('`pricing.tokens` keys must be model names (got {!r}).'.format(model))
+            if not hasattr(prices, 'items') or not prices:
+                raise ValueError(
+                    '`{}` must be a mapping of `input`, `output` and/or `cached_input` to $ per million tokens.'.format(
+                        where
+                    )
+                )
+            bad = sorted(str(k) for k in set(prices) - set(TOKEN_KINDS))
+            if bad:
+                raise ValueError(
+                    '`{}` has unknown keys {}; allowed: input, output, cached_input.'.format(where, ', '.join(bad))
+                )
+            if 'cached_input' in prices and 'input' not in prices:
+                raise ValueError(
+                    '`{}` has `cached_input` without `input`: cached tokens are a part of input.'.format(where)
+                )
+            parsed[model.strip()] = {kind: _price(v, '{}.{}'.format(where, kind)) for kind, v in prices.items()}
+        replica_hour, hour = raw.get('replica_hour'), raw.get('hour')
+        return cls(
+            parsed,
+            None if replica_hour is None else _price(replica_hour, 'pricing.replica_hour'),
+            None if hour is None else _price(hour, 'pricing.hour'),
+        )
+
+    def __bool__(self):
+        return bool(self.tokens) or self.replica_hour is not None or self.hour is not None
+
+    def token_prices(self, model, canonical):
+        """The prices of `model`, found by its raw name first, then its canonical name; None if not priced."""
+        return self.tokens.get(model) or self.tokens.get(canonical)
+
+
+@dataclass(frozen=True)
+class Spend:
+    """What a provider reports that spend can be worked out from (each provider module declares one).
+
+    input, output, cached_input: the catalog metrics of those tokens (cached_input a part of input), '' where the
+    provider reports none; `per_hour` turns their values into tokens per hour (3600 for a rate per second, 1/24 for
+    a 24-hour count). replicas: the catalog metric of replicas per deployment, '' if none.
+    """
+
+    input: str = ''
+    output: str = ''
+    cached_input: str = ''
+    per_hour: float = 3600.0
+    replicas: str = ''
+
+
+def _tag(tags, key):
+    prefix = key + ':'
+    for tag in tags:
+        if tag.startswith(prefix):
+            return tag[len(prefix) :]
+    return None
+
+
+class Costs:
+    """One run's costs from its points. `points` are (name, value, tags[, type]) with catalog names; `base_tags`
+    are the instance's own (identity and user tags), which every point also carries."""
+
+    def __init__(self, pricing, spend, base_tags=()):
+        self.pricing = pricing
+        self.spend = spend
+        self.base_tags = tuple(base_tags)
+        self.unpriced = []  # (model, why): token costs left out this run, for a log line
+
+    def points(self, points):
+        spend = self.spend
+        kinds = {spend.input: 'input', spend.output: 'output', spend.cached_input: 'cached_input'}
+        kinds.pop('', None)
+        series = {}  # the tags of one series of token metrics -> {kind: tokens per hour}
+        replicas = []  # (tags, replicas) per deployment
+        models = {}  # deployment -> its `model` and `canonical_model` tags, from any point that has them
+        for name, value, tags, *_ in points:
+            kind = kinds.get(name)
+            if kind is not None:
+                series.setdefault(tuple(sorted(tags)), {})[kind] = value * spend.per_hour
+            elif spend.replicas and name == spend.replicas:
+                replicas.append((tuple(tags), value))
+            deployment = _tag(tags, 'deployment')
+            if deployment is not None and deployment not in models and _tag(tags, 'model') is not None:
+                models[deployment] = tuple(t for t in tags if t.startswith(('model:', 'canonical_model:')))
+        out = []
+        if self.pricing.tokens:
+            for tags, tokens in series.items():
+                hourly = self.token_cost(tags, tokens)
+                if hourly is not None:
+                    self._cost(out, hourly, tags + ('basis:tokens',), {tags: tokens})
+        if self.pricing.replica_hour is not None:
+            for tags, count in replicas:
+                deployment = _tag(tags, 'deployment')
+                served = {t: tokens for t, tokens in series.items() if _tag(t, 'deployment') == deployment}
+                tags = tags + models.get(deployment, ()) + ('basis:replicas',)
+                self._cost(out, count * self.pricing.replica_hour, tags, served)
+        if self.pricing.hour is not None:
+            self._cost(out, self.pricing.hour, ('basis:flat',), series)
+        return out
+
+    def token_cost(self, tags, tokens):
+        """$ per hour of one series of token metrics, or None: no price for its model, or a priced kind of token
+        the provider does not report (the cost would then be a sum with a missing member)."""
+        model = _tag(tags, 'model') or _tag(self.base_tags, 'model')
+        if model is None:
+            return None
+        canonical = _tag(tags, 'canonical_model') or _tag(self.base_tags, 'canonical_model')
+        prices = self.pricing.token_prices(model, canonical)
+        if prices is None:
+            return None
+        for kind in ('input', 'output'):
+            if kind in prices and kind not in tokens:  # priced, but not reported (by this provider, or this run)
+                self.unpriced.append((model, 'no {} tokens reported'.format(kind)))
+                return None
+        if 'cached_input' in prices and self.spend.cached_input and 'cached_input' not in tokens:
+            self.unpriced.append((model, 'no cached input tokens reported'))
+            return None
+        # Cached input is a part of input: without a figure for it (a provider that does not report it), all input
+        # is priced as uncached, an upper bound (metadata.csv says so).
+        cached = tokens.get('cached_input', 0.0)
+        cost = 0.0
+        if 'input' in prices:
+            cost += (tokens['input'] - cached) * prices['input'] + cached * prices.get('cached_input', prices['input'])
+        if 'output' in prices:
+            cost += tokens['output'] * prices['output']
+        return cost / PER_MILLION
+
+    def _cost(self, out, hourly, tags, served):
+        """cost.hourly, and cost.per_million_tokens over the tokens of `served` (series tags -> tokens per hour),
+        where they are known, over one window, and not 0."""
+        out.append(('cost.hourly', hourly, tags))
+        kinds = [kind for kind in ('input', 'output') if getattr(self.spend, kind)]
+        if not served or any(kind not in tokens for tokens in served.values() for kind in kinds):
+            return  # tokens not reported, or a series without one of its kinds: not a sum
+        totals = [sum(tokens[kind] for kind in kinds) for tokens in served.values()]
+        windows = {t for series in served for t in series if t.startswith('window:')}
+        if len(windows) > 1 or not all(math.isfinite(t) for t in totals) or sum(totals) <= 0:
+            return
+        counted = 'tokens_counted:input_output' if self.spend.output else 'tokens_counted:input'
+        tags = tuple(t for t in tags if not t.startswith('window:')) + tuple(windows) + (counted,)
+        out.append(('cost.per_million_tokens', hourly / (sum(totals) / PER_MILLION), tags))

@@ -1,0 +1,127 @@
+"""Spend: the `pricing` option, and costs worked out from a run's points for each basis (tokens, replicas, flat)."""
+
+import pytest
+
+from datadog_checks.llm_inference.pricing import Costs, Pricing, Spend
+
+LLAMA = ('model:meta-llama/Llama-3.3-70B-Instruct', 'canonical_model:llama-3.3-70b-instruct')
+
+
+def test_parse_every_basis():
+    p = Pricing.parse(
+        {
+            'tokens': {
+                'llama-3.3-70b-instruct': {'input': 0.9, 'output': 0.9, 'cached_input': 0.45},
+                'm2': {'output': 2},
+            },
+            'replica_hour': 2.9,
+            'hour': 12,
+        }
+    )
+    assert p.tokens == {
+        'llama-3.3-70b-instruct': {'input': 0.9, 'output': 0.9, 'cached_input': 0.45},
+        'm2': {'output': 2.0},
+    }
+    assert (p.replica_hour, p.hour) == (2.9, 12.0)
+    assert p.token_prices('meta-llama/Llama-3.3-70B-Instruct', 'llama-3.3-70b-instruct')['output'] == 0.9
+    assert p.token_prices('m2', 'm2') == {'output': 2.0}
+    assert p.token_prices('unpriced', 'unpriced') is None
+    assert not Pricing.parse(None) and not Pricing.parse({})
+
+
+@pytest.mark.parametrize(
+    'raw, needle',
+    [
+        ([1, 2], '`pricing` must be a mapping'),
+        ({'token': {}}, 'unknown keys token'),
+        ({'hour': -1}, '`pricing.hour`'),
+        ({'hour': '12'}, '`pricing.hour`'),
+        ({'hour': True}, '`pricing.hour`'),
+        ({'hour': float('nan')}, '`pricing.hour`'),
+        ({'replica_hour': -0.5}, '`pricing.replica_hour`'),
+        ({'tokens': ['m']}, '`pricing.tokens`'),
+        ({'tokens': {'m': 3}}, '`pricing.tokens.m`'),
+        ({'tokens': {'m': {}}}, '`pricing.tokens.m`'),
+        ({'tokens': {'m': {'prompt': 1}}}, 'unknown keys prompt'),
+        ({'tokens': {'m': {'input': 'cheap'}}}, '`pricing.tokens.m.input`'),
+        ({'tokens': {'m': {'output': -2}}}, '`pricing.tokens.m.output`'),
+        ({'tokens': {'m': {'cached_input': 1}}}, '`cached_input` without `input`'),
+    ],
+)
+def test_bad_pricing_is_named(raw, needle):
+    with pytest.raises(ValueError, match='pricing') as e:
+        Pricing.parse(raw)
+    assert needle in str(e.value)
+
+
+RATES = Spend(input='tokens.input.rate', output='tokens.output.rate')
+
+
+def test_token_basis_prices_input_and_output_per_series():
+    # 2000 input and 500 output tokens a second over 5 minutes, at $0.90 and $1.20 per million tokens.
+    tags = LLAMA + ('service_tier:pt', 'window:5m')
+    points = [('tokens.input.rate', 2000.0, tags), ('tokens.output.rate', 500.0, tags), ('requests.rate', 3.0, tags)]
+    pricing = Pricing.parse({'tokens': {'llama-3.3-70b-instruct': {'input': 0.9, 'output': 1.2}}})
+    costs = dict(((n, tuple(sorted(t))), v) for n, v, t in Costs(pricing, RATES).points(points))
+    hourly = (2000 * 3600 * 0.9 + 500 * 3600 * 1.2) / 1e6  # $8.64 per hour
+    assert costs.pop(('cost.hourly', tuple(sorted(tags + ('basis:tokens',))))) == pytest.approx(hourly)
+    per_million = hourly / ((2000 + 500) * 3600 / 1e6)  # $0.96: the blend of the two prices, weighted 4:1
+    key = tuple(sorted(tags + ('basis:tokens', 'tokens_counted:input_output')))
+    assert costs.pop(('cost.per_million_tokens', key)) == pytest.approx(per_million)
+    assert costs == {}
+
+
+def test_no_price_no_cost_and_a_missing_kind_no_sum():
+    tags = ('model:other', 'canonical_model:other', 'window:5m')
+    points = [('tokens.input.rate', 10.0, tags), ('tokens.output.rate', 5.0, tags)]
+    assert Costs(Pricing.parse({'tokens': {'llama-3.3-70b-instruct': {'input': 1}}}), RATES).points(points) == []
+    # Output is priced but this series reports only input: no cost rather than an input-only one.
+    costs = Costs(Pricing.parse({'tokens': {'other': {'input': 1, 'output': 2}}}), RATES)
+    assert costs.points(points[:1]) == []
+    assert costs.unpriced == [('other', 'no output tokens reported')]
+
+
+def test_cached_input_is_part_of_input():
+    # Fireworks: prompt tokens (cached included) and cached prompt tokens a second; no output tokens reported.
+    spend = Spend(input='tokens.input.rate', cached_input='tokens.cached_input.rate')
+    tags = ('model:accounts/fireworks/models/llama-v3p3-70b-instruct', 'canonical_model:llama-3.3-70b-instruct')
+    tags += ('deployment:d1', 'window:1m')
+    points = [('tokens.input.rate', 1000.0, tags), ('tokens.cached_input.rate', 400.0, tags)]
+    pricing = Pricing.parse({'tokens': {'llama-3.3-70b-instruct': {'input': 0.9, 'cached_input': 0.45}}})
+    (hourly, per_million) = Costs(pricing, spend).points(points)
+    assert hourly[1] == pytest.approx((600 * 0.9 + 400 * 0.45) * 3600 / 1e6)
+    assert per_million[1] == pytest.approx((600 * 0.9 + 400 * 0.45) / 1000)
+    assert 'tokens_counted:input' in per_million[2]
+
+
+def test_replica_basis_joins_the_deployment_model():
+    # 3 replicas at $2.90 an hour; the replicas series has no model label, the deployment's other series do.
+    spend = Spend(input='tokens.input.rate', replicas='fireworks.replicas')
+    model = ('model:accounts/fireworks/models/qwen3-8b', 'canonical_model:qwen3-8b')
+    points = [
+        ('fireworks.replicas', 3.0, ('deployment:d1',)),
+        ('tokens.input.rate', 250.0, model + ('deployment:d1', 'window:1m')),
+        ('fireworks.replicas', 0.0, ('deployment:d2',)),  # scaled to zero: $0 an hour, and no tokens
+    ]
+    out = {(n, tuple(sorted(t))): v for n, v, t in Costs(Pricing.parse({'replica_hour': 2.9}), spend).points(points)}
+    d1 = tuple(sorted(('deployment:d1', 'basis:replicas') + model))
+    assert out.pop(('cost.hourly', d1)) == pytest.approx(8.7)
+    per_million = tuple(sorted(d1 + ('window:1m', 'tokens_counted:input')))
+    assert out.pop(('cost.per_million_tokens', per_million)) == pytest.approx(8.7 / (250 * 3600 / 1e6))
+    assert out == {('cost.hourly', ('basis:replicas', 'deployment:d2')): 0.0}
+
+
+def test_flat_basis_over_every_token_of_the_instance():
+    # Wafer: 24-hour counts; a flat $12 an hour for the dedicated endpoint.
+    spend = Spend(input='wafer.tokens.input.last_24h', output='wafer.tokens.output.last_24h', per_hour=1 / 24)
+    day = ('window:24h',)
+    points = [('wafer.tokens.input.last_24h', 48e6, day), ('wafer.tokens.output.last_24h', 24e6, day)]
+    out = Costs(Pricing.parse({'hour': 12}), spend).points(points)
+    assert out[0] == ('cost.hourly', 12.0, ('basis:flat',))
+    name, value, tags = out[1]
+    assert (name, tags) == ('cost.per_million_tokens', ('basis:flat', 'window:24h', 'tokens_counted:input_output'))
+    assert value == pytest.approx(12 / (3e6 / 1e6))  # 3 million tokens an hour on average: $4 per million
+    # No tokens at all (an idle endpoint): the hourly cost, and no cost per million tokens.
+    assert Costs(Pricing.parse({'hour': 12}), spend).points([('wafer.tokens.input.last_24h', 0.0, day)]) == [
+        ('cost.hourly', 12.0, ('basis:flat',))
+    ]
