@@ -13,6 +13,7 @@ import threading
 import pytest
 
 from datadog_checks.base import AgentCheck
+from datadog_checks.llm_inference import providers
 
 from .common import CRUSOE, FIREWORKS, GROQ, JSON, PROMQL, WAFER, fixture_text, vector
 from .provider_server import ProviderServer, Reply
@@ -292,6 +293,12 @@ def expectation(case, provider):
 
 MATRIX = [(c, p) for c in CASES for p in PROVIDERS if expectation(c, p) is not None]
 COOLS_DOWN = {'429 Retry-After seconds'}  # the run after it, within the Retry-After, makes no request
+
+
+def test_every_provider_meets_the_faults():
+    assert sorted(PROVIDERS) == sorted(providers.PROVIDERS)
+    for name, spec in PROVIDERS.items():
+        assert spec['setup'].name == name
 
 
 @pytest.mark.parametrize('case, provider', MATRIX, ids=['{}-{}'.format(p, c) for c, p in MATRIX])
