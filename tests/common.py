@@ -26,6 +26,32 @@ CRUSOE_KEY = 'crusoe-monitoring-token-77c2'
 CRUSOE_PROJECT = 'proj-1'
 
 
+# Every model name the tests and the simulator send, and its `canonical_model`, written out here by hand: the check
+# (canonical.py) must come to the same name.
+CANONICAL = {
+    'accounts/fireworks/models/llama-v3p1-70b-instruct': 'llama-3.1-70b-instruct',
+    'accounts/fireworks/models/llama-v3p3-70b-instruct': 'llama-3.3-70b-instruct',
+    'accounts/fireworks/models/deepseek-v3': 'deepseek-v3',
+    'accounts/fireworks/models/qwen3-8b': 'qwen3-8b',
+    'accounts/fireworks/models/qwen3-235b-a22b': 'qwen3-235b-a22b',
+    'meta-llama/Llama-3.3-70B-Instruct': 'llama-3.3-70b-instruct',
+    'deepseek-ai/DeepSeek-R1': 'deepseek-r1',
+    'llama-3.3-70b-versatile': 'llama-3.3-70b-instruct',
+    'openai/gpt-oss-120b': 'gpt-oss-120b',
+    'qwen/qwen3-32b': 'qwen3-32b',
+    'llama-3.3-70b': 'llama-3.3-70b',
+    'llama-3.1-8b': 'llama-3.1-8b',
+    'm': 'm',
+    'm1': 'm1',
+    'a': 'a',
+}
+
+
+def model_tags(model):
+    """The `model` tag of a series and the `canonical_model` tag every metric carrying `model` gets with it."""
+    return ['model:' + model, 'canonical_model:' + CANONICAL[model]]
+
+
 def fixture_path(name):
     return os.path.join(HERE, 'fixtures', name)
 

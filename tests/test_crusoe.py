@@ -8,7 +8,7 @@ from datadog_checks.llm_inference import LlmInferenceCheck
 from datadog_checks.llm_inference.providers.crusoe import CrusoeCheck
 from simulator.query_data import CRUSOE_HISTOGRAMS, CRUSOE_MODELS, LATENCY_BOUNDS
 
-from .common import CRUSOE, CRUSOE_KEY, CRUSOE_PROJECT, assert_gauge_close, assert_no_drift
+from .common import CRUSOE, CRUSOE_KEY, CRUSOE_PROJECT, assert_gauge_close, assert_no_drift, model_tags
 from .reference import expected_quantile
 
 pytestmark = pytest.mark.integration
@@ -34,7 +34,7 @@ def test_catalog_in_one_request(dd_run_check, aggregator, crusoe_engine):
         base = [
             'provider:crusoe',
             'project_id:' + CRUSOE_PROJECT,
-            'model:' + model,
+            *model_tags(model),
             'service_tier:' + tier,
             'window:5m',
         ]
@@ -67,13 +67,13 @@ def test_user_queries_join_the_batch(dd_run_check, aggregator, crusoe_engine):
     aggregator.assert_metric(
         'llm_inference.requests.running',
         2,
-        tags=['provider:crusoe', 'project_id:proj-1', 'model:meta-llama/Llama-3.3-70B-Instruct'],
+        tags=['provider:crusoe', 'project_id:proj-1', *model_tags('meta-llama/Llama-3.3-70B-Instruct')],
         count=1,
     )
     aggregator.assert_metric(
         'llm_inference.requests.running',
         1,
-        tags=['provider:crusoe', 'project_id:proj-1', 'model:deepseek-ai/DeepSeek-R1'],
+        tags=['provider:crusoe', 'project_id:proj-1', *model_tags('deepseek-ai/DeepSeek-R1')],
     )
 
 

@@ -12,7 +12,7 @@ from simulator import models
 from simulator.query_data import CRUSOE_MODELS, GROQ_MODELS, MINUTES, groq_rate
 from simulator.server import CRUSOE_PROJECT, KEYS, Simulator
 
-from .common import Clock, assert_gauge_close
+from .common import Clock, assert_gauge_close, model_tags
 from .reference import expected_quantile
 
 pytestmark = pytest.mark.integration
@@ -35,7 +35,7 @@ def simulation(monkeypatch, load_time):
 
 def fireworks_expectations(aggregator, t):
     for d in models.FIREWORKS_DEPLOYMENTS:
-        tags = ['provider:fireworks', 'account:acme', 'model:' + d.base_model, 'deployment:' + d.deployment_id]
+        tags = ['provider:fireworks', 'account:acme', *model_tags(d.base_model), 'deployment:' + d.deployment_id]
         rps = models.deployment_load(d, t)
         assert_gauge_close(aggregator, 'llm_inference.requests.rate', rps, tags + ['window:1m'])
         gauges = models.fireworks_gauges(d, t)
@@ -72,13 +72,13 @@ def query_expectations(aggregator):
     for model, spec in GROQ_MODELS.items():
         total = sum(groq_rate(model, code, MINUTES - 1) for code in spec['rates'])
         assert_gauge_close(
-            aggregator, 'llm_inference.requests.rate', total, ['provider:groq', 'model:' + model, 'window:1m']
+            aggregator, 'llm_inference.requests.rate', total, ['provider:groq', *model_tags(model), 'window:1m']
         )
     for (model, tier), spec in CRUSOE_MODELS.items():
         tags = [
             'provider:crusoe',
             'project_id:' + CRUSOE_PROJECT,
-            'model:' + model,
+            *model_tags(model),
             'service_tier:' + tier,
             'window:5m',
         ]

@@ -15,7 +15,7 @@ import pytest
 from datadog_checks.base import AgentCheck
 from datadog_checks.llm_inference import providers
 
-from .common import CRUSOE, FIREWORKS, GROQ, JSON, PROMQL, WAFER, fixture_text, vector
+from .common import CRUSOE, FIREWORKS, GROQ, JSON, PROMQL, WAFER, fixture_text, vector, model_tags
 from .provider_server import ProviderServer, Reply
 
 CANARY = 'sk-CANARY-7f3e9b21d04c'
@@ -45,7 +45,7 @@ PROVIDERS = {
             12.5,
             FIREWORKS.tags
             + [
-                'model:accounts/fireworks/models/llama-v3p1-70b-instruct',
+                *model_tags('accounts/fireworks/models/llama-v3p1-70b-instruct'),
                 'deployment:llama70b-prod',
                 'window:1m',
             ],
@@ -57,17 +57,17 @@ PROVIDERS = {
     'groq': provider(
         GROQ,
         lambda: Reply(body=groq_ok(), headers=JSON),
-        ('llm_inference.requests.rate', 4.5, GROQ.tags + ['model:m1', 'window:1m']),
+        ('llm_inference.requests.rate', 4.5, GROQ.tags + [*model_tags('m1'), 'window:1m']),
     ),
     'crusoe': provider(
         CRUSOE,
         lambda: Reply(body=crusoe_ok(), headers=JSON),
-        ('llm_inference.requests.rate', 2.5, CRUSOE.tags + ['model:m1', 'service_tier:pt', 'window:5m']),
+        ('llm_inference.requests.rate', 2.5, CRUSOE.tags + [*model_tags('m1'), 'service_tier:pt', 'window:5m']),
     ),
     'promql': provider(
         PROMQL,
         lambda: Reply(body=groq_ok(), headers=JSON),
-        ('llm_inference.requests.rate', 4.5, PROMQL.tags + ['model:m1', 'status_code:200']),
+        ('llm_inference.requests.rate', 4.5, PROMQL.tags + [*model_tags('m1'), 'status_code:200']),
     ),
 }
 

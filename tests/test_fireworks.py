@@ -7,7 +7,7 @@ from datadog_checks.dev.utils import get_metadata_metrics
 from datadog_checks.llm_inference import LlmInferenceCheck
 from datadog_checks.llm_inference.providers.fireworks import FireworksCheck
 
-from .common import API_KEY, FIREWORKS, assert_gauge_close, assert_no_drift, fixture_text
+from .common import API_KEY, FIREWORKS, assert_gauge_close, assert_no_drift, fixture_text, model_tags
 from .provider_server import Reply
 from .reference import expected_quantile
 
@@ -48,7 +48,7 @@ REPLICAS = {'llama70b-prod': 4, 'dsv3-batch': 2, 'qwen-idle': 1}
 
 def tags_for(deployment, *extra):
     model, _ = DEPLOYMENTS[deployment]
-    return ['provider:fireworks', 'account:acme', 'team:ml', 'model:' + model, 'deployment:' + deployment, *extra]
+    return ['provider:fireworks', 'account:acme', 'team:ml', *model_tags(model), 'deployment:' + deployment, *extra]
 
 
 @pytest.mark.parametrize('payload', ['fireworks_untyped.txt', 'fireworks_typed.txt'])

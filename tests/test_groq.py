@@ -15,7 +15,15 @@ from simulator.query_data import (
     groq_value,
 )
 
-from .common import GROQ, GROQ_KEY, GROQ_NON_ENTERPRISE_KEY, assert_gauge_close, assert_no_drift, catalog_values
+from .common import (
+    GROQ,
+    GROQ_KEY,
+    GROQ_NON_ENTERPRISE_KEY,
+    assert_gauge_close,
+    assert_no_drift,
+    catalog_values,
+    model_tags,
+)
 from .reference import expected_quantile
 
 pytestmark = pytest.mark.integration
@@ -39,7 +47,7 @@ def run(dd_run_check, proxy, key=GROQ_KEY, **extra):
 
 def assert_catalog(aggregator, quantiles=('0.5', '0.95', '0.99')):
     for model, spec in GROQ_MODELS.items():
-        base = ['provider:groq', 'model:' + model]
+        base = ['provider:groq', *model_tags(model)]
         total = sum(groq_rate(model, code, LATEST) for code in spec['rates'])
         assert_gauge_close(aggregator, 'llm_inference.requests.rate', total, base + ['window:1m'])
         for code in spec['rates']:
@@ -89,7 +97,7 @@ def test_older_names(dd_run_check, aggregator, groq_old_engine):
     _, proxy = groq_old_engine
     assert run(dd_run_check, proxy) == 1
     for model, spec in GROQ_MODELS.items():
-        base = ['provider:groq', 'model:' + model, 'project_id:proj-a']
+        base = ['provider:groq', *model_tags(model), 'project_id:proj-a']
         total = sum(spec['rates'].values()) * drift(LATEST)
         assert_gauge_close(aggregator, 'llm_inference.requests.rate', total, base + ['window:5m'])
         for code, rate in spec['rates'].items():

@@ -14,7 +14,17 @@ import pytest
 from datadog_checks.base import AgentCheck
 from datadog_checks.dev.utils import get_metadata_metrics
 
-from .common import API_KEY, ENDPOINT, FIREWORKS, WAFER, assert_gauge_close, catalog_values, drift_values, fixture_text
+from .common import (
+    API_KEY,
+    ENDPOINT,
+    FIREWORKS,
+    WAFER,
+    assert_gauge_close,
+    catalog_values,
+    drift_values,
+    fixture_text,
+    model_tags,
+)
 from .provider_server import Reply
 from .reference import expected_quantile
 
@@ -69,7 +79,7 @@ def fw_tags(deployment, region, *extra):
     model = LIVE[(deployment, region)]['model']
     return (
         FW_BASE
-        + ['model:' + model, 'deployment:' + deployment]
+        + [*model_tags(model), 'deployment:' + deployment]
         + (['region:' + region] if region else [])
         + list(extra)
     )
@@ -122,7 +132,7 @@ def test_fireworks_exclude_labels_aggregates_by_semantics(dd_run_check, aggregat
     provider_server.reply(FIREWORKS.path, Reply(body=fixture_text('fireworks_live.txt')))
     dd_run_check(FIREWORKS.check(provider_server, exclude_labels=['region']))
     us, eu = LIVE[('llama-prod', 'us-iowa-1')], LIVE[('llama-prod', 'eu-frankfurt-1')]
-    llama = FW_BASE + ['model:' + LLAMA, 'deployment:llama-prod']
+    llama = FW_BASE + [*model_tags(LLAMA), 'deployment:llama-prod']
     # Rates and counts add up; averages average; errors stay apart by status code.
     for key, name in SUMMED.items():
         assert_gauge_close(aggregator, 'llm_inference.' + name, us[key] + eu[key], llama + [ONE_MINUTE])
@@ -154,8 +164,8 @@ def test_fireworks_sum_with_a_nan_member_is_not_submitted(dd_run_check, aggregat
     provider_server.reply(FIREWORKS.path, Reply(body=NAN_MEMBER))
     dd_run_check(FIREWORKS.check(provider_server, **({'exclude_labels': ['region']} if exclude else {})))
     rates = {tuple(sorted(m.tags)): m.value for m in aggregator.metrics('llm_inference.requests.rate')}
-    d1 = FW_BASE + ['model:m', 'deployment:d1', ONE_MINUTE]
-    d2 = FW_BASE + ['model:m', 'deployment:d2', ONE_MINUTE]
+    d1 = FW_BASE + [*model_tags('m'), 'deployment:d1', ONE_MINUTE]
+    d2 = FW_BASE + [*model_tags('m'), 'deployment:d2', ONE_MINUTE]
     if exclude:
         # d1's sum is missing a member: no value at all, rather than 4 req/s that are really 4 + unknown.
         assert rates == {tuple(sorted(d2)): 3.0}
@@ -183,7 +193,7 @@ def test_duplicate_check_compares_label_sets_not_texts(dd_run_check, aggregator,
     with caplog.at_level(logging.WARNING):
         dd_run_check(FIREWORKS.check(provider_server))
     aggregator.assert_metric(
-        'llm_inference.requests.rate', 1.5, tags=FW_BASE + ['model:m', 'deployment:d1', ONE_MINUTE], count=1
+        'llm_inference.requests.rate', 1.5, tags=FW_BASE + [*model_tags('m'), 'deployment:d1', ONE_MINUTE], count=1
     )
     assert '2 duplicated series' in caplog.text
 
@@ -204,7 +214,7 @@ LABEL_NAMES = (
 def test_labels_never_pose_as_reserved_or_catalog_tags(dd_run_check, aggregator, provider_server):
     provider_server.reply(FIREWORKS.path, Reply(body=LABEL_NAMES))
     dd_run_check(FIREWORKS.check(provider_server))
-    base = FW_BASE + ['model:m', 'deployment:d1', ONE_MINUTE]
+    base = FW_BASE + [*model_tags('m'), 'deployment:d1', ONE_MINUTE]
     for value, extra in (
         (1, ['label_host:gpu-7', 'label_window:5m']),
         (2, ['label_host:gpu-8', 'label_window:5m']),
@@ -236,10 +246,12 @@ SPELLINGS_OF_ONE_SERIES = (
 def test_two_spellings_of_one_series_are_not_added(dd_run_check, aggregator, provider_server):
     provider_server.reply(FIREWORKS.path, Reply(body=SPELLINGS_OF_ONE_SERIES))
     dd_run_check(FIREWORKS.check(provider_server))
-    d1 = FW_BASE + ['model:m', 'deployment:d1', ONE_MINUTE]
+    d1 = FW_BASE + [*model_tags('m'), 'deployment:d1', ONE_MINUTE]
     aggregator.assert_metric('llm_inference.errors.rate', 0.5, tags=d1 + ['status_code:500'], count=1)
     aggregator.assert_metric(
-        'llm_inference.errors.rate', 2, tags=FW_BASE + ['model:m', 'deployment:d2', ONE_MINUTE, 'status_code:429']
+        'llm_inference.errors.rate',
+        2,
+        tags=FW_BASE + [*model_tags('m'), 'deployment:d2', ONE_MINUTE, 'status_code:429'],
     )
     aggregator.assert_metric('llm_inference.requests.rate', 6, tags=d1, count=1)
 
@@ -314,8 +326,8 @@ def test_wafer_variants(dd_run_check, aggregator, provider_server, caplog):
     metric('kv_cache.usage', 0.7, 'backend_id:b-1')
     metric('kv_cache.usage', 0.5, 'backend_id:b-2')
     # A model label is the model tag; an endpoint label of another endpoint is kept, not lost.
-    metric('request.output_tokens_per_second', 71.25, 'quantile:0.5', 'model:llama-3.3-70b', DAY)
-    metric('request.output_tokens_per_second', 64.0, 'quantile:0.5', 'model:llama-3.1-8b', DAY)
+    metric('request.output_tokens_per_second', 71.25, 'quantile:0.5', *model_tags('llama-3.3-70b'), DAY)
+    metric('request.output_tokens_per_second', 64.0, 'quantile:0.5', *model_tags('llama-3.1-8b'), DAY)
     metric('wafer.concurrent_requests', 31, 'window:2m')
     metric('wafer.concurrent_requests', 4, 'window:2m', 'label_endpoint:acme-llama-canary.wafer.ai')
 
@@ -344,12 +356,12 @@ def test_wafer_exclude_labels_on_quantile_gauges_keeps_them(dd_run_check, aggreg
     aggregator.assert_metric(
         'llm_inference.request.output_tokens_per_second',
         71.25,
-        tags=WAFER_BASE + ['quantile:0.5', 'model:llama-3.3-70b', DAY],
+        tags=WAFER_BASE + ['quantile:0.5', *model_tags('llama-3.3-70b'), DAY],
     )
     aggregator.assert_metric(
         'llm_inference.request.output_tokens_per_second',
         64.0,
-        tags=WAFER_BASE + ['quantile:0.5', 'model:llama-3.1-8b', DAY],
+        tags=WAFER_BASE + ['quantile:0.5', *model_tags('llama-3.1-8b'), DAY],
     )
     assert caplog.text.count('cannot be aggregated away from llm_inference.request.output_tokens_per_second') == 1
 

@@ -11,7 +11,7 @@ from datadog_checks.llm_inference import LlmInferenceCheck
 from datadog_checks.llm_inference.errors import QueryError, QueryRejected
 from datadog_checks.llm_inference.promql_client import decode
 
-from .common import GROQ, JSON, PROMQL, catalog_values, query_error, vector
+from .common import GROQ, JSON, PROMQL, catalog_values, query_error, vector, model_tags
 from .provider_server import Reply
 
 
@@ -124,7 +124,7 @@ def test_warnings_are_logged(dd_run_check, aggregator, provider_server, caplog):
     with caplog.at_level(logging.WARNING):
         dd_run_check(GROQ.check(provider_server))
     assert 'some series were dropped' in caplog.text
-    aggregator.assert_metric('llm_inference.requests.rate', 2, tags=['provider:groq', 'model:m', 'window:1m'])
+    aggregator.assert_metric('llm_inference.requests.rate', 2, tags=['provider:groq', *model_tags('m'), 'window:1m'])
 
 
 def test_falls_back_to_one_request_per_query(dd_run_check, aggregator, provider_server):
@@ -143,12 +143,12 @@ def test_falls_back_to_one_request_per_query(dd_run_check, aggregator, provider_
     dd_run_check(check)
     assert len(provider_server.requests) == 3
     assert 'label_replace' in provider_server.requests[0].path
-    aggregator.assert_metric('llm_inference.requests.rate', 3, tags=['provider:promql', 'model:a'])
-    aggregator.assert_metric('llm_inference.errors.rate', 0.5, tags=['provider:promql', 'model:a'])
+    aggregator.assert_metric('llm_inference.requests.rate', 3, tags=['provider:promql', *model_tags('a')])
+    aggregator.assert_metric('llm_inference.errors.rate', 0.5, tags=['provider:promql', *model_tags('a')])
     aggregator.reset()
     dd_run_check(check)
     assert len(provider_server.requests) == 5  # no new attempt at the combined form
-    aggregator.assert_metric('llm_inference.requests.rate', 4, tags=['provider:promql', 'model:a'])
+    aggregator.assert_metric('llm_inference.requests.rate', 4, tags=['provider:promql', *model_tags('a')])
 
 
 def test_a_refused_user_query_is_named(dd_run_check, aggregator, provider_server):
@@ -195,7 +195,7 @@ def test_user_query_aggregate(dd_run_check, aggregator, provider_server, aggrega
     provider_server.reply(PROMQL.path, Reply(body=TWO_STATUSES, headers=JSON))
     queries = [{'name': 'requests.rate', 'query': 'x', 'labels': ['model'], 'aggregate': aggregate}]
     dd_run_check(PROMQL.check(provider_server, queries=queries))
-    aggregator.assert_metric('llm_inference.requests.rate', value, tags=['provider:promql', 'model:a'], count=1)
+    aggregator.assert_metric('llm_inference.requests.rate', value, tags=['provider:promql', *model_tags('a')], count=1)
 
 
 def test_user_query_reserved_label_is_renamed_not_dropped(dd_run_check, aggregator, provider_server):
@@ -205,7 +205,7 @@ def test_user_query_reserved_label_is_renamed_not_dropped(dd_run_check, aggregat
         aggregator.assert_metric(
             'llm_inference.requests.rate',
             value,
-            tags=['provider:promql', 'model:a', 'status:' + status, 'label_host:gpu-1'],
+            tags=['provider:promql', *model_tags('a'), 'status:' + status, 'label_host:gpu-1'],
             count=1,
         )
 

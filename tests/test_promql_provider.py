@@ -6,7 +6,7 @@ from datadog_checks.base import AgentCheck
 from datadog_checks.dev.utils import get_metadata_metrics
 from simulator.query_data import CRUSOE_MODELS, GROQ_MODELS, MINUTES, groq_rate
 
-from .common import CRUSOE_KEY, GROQ_KEY, PROMQL, assert_gauge_close, assert_no_drift
+from .common import CRUSOE_KEY, GROQ_KEY, PROMQL, assert_gauge_close, assert_no_drift, model_tags
 
 pytestmark = pytest.mark.integration
 
@@ -33,7 +33,7 @@ def test_queries_on_prometheus(dd_run_check, aggregator, crusoe_engine):
     dd_run_check(check)
     assert len(proxy.requests) - before == 1
     for (model, tier), spec in CRUSOE_MODELS.items():
-        tags = ['provider:promql', 'model:' + model, 'service_tier:' + tier, 'window:5m']
+        tags = ['provider:promql', *model_tags(model), 'service_tier:' + tier, 'window:5m']
         assert_gauge_close(aggregator, 'llm_inference.requests.rate', spec['requests'], tags)
     # `type: rate` submits a rate (the Agent turns successive values into a per-second rate).
     (output,) = aggregator.metrics('llm_inference.tokens.output.rate')
@@ -50,7 +50,7 @@ def test_queries_on_victoriametrics(dd_run_check, aggregator, groq_engine):
     for model, spec in GROQ_MODELS.items():
         total = sum(groq_rate(model, code, MINUTES - 1) for code in spec['rates'])
         assert_gauge_close(
-            aggregator, 'llm_inference.requests.rate', total, ['provider:promql', 'model:' + model, 'window:1m']
+            aggregator, 'llm_inference.requests.rate', total, ['provider:promql', *model_tags(model), 'window:1m']
         )
     aggregator.assert_metric('llm_inference.integration.requests', 1, tags=['provider:promql', 'outcome:ok'])
     aggregator.assert_metric('llm_inference.integration.series', 3, tags=['provider:promql'])

@@ -23,7 +23,7 @@ from simulator.query_data import (
     MS_TTFT_SHARES,
 )
 
-from .common import CRUSOE, CRUSOE_KEY, GROQ, GROQ_KEY, assert_gauge_close, catalog_values, drift_values
+from .common import CRUSOE, CRUSOE_KEY, GROQ, GROQ_KEY, assert_gauge_close, catalog_values, drift_values, model_tags
 from .reference import expected_quantile
 
 pytestmark = pytest.mark.integration
@@ -47,22 +47,25 @@ def test_groq_newer_and_older_names(dd_run_check, aggregator, groq_variant_engin
     # ago): its total would be its 500s alone, 100 % errors. No request rate; the error rate is still right.
     assert not [m for m in aggregator.metrics('llm_inference.requests.rate') if 'model:' + LLAMA in m.tags]
     aggregator.assert_metric(
-        'llm_inference.errors.rate', 0.5, tags=['provider:groq', 'model:' + LLAMA, 'window:1m', 'status_code:500']
+        'llm_inference.errors.rate', 0.5, tags=['provider:groq', *model_tags(LLAMA), 'window:1m', 'status_code:500']
     )
     # gpt-oss has only requests:increase1m: requests per minute, read as a rate.
     assert_gauge_close(
-        aggregator, 'llm_inference.requests.rate', 930 / 60, ['provider:groq', 'model:' + GPT, 'window:1m']
+        aggregator, 'llm_inference.requests.rate', 930 / 60, ['provider:groq', *model_tags(GPT), 'window:1m']
     )
     assert_gauge_close(
-        aggregator, 'llm_inference.errors.rate', 0.5, ['provider:groq', 'model:' + GPT, 'window:1m', 'status_code:400']
+        aggregator,
+        'llm_inference.errors.rate',
+        0.5,
+        ['provider:groq', *model_tags(GPT), 'window:1m', 'status_code:400'],
     )
     # model_project_id:tokens_in/out:rate5m
     for model, rates in GROQ_VARIANT_TOKENS.items():
-        tags = ['provider:groq', 'model:' + model, 'project_id:' + GROQ_VARIANT_PROJECT, 'window:5m']
+        tags = ['provider:groq', *model_tags(model), 'project_id:' + GROQ_VARIANT_PROJECT, 'window:5m']
         assert_gauge_close(aggregator, 'llm_inference.tokens.input.rate', rates['in'], tags)
         assert_gauge_close(aggregator, 'llm_inference.tokens.output.rate', rates['out'], tags)
     # Buckets without `le_` are read; where both prefixes exist the `le_` family counts, never their sum.
-    base = ['provider:groq', 'model:' + LLAMA, 'project_id:' + GROQ_VARIANT_PROJECT, 'window:5m']
+    base = ['provider:groq', *model_tags(LLAMA), 'project_id:' + GROQ_VARIANT_PROJECT, 'window:5m']
     for q in QUANTILES:
         for name, shares in (
             ('e2e_latency.seconds', GROQ_VARIANT_E2E_SHARES),
@@ -71,7 +74,7 @@ def test_groq_newer_and_older_names(dd_run_check, aggregator, groq_variant_engin
             value = expected_quantile(float(q), LATENCY_BOUNDS, shares, GROQ_VARIANT_BUCKET_RATE)
             assert_gauge_close(aggregator, 'llm_inference.' + name, value, base + ['quantile:' + q])
     # queue_latency_seconds:max is the 1-quantile; :avg is no quantile: reported, not submitted.
-    queue = ['provider:groq', 'model:' + LLAMA, 'window:5m']
+    queue = ['provider:groq', *model_tags(LLAMA), 'window:5m']
     assert_gauge_close(aggregator, 'llm_inference.queue_latency.seconds', 0.9, queue + ['quantile:1'])
     assert_gauge_close(aggregator, 'llm_inference.queue_latency.seconds', 0.01, queue + ['quantile:0.5'])
 
@@ -107,7 +110,7 @@ def crusoe(proxies, project=CRUSOE_VARIANT_PROJECT, **extra):
 
 
 def crusoe_tags(model, *extra):
-    return ['provider:crusoe', 'project_id:' + CRUSOE_VARIANT_PROJECT, 'model:' + model, 'service_tier:pt'] + list(
+    return ['provider:crusoe', 'project_id:' + CRUSOE_VARIANT_PROJECT, *model_tags(model), 'service_tier:pt'] + list(
         extra
     )
 

@@ -61,7 +61,7 @@ class Context:
 
     def __init__(self, labels, tag_of, unmapped, rank, problem, excluded):
         self.labels = labels
-        self.tag_of = tag_of  # raw label -> its tag
+        self.tag_of = tag_of  # raw label -> its tag; (raw label, 'canonical') -> the tag derived from it
         self.tags = tuple(sorted(set(tag_of.values())))
         self.unmapped = unmapped  # raw labels not in the provider's map (kept as tags)
         self.rank = rank  # 0: documented labels; 1: a variant was read
@@ -76,7 +76,12 @@ class Context:
             cache = self._without = {}
         tags = cache.get(removed)
         if tags is None:
-            kept = {tag for raw, tag in self.tag_of.items() if raw not in removed}
+            # A derived tag (`canonical_model`, keyed (raw label, what)) goes with the label it comes from.
+            kept = {
+                tag
+                for raw, tag in self.tag_of.items()
+                if raw not in removed and (type(raw) is not tuple or raw[0] not in removed)
+            }
             tags = cache[removed] = tuple(sorted(kept))
         return tags
 
@@ -84,8 +89,9 @@ class Context:
 class LabelReader:
     """Contexts for one run: a label set's context is computed once, whatever order its labels came in."""
 
-    def __init__(self, label_map, base_tags=(), exclude=frozenset()):
+    def __init__(self, label_map, base_tags=(), exclude=frozenset(), canonical=None):
         self.map = label_map
+        self.canonical = canonical  # raw model name -> canonical name (canonical.py), for `canonical_model`
         self.base_tags = frozenset(base_tags)
         self.base_keys = frozenset(t.split(':', 1)[0] for t in base_tags)
         self.exclude = exclude
@@ -143,6 +149,11 @@ class LabelReader:
             else:
                 unmapped.append(raw)
             self._place(raw, tag_key(raw), labels[raw], tag_of, used, generic=not m.own_labels)
+        if self.canonical is not None:
+            # Every series that carries `model` carries `canonical_model` too: one model's one name across providers.
+            for raw, tag in list(tag_of.items()):
+                if tag.startswith('model:'):
+                    tag_of[(raw, 'canonical')] = self._tag('canonical_model', self.canonical(tag[6:]))
         excluded = ()
         if self.exclude:
             excluded = tuple(

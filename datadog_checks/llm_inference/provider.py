@@ -10,9 +10,13 @@ from urllib.parse import quote, urlencode
 from datadog_checks.base import AgentCheck, ConfigurationError
 
 from . import budget, redact
+from .canonical import CanonicalNames
+from .drift import DriftLog
 from .config_models import ConfigMixin
 from .config_models.validators import instance_timeout
 from .errors import BudgetSpent, CollectionError, RateLimited, classify
+from .mapping import MappingOptions
+from .pricing import Costs, Pricing, Spend
 from .redact import redact_url
 from .transport import Transport
 
@@ -49,6 +53,10 @@ class ProviderMixin(ConfigMixin):
     NO_DATA_HINT = 'check `api_url`'
     # Query parameters always added to the metrics URL, even to `api_url`: parameter -> option (Wafer: `endpoint`).
     URL_PARAMETERS = {}
+    # Whether its series carry no model, so the `model` option names the one an instance serves (Wafer).
+    MODEL_OPTION = False
+    # What it reports that spend is worked out from (pricing.Spend): catalog metrics of tokens and replicas.
+    SPEND = Spend(input='tokens.input.rate', output='tokens.output.rate')
     # Its assets (assets/build.py): how people name it, the window of its quantiles for the overview's text (None:
     # the user's queries say), and its own dashboard (assets/widgets.py; None: none).
     TITLE = ''
@@ -79,7 +87,11 @@ class ProviderMixin(ConfigMixin):
         for option, tag in self.IDENTITY_TAGS.items():
             if getattr(config, option, None):
                 self.identity_tags.append('{}:{}'.format(tag, getattr(config, option)))
-        self.base_tags = self.identity_tags + list(config.tags or ())
+        self.canonical = CanonicalNames(config.model_aliases)
+        model = (
+            [] if config.model is None else ['model:' + config.model, 'canonical_model:' + self.canonical(config.model)]
+        )
+        self.base_tags = self.identity_tags + model + list(config.tags or ())
         self.base_tag_set = frozenset(self.base_tags)
 
         per_minute = config.requests_per_minute
@@ -99,6 +111,10 @@ class ProviderMixin(ConfigMixin):
         self.transport = Transport(self.budget, self.timeout, self.register_secret, self.note_request)
         self.transport.register(redact.option_credentials(instance, self.init_config))
         self.max_response_bytes = config.max_response_bytes
+        self.mapping = MappingOptions(config)
+        self.drift = DriftLog(self)
+        self.run_report = None
+        self.pricing = Pricing.parse(config.pricing.model_dump(exclude_none=True) if config.pricing else None)
         self.url = self.metrics_url()
         self.series_this_run = 0
 
@@ -155,12 +171,28 @@ class ProviderMixin(ConfigMixin):
         A tag that repeats an identity tag (Wafer's `endpoint`, Fireworks' account) is not sent twice; callers that
         already left those out say `deduplicated`.
         """
+        if self.pricing:
+            points = points + self.costs(points)
         base, known = self.base_tags, self.base_tag_set
         gauge = self.gauge
         for name, value, tags, *kind in points:
             submit = getattr(self, kind[0]) if kind else gauge
             submit(name, value, tags=[*base, *tags] if deduplicated else base + [t for t in tags if t not in known])
         self.series_this_run += len(points)
+
+    def costs(self, points):
+        """cost.hourly and cost.per_million_tokens from the run's points and the user's prices (pricing.py)."""
+        costs = Costs(self.pricing, self.SPEND, self.base_tags)
+        out = costs.points(points)
+        for model, why in sorted(set(costs.unpriced)):
+            self.drift.once(
+                ('unpriced', model, why),
+                '%s: no token cost for %s: it has prices for a kind of token that is not reported (%s); see `pricing`',
+                self.PROVIDER,
+                model,
+                why,
+            )
+        return out
 
     def telemetry(self, name, value, tags=(), method='count'):
         getattr(self, method)('integration.' + name, value, tags=self.base_tags + list(tags))

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from datadog_checks.base import AgentCheck
 
 from .specs import AVG, KEEP, NAMESPACE, SUM, Gauge
-from .drift import DriftLog, RunReport, no_points_message
+from .drift import RunReport, no_points_message
 from .errors import NoData, QueryRejected
 from .labels import LabelMap, LabelReader
-from .mapping import Mapper, MappingOptions
+from .mapping import Mapper
 from .promql_client import PromQLClient
 from .provider import ProviderMixin
 
@@ -47,7 +47,9 @@ class Reading:
     def reader(self, label_map):
         reader = self.readers.get(id(label_map))
         if reader is None:
-            reader = self.readers[id(label_map)] = LabelReader(label_map, self.check.base_tags, self.options.exclude)
+            reader = self.readers[id(label_map)] = LabelReader(
+                label_map, self.check.base_tags, self.options.exclude, self.check.canonical
+            )
         return reader
 
 
@@ -103,9 +105,6 @@ class QueryCheck(ProviderMixin, AgentCheck):
         super().__init__(name, init_config, instances)
         self.setup_provider()
         config = self.config
-        self.mapping = MappingOptions(config)
-        self.drift = DriftLog(self)
-        self.run_report = None
         self.queries = self.default_queries() + [Query(q.expr, q.read, q.name) for q in user_queries(config.queries)]
         # Every request through the check's budget and deadline (transport.py).
         self.transport.install(self.http)

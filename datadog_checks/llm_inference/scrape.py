@@ -12,12 +12,12 @@ from datadog_checks.base import OpenMetricsBaseCheckV2
 from datadog_checks.base.checks.openmetrics.v2.scraper import OpenMetricsScraper
 
 from .specs import NAMESPACE, Quantiles
-from .drift import DriftLog, RunReport, no_points_message
+from .drift import RunReport, no_points_message
 from .errors import NoData
 from .exposition import number, parse_labels, parse_lines, split_le
 from .transport import read_capped
 from .labels import LabelMap, LabelReader
-from .mapping import Mapper, MappingOptions
+from .mapping import Mapper
 from .provider import ProviderMixin
 
 
@@ -59,9 +59,6 @@ class ScrapeCheck(ProviderMixin, OpenMetricsBaseCheckV2):
             specs = specs if isinstance(specs, tuple) else (specs,)
             buckets = [spec for spec in specs if isinstance(spec, Quantiles)]
             self.series_by_name[raw] = (buckets[0] if buckets else None, tuple(s for s in specs if s not in buckets))
-        self.mapping = MappingOptions(self.config)
-        self.drift = DriftLog(self)
-        self.run_report = None
         self.scraper_configs = [
             dict(
                 self.instance,
@@ -104,7 +101,7 @@ class ScrapeCheck(ProviderMixin, OpenMetricsBaseCheckV2):
         """
         report = self.run_report = RunReport()
         mapper = Mapper(self.mapping, report, self.drift)
-        reader = LabelReader(self.LABELS, self.base_tags, self.mapping.exclude)
+        reader = LabelReader(self.LABELS, self.base_tags, self.mapping.exclude, self.canonical)
         buckets = {}  # (spec, label text without `le`) -> [(bound, value)]
         # spec -> {context: value}, filled here rather than by mapper.add: a call per sample costs, and a context
         # alone as the key (its own rank, no extra tags) keeps the objects of a run few.

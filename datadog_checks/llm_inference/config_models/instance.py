@@ -40,6 +40,16 @@ class MetricPatterns(BaseModel):
     include: Optional[tuple[str, ...]] = None
 
 
+class Pricing(BaseModel):
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True,
+        frozen=True,
+    )
+    hour: Optional[float] = None
+    replica_hour: Optional[float] = None
+    tokens: Optional[MappingProxyType[str, Any]] = None
+
+
 class Proxy(BaseModel):
     model_config = ConfigDict(
         arbitrary_types_allowed=True,
@@ -102,10 +112,13 @@ class InstanceConfig(BaseModel):
     method: Optional[Literal['GET', 'POST']] = None
     metric_patterns: Optional[MetricPatterns] = None
     min_collection_interval: Optional[float] = None
+    model: Optional[str] = None
+    model_aliases: Optional[MappingProxyType[str, str]] = None
     nocache: Optional[bool] = None
     ntlm_domain: Optional[str] = None
     password: Optional[str] = None
     persist_connections: Optional[bool] = None
+    pricing: Optional[Pricing] = None
     project_id: Optional[str] = None
     provider: Literal['fireworks', 'wafer', 'groq', 'crusoe', 'promql']
     proxy: Optional[Proxy] = None

@@ -20,6 +20,7 @@ from types import SimpleNamespace
 
 from datadog_checks.base.utils.models import validation
 
+from ..pricing import Pricing
 from ..specs import RESERVED_TAGS
 
 
@@ -200,6 +201,21 @@ def instance_queries(value, **kwargs):
     return value
 
 
+def instance_model_aliases(value, **kwargs):
+    if not hasattr(value, 'items') or not all(
+        isinstance(k, str) and k.strip() and isinstance(v, str) and v.strip() for k, v in value.items()
+    ):
+        raise ValueError(
+            '`model_aliases` must map model names to canonical model names, e.g. {my-ft: llama-3.1-8b-instruct}.'
+        )
+    return value
+
+
+def instance_pricing(value, **kwargs):
+    Pricing.parse(value)  # raises the ValueError that names the bad key
+    return value
+
+
 def check_instance(model):
     """What one option cannot say alone: the options the instance's provider needs (its REQUIRED_OPTIONS)."""
     from ..providers import PROVIDERS  # the providers import the check's modules, which load these models
@@ -208,6 +224,11 @@ def check_instance(model):
     if provider is None:
         raise ValueError(
             '`provider` must be one of: {} (got {!r}).'.format(', '.join(sorted(PROVIDERS)), model.provider)
+        )
+    if model.model is not None and not provider.MODEL_OPTION:
+        raise ValueError(
+            '`model` is for providers whose series carry no model label (wafer); `provider: {}` series name their '
+            'own model (use `model_aliases` to name it differently).'.format(model.provider)
         )
     for option in provider.REQUIRED_OPTIONS:
         value = getattr(model, option, None)

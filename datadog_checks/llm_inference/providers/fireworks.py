@@ -9,6 +9,7 @@
 import re
 
 from ..assets.widgets import Dashboard, Group, Timeseries, q, quantile_lines
+from ..pricing import Spend
 from ..specs import AVG, SUM, Gauge, Quantiles
 from ..labels import LabelMap
 from ..scrape import ScrapeCheck
@@ -195,6 +196,9 @@ class FireworksCheck(ScrapeCheck):
     # The docs: "Maximum of 6 requests per minute per account".
     DEFAULT_REQUESTS_PER_MINUTE = 6
     BUDGET_SCOPE = 'account_id'
+    # Prompt tokens (cached ones included) and cached prompt tokens a second; no output tokens are reported.
+    # Dedicated deployments are billed per replica-hour.
+    SPEND = Spend(input='tokens.input.rate', cached_input='tokens.cached_input.rate', replicas='fireworks.replicas')
     HTTP_HINTS = {
         404: 'no metrics at this URL: check `account_id` (the account id from `accounts/<id>`, not a display name) '
         'or `api_url`.',

@@ -7,6 +7,7 @@
 """
 
 from ..assets.widgets import Dashboard, Group, QueryValue, Timeseries, q, quantile_lines
+from ..pricing import Spend
 from ..specs import AVG, KEEP, SUM, Gauge
 from ..labels import LabelMap
 from ..scrape import ScrapeCheck
@@ -118,6 +119,15 @@ class WaferCheck(ScrapeCheck):
     IDENTITY_TAGS = {'endpoint': 'deployment'}
     DEFAULT_URL = DEFAULT_URL
     URL_PARAMETERS = {'endpoint': 'endpoint'}
+    # "No per-model labels in v1": the `model` option says which model the endpoint serves.
+    MODEL_OPTION = True
+    # 24-hour counts of billed tokens (cache reads are a part of input): their hourly average.
+    SPEND = Spend(
+        input='wafer.tokens.input.last_24h',
+        output='wafer.tokens.output.last_24h',
+        cached_input='wafer.tokens.cache_read.last_24h',
+        per_hour=1 / 24,
+    )
     # The docs: "Rate limit: 6 req/min per API key (HTTP 429 on overrun)".
     DEFAULT_REQUESTS_PER_MINUTE = 6
     HTTP_HINTS = {
