@@ -26,13 +26,18 @@ class Deployment:
 
 
 FIREWORKS_DEPLOYMENTS = (
-    Deployment('acme', 'llama70b-prod', 'accounts/fireworks/models/llama-v3p1-70b-instruct', 14.0, 4, 180.0, 15.0),
+    Deployment('acme', 'llama70b-prod', 'accounts/fireworks/models/llama-v3p3-70b-instruct', 14.0, 4, 180.0, 15.0),
     Deployment('acme', 'dsv3-batch', 'accounts/fireworks/models/deepseek-v3', 4.0, 2, 420.0, 3.0),
     Deployment('acme', 'qwen3-8b-chat', 'accounts/fireworks/models/qwen3-8b', 22.0, 3, 60.0, 20.0),
 )
 WAFER_ENDPOINTS = {
     'acme-llama.wafer.ai': (9.0, 0.18),  # peak requests/s, p50 time to first token (s)
     'acme-coder.wafer.ai': (3.0, 0.32),
+}
+# Wafer's series carry no model: the model each endpoint serves, for the instances' `model` option.
+WAFER_MODELS = {
+    'acme-llama.wafer.ai': 'meta-llama/Llama-3.3-70B-Instruct',
+    'acme-coder.wafer.ai': 'Qwen/Qwen2.5-Coder-32B-Instruct',
 }
 
 

@@ -38,6 +38,7 @@ GROQ_MODELS = {
         'tokens_out': 150.0,
     },
 }
+GROQ_PROJECT = 'proj-demo'  # the project_id label of Groq's `model_project_id:` series
 GROQ_FAMILIES = {
     'ttft': 'ttft_latency_seconds',
     'e2e': 'e2e_latency_seconds',
@@ -66,9 +67,15 @@ def groq_rate(model, status_code, minute):
     return GROQ_MODELS[model]['rates'][status_code] * drift(min(minute, MINUTES - 1))
 
 
-def groq_samples(now, spelling='p'):
+def groq_token_rate(model, kind, minute):
+    """Tokens a second (`kind` tokens_in or tokens_out): every request at the family's p50."""
+    return sum(GROQ_MODELS[model]['rates'].values()) * GROQ_MODELS[model][kind] * drift(min(minute, MINUTES - 1))
+
+
+def groq_samples(now, spelling='p', token_rates=False):
     """Current Groq names (docs/providers/groq.md), the percentile spelled as `spelling` says; the last sample is
-    `now - 5`."""
+    `now - 5`. `token_rates`: also the tokens-a-second series public code shows (`model_project_id:tokens_in:rate5m`),
+    for the demo's token prices."""
     names = SPELLINGS[spelling]
     samples = []
     for minute in range(MINUTES + AHEAD):
@@ -82,6 +89,11 @@ def groq_samples(now, spelling='p'):
                 for quantile, spelled in names.items():
                     name = '{}:{}:rate5m'.format(family, spelled)
                     samples.append((name, {'model': model}, groq_value(model, key, quantile, minute), ts))
+            if token_rates:
+                for kind in ('tokens_in', 'tokens_out'):
+                    name = 'model_project_id:{}:rate5m'.format(kind)
+                    labels = {'model': model, 'project_id': GROQ_PROJECT}
+                    samples.append((name, labels, groq_token_rate(model, kind, minute), ts))
     return samples
 
 

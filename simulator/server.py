@@ -20,6 +20,23 @@ KEYS = {
     'crusoe': 'crusoe-demo-monitoring-token',
 }
 CRUSOE_PROJECT = 'proj-demo'
+# Example prices for the demo (not quotes from any provider): each instance's `pricing` option. Fireworks bills a
+# dedicated deployment per replica-hour; a Wafer dedicated endpoint at a flat hourly rate; Groq and Crusoe per token,
+# by canonical model name.
+PRICING = {
+    'fireworks': {'replica_hour': 2.9},
+    'acme-llama.wafer.ai': {'hour': 12.0},
+    'acme-coder.wafer.ai': {'hour': 6.0},
+    'groq': {
+        'tokens': {
+            'llama-3.3-70b-instruct': {'input': 0.59, 'output': 0.79},
+            'gpt-oss-120b': {'input': 0.15, 'output': 0.75},
+        }
+    },
+    'crusoe': {
+        'tokens': {'llama-3.3-70b-instruct': {'input': 0.8, 'output': 0.8}, 'deepseek-r1': {'input': 3, 'output': 7}}
+    },
+}
 
 
 class ScrapeServer(LocalServer):
@@ -98,7 +115,7 @@ class Simulator:
         if self.with_engines:
             # The engines answer queries at the real "now", whatever the simulated clock says.
             now = time.time()
-            groq = query_apis.groq(groq_samples(now, spelling='p'), KEYS['groq'], [KEYS['groq_free']])
+            groq = query_apis.groq(groq_samples(now, spelling='p', token_rates=True), KEYS['groq'], [KEYS['groq_free']])
             self._stoppers.append(groq.stop)
             crusoe = query_apis.crusoe(crusoe_samples(now, project_id=CRUSOE_PROJECT), KEYS['crusoe'], [CRUSOE_PROJECT])
             self._stoppers.append(crusoe.stop)
@@ -129,6 +146,7 @@ class Simulator:
                 'account_id': 'acme',
                 'api_url': self.urls['fireworks'],
                 'min_collection_interval': 60,
+                'pricing': PRICING['fireworks'],
             },
         ]
         for endpoint in models.WAFER_ENDPOINTS:
@@ -137,8 +155,10 @@ class Simulator:
                     'provider': 'wafer',
                     'api_key': KEYS['wafer'],
                     'endpoint': endpoint,
+                    'model': models.WAFER_MODELS[endpoint],
                     'api_url': self.urls['wafer'],
                     'min_collection_interval': 60,
+                    'pricing': PRICING[endpoint],
                 }
             )
         if self.with_engines:
@@ -148,6 +168,7 @@ class Simulator:
                     'api_key': KEYS['groq'],
                     'api_url': self.urls['groq'],
                     'min_collection_interval': 60,
+                    'pricing': PRICING['groq'],
                 }
             )
             instances.append(
@@ -157,6 +178,7 @@ class Simulator:
                     'project_id': CRUSOE_PROJECT,
                     'api_url': self.urls['crusoe'],
                     'min_collection_interval': 60,
+                    'pricing': PRICING['crusoe'],
                 }
             )
         # The mistake users make most: a serverless Wafer key (Wafer's docs: serverless keys get 403).

@@ -39,6 +39,7 @@ CANONICAL = {
     'llama-3.3-70b-versatile': 'llama-3.3-70b-instruct',
     'openai/gpt-oss-120b': 'gpt-oss-120b',
     'qwen/qwen3-32b': 'qwen3-32b',
+    'Qwen/Qwen2.5-Coder-32B-Instruct': 'qwen2.5-coder-32b-instruct',
     'llama-3.3-70b': 'llama-3.3-70b',
     'llama-3.1-8b': 'llama-3.1-8b',
     'm': 'm',

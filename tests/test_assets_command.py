@@ -40,7 +40,7 @@ def datadog(stand_in):
 
 @pytest.fixture(scope='module')
 def installed_once(stand_in):
-    """What one install leaves in an empty organization (building 12 bodies twice costs seconds: done once)."""
+    """What one install leaves in an empty organization (building every body twice costs seconds: done once)."""
     stand_in.reset()
     assert main(['install', '--api-url', stand_in.url], dict(KEYS), io.StringIO(), io.StringIO()) == 0
     assert stand_in.rejected == []
@@ -84,8 +84,8 @@ def test_install_creates_every_asset_then_a_second_run_changes_nothing(datadog, 
     assert {d['title'] for d in datadog.dashboards.values()} == DASHBOARDS
     assert {m['name'] for m in datadog.monitors.values()} == MONITORS
     assert lines(out, 'created') == DASHBOARDS | MONITORS
-    assert out.splitlines()[-1] == '12 created ({})'.format(datadog.url)
-    assert sorted(m for m, _ in datadog.writes()) == ['POST'] * 12
+    assert out.splitlines()[-1] == '{} created ({})'.format(len(ASSETS), datadog.url)
+    assert sorted(m for m, _ in datadog.writes()) == ['POST'] * len(ASSETS)
     by_title = {d['title']: d for d in datadog.dashboards.values()}
     for asset in ASSETS:
         if asset.kind == 'dashboard':
@@ -106,8 +106,8 @@ def test_install_creates_every_asset_then_a_second_run_changes_nothing(datadog, 
     assert code == 0
     assert len(datadog.writes()) == writes, 'the second install wrote'
     assert lines(out, 'unchanged') == DASHBOARDS | MONITORS
-    assert out.splitlines()[-1] == '12 unchanged ({})'.format(datadog.url)
-    assert len(datadog.dashboards) == 5 and len(datadog.monitors) == 7
+    assert out.splitlines()[-1] == '{} unchanged ({})'.format(len(ASSETS), datadog.url)
+    assert len(datadog.dashboards) == len(DASHBOARDS) and len(datadog.monitors) == len(MONITORS)
 
 
 def test_an_edited_object_and_a_changed_asset_are_updated_in_place(datadog, installed, run, monkeypatch):
@@ -121,7 +121,7 @@ def test_an_edited_object_and_a_changed_asset_are_updated_in_place(datadog, inst
     code, out, _ = run('install', '--api-url', datadog.url)
     assert code == 0
     assert lines(out, 'updated') == {'LLM Inference - Overview', ttft['name']}
-    assert len(lines(out, 'unchanged')) == 10
+    assert len(lines(out, 'unchanged')) == len(ASSETS) - 2
     assert sorted(m for m, _ in datadog.writes()[-2:]) == ['PUT', 'PUT']
     assert (set(datadog.dashboards), set(datadog.monitors)) == ids, 'updated in place, nothing created'
     restored = datadog.dashboards[overview['id']]
@@ -148,7 +148,7 @@ def test_dry_run_prints_the_plan_and_writes_nothing(datadog, run):
     code, out, _ = run('install', '--dry-run', '--api-url', datadog.url)
     assert code == 0
     assert lines(out, 'create') == DASHBOARDS | MONITORS
-    assert out.splitlines()[-1] == 'dry run, nothing written: 12 to create ({})'.format(datadog.url)
+    assert out.splitlines()[-1] == 'dry run, nothing written: {} to create ({})'.format(len(ASSETS), datadog.url)
     assert datadog.writes() == [] and datadog.dashboards == {} and datadog.monitors == {}
 
 
@@ -159,7 +159,7 @@ def test_dry_run_over_an_install_writes_nothing(datadog, installed, run):
     code, out, _ = run('uninstall', '--dry-run', '--api-url', datadog.url)
     assert code == 0 and lines(out, 'delete') == DASHBOARDS | MONITORS
     assert datadog.writes() == []
-    assert len(datadog.dashboards) == 5 and len(datadog.monitors) == 7
+    assert len(datadog.dashboards) == len(DASHBOARDS) and len(datadog.monitors) == len(MONITORS)
 
 
 def test_uninstall_removes_only_what_install_wrote(datadog, installed, run):
@@ -171,7 +171,8 @@ def test_uninstall_removes_only_what_install_wrote(datadog, installed, run):
     other_monitor = datadog.add_monitor('Disk full', tags=['team:storage', 'llm_inference_asset_owner:storage'])
     code, out, _ = run('install', '--api-url', datadog.url)
     assert code == 0 and lines(out, 'unchanged') == DASHBOARDS | MONITORS
-    assert len(datadog.dashboards) == 6 and len(datadog.monitors) == 9
+    # theirs beside ours: one dashboard and two monitors more
+    assert len(datadog.dashboards) == len(DASHBOARDS) + 1 and len(datadog.monitors) == len(MONITORS) + 2
     ours = (
         set(datadog.dashboards) - {theirs_dashboard['id']},
         set(datadog.monitors) - {theirs_monitor['id'], other_monitor['id']},
@@ -276,8 +277,8 @@ def test_a_datadog_failure_says_retry_and_a_rerun_finishes_the_job(datadog, run)
     assert 'retry later' in err
     datadog.failures = []
     code, out, _ = run('install', '--api-url', datadog.url)
-    assert code == 0 and len(lines(out, 'unchanged')) == 2 and len(lines(out, 'created')) == 10
-    assert len(datadog.dashboards) == 5 and len(datadog.monitors) == 7
+    assert code == 0 and len(lines(out, 'unchanged')) == 2 and len(lines(out, 'created')) == len(ASSETS) - 2
+    assert len(datadog.dashboards) == len(DASHBOARDS) and len(datadog.monitors) == len(MONITORS)
 
 
 def test_rate_limit_and_rejected_requests(datadog, run):

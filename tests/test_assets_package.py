@@ -115,9 +115,11 @@ def test_the_installed_wheel_carries_the_assets_and_its_command_uses_them(tmp_pa
             module + ['install', '--api-url', datadog.url, '--notify', '@oncall'], env=environment(**KEYS), **run
         )
         assert done.returncode == 0, done.stderr
-        assert done.stdout.splitlines()[-1] == '12 created ({})'.format(datadog.url)
+        assert done.stdout.splitlines()[-1] == '{} created ({})'.format(len(assets.shipped()), datadog.url)
         assert datadog.rejected == []
         assert {d['title'] for d in datadog.dashboards.values()} == {
             a.data['title'] for a in assets.shipped() if a.kind == 'dashboard'
         }
-        assert all(m['message'].endswith('@oncall') for m in datadog.monitors.values()) and len(datadog.monitors) == 7
+        assert all(m['message'].endswith('@oncall') for m in datadog.monitors.values()) and len(
+            datadog.monitors
+        ) == len(assets.paths('monitors'))

@@ -9,8 +9,8 @@ from datadog_checks.base import AgentCheck
 from datadog_checks.dev.utils import get_metadata_metrics
 from datadog_checks.llm_inference import LlmInferenceCheck, runner
 from simulator import models
-from simulator.query_data import CRUSOE_MODELS, GROQ_MODELS, MINUTES, groq_rate
-from simulator.server import CRUSOE_PROJECT, KEYS, Simulator
+from simulator.query_data import CRUSOE_MODELS, GROQ_MODELS, GROQ_PROJECT, MINUTES, groq_rate, groq_token_rate
+from simulator.server import CRUSOE_PROJECT, KEYS, PRICING, Simulator
 
 from .common import Clock, assert_gauge_close, model_tags
 from .reference import expected_quantile
@@ -42,6 +42,18 @@ def fireworks_expectations(aggregator, t):
         assert_gauge_close(
             aggregator, 'llm_inference.kv_cache.usage', gauges['generator_kv_blocks_fraction:avg_by_deployment'], tags
         )
+        # Spend: replicas at the demo's price per replica-hour, over the prompt tokens of the hour (Fireworks reports
+        # no output tokens).
+        hourly = d.replicas * PRICING['fireworks']['replica_hour']
+        cost = tags + ['basis:replicas']
+        assert_gauge_close(aggregator, 'llm_inference.cost.hourly', hourly, cost)
+        prompt = gauges['tokens_prompt_total:sum_by_deployment'] * 3600 / 1e6
+        assert_gauge_close(
+            aggregator,
+            'llm_inference.cost.per_million_tokens',
+            hourly / prompt,
+            cost + ['window:1m', 'tokens_counted:input'],
+        )
         buckets = models.fireworks_buckets(d, t)
         for family, name in QUANTILE_FAMILIES.items():
             rows = buckets[family][:-1]
@@ -56,7 +68,17 @@ def fireworks_expectations(aggregator, t):
 
 def wafer_expectations(aggregator, endpoint, t):
     values = models.wafer_values(endpoint, t)
-    tags = ['provider:wafer', 'deployment:' + endpoint]
+    tags = ['provider:wafer', 'deployment:' + endpoint, *model_tags(models.WAFER_MODELS[endpoint])]
+    # A flat hourly price over the tokens of the last 24 hours (an hourly average).
+    hourly = PRICING[endpoint]['hour']
+    assert_gauge_close(aggregator, 'llm_inference.cost.hourly', hourly, tags + ['basis:flat'])
+    served = (values['wafer_input_tokens_last_24h'] + values['wafer_output_tokens_last_24h']) / 24 / 1e6
+    assert_gauge_close(
+        aggregator,
+        'llm_inference.cost.per_million_tokens',
+        hourly / served,
+        tags + ['basis:flat', 'window:24h', 'tokens_counted:input_output'],
+    )
     total = sum(values['wafer_requests_last_24h'].values())
     assert_gauge_close(aggregator, 'llm_inference.requests.rate', total / 86400, tags + ['window:24h'])
     assert_gauge_close(aggregator, 'llm_inference.kv_cache.usage', values['wafer_engine_kv_cache_usage_ratio'], tags)
@@ -69,10 +91,26 @@ def wafer_expectations(aggregator, endpoint, t):
 
 
 def query_expectations(aggregator):
+    prices = PRICING['groq']['tokens']
     for model, spec in GROQ_MODELS.items():
         total = sum(groq_rate(model, code, MINUTES - 1) for code in spec['rates'])
         assert_gauge_close(
             aggregator, 'llm_inference.requests.rate', total, ['provider:groq', *model_tags(model), 'window:1m']
+        )
+        # Per-token prices, by canonical name; a model without one (qwen3-32b) has no cost.
+        tags = ['provider:groq', *model_tags(model), 'project_id:' + GROQ_PROJECT, 'window:5m']
+        price = prices.get(model_tags(model)[1].split(':', 1)[1])
+        tokens = {kind: groq_token_rate(model, kind, MINUTES - 1) * 3600 for kind in ('tokens_in', 'tokens_out')}
+        if price is None:
+            assert not [m for m in aggregator.metrics('llm_inference.cost.hourly') if 'model:' + model in m.tags]
+            continue
+        hourly = (tokens['tokens_in'] * price['input'] + tokens['tokens_out'] * price['output']) / 1e6
+        assert_gauge_close(aggregator, 'llm_inference.cost.hourly', hourly, tags + ['basis:tokens'])
+        assert_gauge_close(
+            aggregator,
+            'llm_inference.cost.per_million_tokens',
+            hourly / (sum(tokens.values()) / 1e6),
+            tags + ['basis:tokens', 'tokens_counted:input_output'],
         )
     for (model, tier), spec in CRUSOE_MODELS.items():
         tags = [
@@ -83,6 +121,15 @@ def query_expectations(aggregator):
             'window:5m',
         ]
         assert_gauge_close(aggregator, 'llm_inference.tokens.output.rate', spec['output'], tags)
+        price = PRICING['crusoe']['tokens'][model_tags(model)[1].split(':', 1)[1]]
+        hourly = (spec['input'] * price['input'] + spec['output'] * price['output']) * 3600 / 1e6
+        assert_gauge_close(aggregator, 'llm_inference.cost.hourly', hourly, tags + ['basis:tokens'])
+        assert_gauge_close(
+            aggregator,
+            'llm_inference.cost.per_million_tokens',
+            hourly / ((spec['input'] + spec['output']) * 3600 / 1e6),
+            tags + ['basis:tokens', 'tokens_counted:input_output'],
+        )
 
 
 def test_every_provider_for_several_cycles(aggregator, simulation):

@@ -3,16 +3,17 @@
 """The overview dashboard: every provider and model side by side. Shared by all providers, so it names none: what it
 says per provider (identity tags, windows, budgets) comes from their declarations, through `facts` (build.py)."""
 
-from .widgets import ALL, CheckStatus, Dashboard, Group, MonitorSummary, QueryValue, Timeseries, Toplist, q
+from .widgets import ALL, CheckStatus, Dashboard, Group, MonitorSummary, QueryValue, Table, Timeseries, Toplist, q
 
 TITLE = 'LLM Inference - Overview'
 ABOUT = (
-    'Every hosted LLM inference provider you pay for on one screen: compare time to first token, errors, throughput '
-    'and cache pressure across providers and models. Metrics come from the llm_inference integration; see its '
-    'metadata.csv for the catalog.'
+    'Every hosted LLM inference provider you pay for on one screen: compare time to first token, errors, throughput, '
+    'cache pressure and spend across providers and models, and the same model on every provider (pick a '
+    '`canonical_model`). Metrics come from the llm_inference integration; see its metadata.csv for the catalog.'
 )
 BY_MODEL = 'provider,model'
 BY_DEPLOYMENT = 'provider,deployment'
+SAME_MODEL = '$provider,$canonical_model'
 
 
 def _integration(metric, by, agg='sum', count=True):
@@ -22,7 +23,7 @@ def _integration(metric, by, agg='sum', count=True):
 def overview(facts):
     return Dashboard(
         ABOUT,
-        ['provider', 'model', 'deployment'],
+        ['provider', 'model', 'deployment', 'canonical_model'],
         [
             Group(
                 'Health',
@@ -44,6 +45,33 @@ def overview(facts):
                         formula='query1 / query2 * 100',
                     ),
                     MonitorSummary(width=3),
+                ],
+            ),
+            Group(
+                'Same model, every provider',
+                'vivid_yellow',
+                'Pick a `canonical_model` (the same open model under every provider\'s name; fine-tunes through '
+                '`model_aliases`) and compare it side by side: where it answers fastest, fails least and costs least '
+                'per million tokens. Each provider computes its quantiles over its own `window`.',
+                [
+                    Timeseries(
+                        'Time to first token p99 (s) by provider',
+                        q('time_to_first_token.seconds', SAME_MODEL + ',quantile:0.99', 'provider,canonical_model'),
+                    ),
+                    Timeseries(
+                        'Time to first token p50 (s) by provider',
+                        q('time_to_first_token.seconds', SAME_MODEL + ',quantile:0.5', 'provider,canonical_model'),
+                    ),
+                    Timeseries(
+                        'Error share (%) by provider',
+                        q('errors.rate', SAME_MODEL, 'provider,canonical_model', 'sum'),
+                        q('requests.rate', SAME_MODEL, 'provider,canonical_model', 'sum'),
+                        formula='query1 / query2 * 100',
+                    ),
+                    Timeseries(
+                        '$ per million tokens by provider',
+                        q('cost.per_million_tokens', SAME_MODEL, 'provider,canonical_model,basis'),
+                    ),
                 ],
             ),
             Group(
@@ -93,6 +121,38 @@ def overview(facts):
                     Timeseries(
                         'Prompt cache hit ratio (24 h)',
                         q('prompt_cache.hit_ratio', '$provider,$deployment', BY_DEPLOYMENT),
+                    ),
+                ],
+            ),
+            Group(
+                'Spend',
+                'vivid_green',
+                'What each provider and model costs at the prices in your `pricing` options: per hour (`basis` says '
+                'how: tokens, replicas or a flat rate; one basis per instance) and per million tokens served '
+                '(`tokens_counted` says which). A model without a price has no cost. Idle spend: replicas billed by '
+                'the hour while their deployment serves almost no requests.',
+                [
+                    Timeseries(
+                        '$ per hour by provider and model',
+                        q('cost.hourly', '$provider,$model', 'provider,model,basis', 'sum'),
+                        display='bars',
+                    ),
+                    Timeseries(
+                        '$ per million tokens by provider and model',
+                        q('cost.per_million_tokens', '$provider,$model', 'provider,model,basis'),
+                    ),
+                    Toplist('$ per hour, highest first', q('cost.hourly', '$provider,$model', BY_MODEL, 'sum')),
+                    QueryValue('$ per hour, all providers', q('cost.hourly', '$provider,$model', agg='sum'), width=6),
+                    Table(
+                        'Idle spend: replicas billed while serving almost nothing; red: under 0.01 requests / s',
+                        [
+                            (
+                                '$ per hour (replicas)',
+                                q('cost.hourly', '$provider,basis:replicas', BY_DEPLOYMENT, 'sum'),
+                            ),
+                            ('requests / s', q('requests.rate', '$provider', BY_DEPLOYMENT, 'sum')),
+                        ],
+                        highlight={1: (0.01, 'white_on_red')},
                     ),
                 ],
             ),

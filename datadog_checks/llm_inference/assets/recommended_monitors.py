@@ -121,4 +121,18 @@ MONITORS = (
         thresholds={'critical': 0},
         options={'notify_no_data': True, 'no_data_timeframe': 20},
     ),
+    Monitor(
+        id='spend_high',
+        listed_as='Spend above budget',
+        title='LLM inference spend above budget',
+        description='An hour\'s average spend on a provider above $$100 an hour (warning $$75), at the prices in your '
+        '`pricing` options. The thresholds are examples: set them to your budget. Grouped by `basis`, since an '
+        'instance may be priced more than one way.',
+        query='avg(last_1h):sum:llm_inference.cost.hourly{*} by {provider,basis} > 100',
+        message='Spend on {{provider.name}} ({{basis.name}} pricing) is $${{value}} an hour. Look at the overview\'s Spend '
+        'group: idle replicas (billed, no traffic), a model moved to a costlier provider, or traffic that grew; the '
+        '"Same model, every provider" group shows where the same model costs less per million tokens.',
+        thresholds={'critical': 100, 'warning': 75},
+        options={'notify_no_data': False},
+    ),
 )

@@ -140,6 +140,35 @@ class Toplist(Widget):
         )
 
 
+class Table(Widget):
+    """One row per group, a column per query (query1..n), each with a title; `highlight` colours the cells of a
+    column below a value: {column index: (value, palette)}."""
+
+    def __init__(self, title, columns, highlight=None, width=12):
+        self.title, self.columns, self.highlight, self.width = title, columns, highlight or {}, width
+
+    def definition(self):
+        formulas = []
+        for i, (alias, _) in enumerate(self.columns):
+            formula = {'formula': 'query{}'.format(i + 1), 'alias': alias}
+            if i == 0:
+                formula['limit'] = {'count': 50, 'order': 'desc'}
+            if i in self.highlight:
+                value, palette = self.highlight[i]
+                formula['conditional_formats'] = [{'comparator': '<', 'value': value, 'palette': palette}]
+            formulas.append(formula)
+        return dict(
+            _titled('query_table', self.title),
+            requests=[
+                {
+                    'queries': _queries([query for _, query in self.columns], 'last'),
+                    'formulas': formulas,
+                    'response_format': 'scalar',
+                }
+            ],
+        )
+
+
 class CheckStatus(Widget):
     """The `can_connect` service check, one cell per group."""
 

@@ -1,0 +1,164 @@
+"""Spend through the check: each pricing basis on the payloads of the providers that report what it needs, canonical
+model names and aliases, and bad pricing named. Expected costs are worked out here from the fixtures' own numbers
+(the simulator's are checked in test_e2e_simulator.py)."""
+
+import logging
+
+import pytest
+
+from datadog_checks.base import ConfigurationError
+from datadog_checks.dev.utils import get_metadata_metrics
+from datadog_checks.llm_inference import LlmInferenceCheck
+
+from .common import CRUSOE, CRUSOE_KEY, FIREWORKS, WAFER, assert_gauge_close, fixture_text, model_tags
+from .provider_server import Reply
+
+# tests/fixtures/fireworks_untyped.txt, llama70b-prod: prompt and cached prompt tokens a second over the last minute.
+LLAMA_31 = 'accounts/fireworks/models/llama-v3p1-70b-instruct'
+PROMPT, CACHED = 10500.0, 4200.0
+DEPLOYMENT = ['deployment:llama70b-prod', *model_tags(LLAMA_31)]
+# tests/fixtures/wafer.txt: tokens billed in the last 24 hours.
+WAFER_INPUT, WAFER_OUTPUT, WAFER_CACHE = 2.4e8, 3.6e7, 9.6e7
+
+
+def costs(aggregator):
+    return {
+        name: sorted((m.value, sorted(m.tags)) for m in aggregator.metrics(name))
+        for name in ('llm_inference.cost.hourly', 'llm_inference.cost.per_million_tokens')
+    }
+
+
+def test_fireworks_token_prices_with_cached_prompt_tokens(dd_run_check, aggregator, provider_server):
+    provider_server.reply(FIREWORKS.path, Reply(body=fixture_text('fireworks_untyped.txt')))
+    # Priced by canonical name; deepseek-v3 and qwen3-8b have no price: no cost for them, not a zero.
+    pricing = {'tokens': {'llama-3.1-70b-instruct': {'input': 0.9, 'cached_input': 0.45}}}
+    dd_run_check(FIREWORKS.check(provider_server, pricing=pricing))
+    hourly = ((PROMPT - CACHED) * 0.9 + CACHED * 0.45) * 3600 / 1e6  # $25.20 an hour
+    tags = FIREWORKS.tags + DEPLOYMENT + ['window:1m', 'basis:tokens']
+    assert_gauge_close(aggregator, 'llm_inference.cost.hourly', hourly, tags)
+    assert_gauge_close(
+        aggregator,
+        'llm_inference.cost.per_million_tokens',
+        hourly / (PROMPT * 3600 / 1e6),
+        tags + ['tokens_counted:input'],
+    )
+    assert len(aggregator.metrics('llm_inference.cost.hourly')) == 1
+    aggregator.assert_metrics_using_metadata(get_metadata_metrics(), check_submission_type=True)
+
+
+def test_a_priced_kind_the_provider_does_not_report_gives_no_cost(dd_run_check, aggregator, provider_server, caplog):
+    provider_server.reply(FIREWORKS.path, Reply(body=fixture_text('fireworks_untyped.txt')))
+    pricing = {'tokens': {'llama-3.1-70b-instruct': {'input': 0.9, 'output': 0.9}}}
+    caplog.set_level(logging.INFO)
+    check = FIREWORKS.check(provider_server, pricing=pricing)
+    dd_run_check(check)
+    dd_run_check(check)
+    # Fireworks reports no output tokens: an input-only cost would be a sum with a missing member.
+    assert costs(aggregator) == {'llm_inference.cost.hourly': [], 'llm_inference.cost.per_million_tokens': []}
+    said = [r.getMessage() for r in caplog.records if 'no token cost' in r.getMessage()]
+    assert said == [
+        'fireworks: no token cost for {}: it has prices for a kind of token that is not reported (no output tokens '
+        'reported); see `pricing`'.format(LLAMA_31)
+    ]  # once, not every run
+
+
+def test_fireworks_replica_hours_and_aliases(dd_run_check, aggregator, provider_server):
+    provider_server.reply(FIREWORKS.path, Reply(body=fixture_text('fireworks_untyped.txt')))
+    check = FIREWORKS.check(
+        provider_server,
+        pricing={'replica_hour': 3.5},
+        model_aliases={'accounts/fireworks/models/qwen3-8b': 'our-qwen-chat'},
+    )
+    dd_run_check(check)
+    # fireworks_untyped.txt: deployment_replicas 4, 2 and 1 (qwen-idle served nothing this minute).
+    expected = {
+        'llama70b-prod': (4 * 3.5, model_tags(LLAMA_31), PROMPT),
+        'dsv3-batch': (2 * 3.5, model_tags('accounts/fireworks/models/deepseek-v3'), 2600.0),
+        'qwen-idle': (1 * 3.5, ['model:accounts/fireworks/models/qwen3-8b', 'canonical_model:our-qwen-chat'], 0.0),
+    }
+    for deployment, (hourly, model, prompt) in expected.items():
+        tags = FIREWORKS.tags + ['deployment:' + deployment, *model, 'basis:replicas']
+        assert_gauge_close(aggregator, 'llm_inference.cost.hourly', hourly, tags)
+        per_million = [
+            m
+            for m in aggregator.metrics('llm_inference.cost.per_million_tokens')
+            if 'deployment:' + deployment in m.tags
+        ]
+        if prompt:
+            assert_gauge_close(
+                aggregator,
+                'llm_inference.cost.per_million_tokens',
+                hourly / (prompt * 3600 / 1e6),
+                tags + ['window:1m', 'tokens_counted:input'],
+            )
+        else:
+            assert per_million == []  # an idle deployment: its $/h, and no price per token (not an infinity)
+    # The alias names qwen3-8b everywhere, not only on costs.
+    aggregator.assert_metric_has_tag('llm_inference.kv_cache.usage', 'canonical_model:our-qwen-chat', count=1)
+
+
+def test_wafer_model_option_flat_and_token_prices(dd_run_check, aggregator, provider_server):
+    provider_server.reply(WAFER.path, Reply(body=fixture_text('wafer.txt')))
+    model = model_tags('meta-llama/Llama-3.3-70B-Instruct')
+    check = WAFER.check(
+        provider_server,
+        model='meta-llama/Llama-3.3-70B-Instruct',
+        pricing={'tokens': {'llama-3.3-70b-instruct': {'input': 0.6, 'output': 1.8, 'cached_input': 0.3}}},
+    )
+    dd_run_check(check)
+    # Every metric of the endpoint carries the model it serves.
+    for name in ('llm_inference.requests.rate', 'llm_inference.time_to_first_token.seconds'):
+        assert all(set(model) <= set(m.tags) for m in aggregator.metrics(name)) and aggregator.metrics(name)
+    # The last 24 hours' billed tokens, priced, averaged per hour (cache reads are a part of input).
+    hourly = ((WAFER_INPUT - WAFER_CACHE) * 0.6 + WAFER_CACHE * 0.3 + WAFER_OUTPUT * 1.8) / 24 / 1e6
+    tags = WAFER.tags + model + ['window:24h', 'basis:tokens']
+    assert_gauge_close(aggregator, 'llm_inference.cost.hourly', hourly, tags)
+    served = (WAFER_INPUT + WAFER_OUTPUT) / 24 / 1e6
+    assert_gauge_close(
+        aggregator, 'llm_inference.cost.per_million_tokens', hourly / served, tags + ['tokens_counted:input_output']
+    )
+
+    aggregator.reset()
+    dd_run_check(WAFER.check(provider_server, model='meta-llama/Llama-3.3-70B-Instruct', pricing={'hour': 9.5}))
+    flat = WAFER.tags + model + ['basis:flat']
+    assert_gauge_close(aggregator, 'llm_inference.cost.hourly', 9.5, flat)
+    assert_gauge_close(
+        aggregator,
+        'llm_inference.cost.per_million_tokens',
+        9.5 / served,
+        flat + ['window:24h', 'tokens_counted:input_output'],
+    )
+
+
+@pytest.mark.integration
+def test_crusoe_flat_price_over_every_token_of_the_project(dd_run_check, aggregator, crusoe_engine):
+    from simulator.query_data import CRUSOE_MODELS
+
+    _, proxy = crusoe_engine
+    instance = CRUSOE.instance(api_key=CRUSOE_KEY, api_url=proxy.url, pricing={'hour': 40.0})
+    dd_run_check(LlmInferenceCheck('llm_inference', {}, [instance]))
+    served = sum(spec['input'] + spec['output'] for spec in CRUSOE_MODELS.values()) * 3600 / 1e6
+    assert_gauge_close(aggregator, 'llm_inference.cost.hourly', 40.0, CRUSOE.tags + ['basis:flat'])
+    assert_gauge_close(
+        aggregator,
+        'llm_inference.cost.per_million_tokens',
+        40.0 / served,
+        CRUSOE.tags + ['basis:flat', 'window:5m', 'tokens_counted:input_output'],
+    )
+
+
+@pytest.mark.parametrize(
+    'options, needle',
+    [
+        ({'pricing': {'hour': -3}}, '`pricing.hour` must be a price'),
+        ({'pricing': {'tokens': {'m': {'input': 'cheap'}}}}, '`pricing.tokens.m.input` must be a price'),
+        ({'pricing': {'per_token': 1}}, '`pricing` has unknown keys per_token'),
+        ({'pricing': [1]}, '`pricing` must be a mapping'),
+        ({'model_aliases': ['x']}, '`model_aliases` must map'),
+        ({'model': 'llama'}, '`model` is for providers whose series carry no model label'),
+    ],
+)
+def test_bad_spend_options_are_named(options, needle):
+    with pytest.raises(ConfigurationError) as e:
+        FIREWORKS.check(**options)
+    assert needle in str(e.value)
