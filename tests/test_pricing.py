@@ -78,7 +78,7 @@ def test_no_price_no_cost_and_a_missing_kind_no_sum():
     # Output is priced but this series reports only input: no cost rather than an input-only one.
     costs = Costs(Pricing.parse({'tokens': {'other': {'input': 1, 'output': 2}}}), RATES)
     assert costs.points(points[:1]) == []
-    assert costs.unpriced == [('other', 'no output tokens reported')]
+    assert costs.unpriced == [('other', 'it has a price for output tokens, which are not reported')]
 
 
 def test_cached_input_is_part_of_input():

@@ -57,8 +57,8 @@ def test_a_priced_kind_the_provider_does_not_report_gives_no_cost(dd_run_check, 
     assert costs(aggregator) == {'llm_inference.cost.hourly': [], 'llm_inference.cost.per_million_tokens': []}
     said = [r.getMessage() for r in caplog.records if 'no token cost' in r.getMessage()]
     assert said == [
-        'fireworks: no token cost for {}: it has prices for a kind of token that is not reported (no output tokens '
-        'reported); see `pricing`'.format(LLAMA_31)
+        'fireworks: no token cost for {}: it has a price for output tokens, which are not reported (see '
+        '`pricing`)'.format(LLAMA_31)
     ]  # once, not every run
 
 
@@ -128,6 +128,13 @@ def test_wafer_model_option_flat_and_token_prices(dd_run_check, aggregator, prov
         9.5 / served,
         flat + ['window:24h', 'tokens_counted:input_output'],
     )
+
+
+def test_token_prices_for_series_without_a_model_say_so(dd_run_check, aggregator, provider_server, caplog):
+    provider_server.reply(WAFER.path, Reply(body=fixture_text('wafer.txt')))
+    dd_run_check(WAFER.check(provider_server, pricing={'tokens': {'llama-3.3-70b-instruct': {'input': 0.6}}}))
+    assert costs(aggregator) == {'llm_inference.cost.hourly': [], 'llm_inference.cost.per_million_tokens': []}
+    assert 'wafer: no token cost for this instance: its series carry no model: set the `model` option' in caplog.text
 
 
 @pytest.mark.integration

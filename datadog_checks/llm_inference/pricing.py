@@ -156,6 +156,7 @@ class Costs:
         the provider does not report (the cost would then be a sum with a missing member)."""
         model = _tag(tags, 'model') or _tag(self.base_tags, 'model')
         if model is None:
+            self.unpriced.append(('this instance', 'its series carry no model: set the `model` option'))
             return None
         canonical = _tag(tags, 'canonical_model') or _tag(self.base_tags, 'canonical_model')
         prices = self.pricing.token_prices(model, canonical)
@@ -163,10 +164,10 @@ class Costs:
             return None
         for kind in ('input', 'output'):
             if kind in prices and kind not in tokens:  # priced, but not reported (by this provider, or this run)
-                self.unpriced.append((model, 'no {} tokens reported'.format(kind)))
+                self.unpriced.append((model, 'it has a price for {} tokens, which are not reported'.format(kind)))
                 return None
         if 'cached_input' in prices and self.spend.cached_input and 'cached_input' not in tokens:
-            self.unpriced.append((model, 'no cached input tokens reported'))
+            self.unpriced.append((model, 'it has a price for cached input tokens, which are not reported'))
             return None
         # Cached input is a part of input: without a figure for it (a provider that does not report it), all input
         # is priced as uncached, an upper bound (metadata.csv says so).

@@ -185,9 +185,9 @@ class ProviderMixin(ConfigMixin):
         costs = Costs(self.pricing, self.SPEND, self.base_tags)
         out = costs.points(points)
         for model, why in sorted(set(costs.unpriced)):
-            self.drift.once(
+            self.drift.warning_once(
                 ('unpriced', model, why),
-                '%s: no token cost for %s: it has prices for a kind of token that is not reported (%s); see `pricing`',
+                '%s: no token cost for %s: %s (see `pricing`)',
                 self.PROVIDER,
                 model,
                 why,
