@@ -37,8 +37,9 @@ class ProviderScraper(OpenMetricsScraper):
         raises; ProviderMixin.send says what it means."""
         with self.http.get(self.endpoint, stream=True) as response:
             self.check.raise_for_status(response)
-            body = read_capped(response, self.max_bytes)
-        return parse_lines(body.decode('utf-8'))
+            # No name kept for the bytes: they are freed once decoded, before the text is parsed.
+            text = read_capped(response, self.max_bytes).decode('utf-8')
+        return parse_lines(text)
 
 
 class ScrapeCheck(ProviderMixin, OpenMetricsBaseCheckV2):

@@ -30,6 +30,7 @@ from datadog_checks.base import AgentCheck
 from datadog_checks.dev.utils import get_metadata_metrics
 from datadog_checks.llm_inference import LlmInferenceCheck
 from simulator import models
+from ..common import model_tags
 from simulator.server import KEYS, Simulator
 
 pytestmark = pytest.mark.install
@@ -307,7 +308,7 @@ def test_installed_check_runs_as_in_the_agent(leg, wheel, tls_simulator, pki, tm
     aggregator.assert_all_metrics_covered()
     rates = {tuple(m['tags']): m['value'] for m in installed['metrics'] if m['name'] == 'llm_inference.requests.rate'}
     for d in models.FIREWORKS_DEPLOYMENTS:
-        tags = ('account:acme', 'deployment:' + d.deployment_id, 'model:' + d.base_model, 'provider:fireworks')
+        tags = ('account:acme', 'deployment:' + d.deployment_id, *model_tags(d.base_model), 'provider:fireworks')
         expected = models.deployment_load(d, clock.t)
         assert rates[tuple(sorted(tags + ('window:1m',)))] == pytest.approx(expected, rel=1e-9)
 
