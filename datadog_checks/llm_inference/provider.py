@@ -41,8 +41,6 @@ class ProviderMixin(ConfigMixin):
     IDENTITY_TAGS = {}
     # The metrics URL when `api_url` is not set; `{option}` fields are filled from the instance (URL-quoted).
     DEFAULT_URL = ''
-    # How `api_key` is sent: as `Authorization: Bearer <api_key>` (the only scheme the providers document).
-    AUTH = 'bearer'
     # Requests a minute the provider documents (0: none documented, no budget by default), and the option whose
     # value the provider counts them by (None: the API key).
     DEFAULT_REQUESTS_PER_MINUTE = 0
@@ -145,6 +143,14 @@ class ProviderMixin(ConfigMixin):
             parameters = {name: getattr(config, option) for name, option in self.URL_PARAMETERS.items()}
             url += ('&' if '?' in url else '?') + urlencode(parameters)
         return url
+
+    def use_http(self, http):
+        """Every request of the base's RequestsWrapper ``http`` through the check's budget and deadline
+        (transport.py), with `api_key` sent as `Authorization: Bearer <api_key>` (the only scheme the providers
+        document)."""
+        self.transport.install(http)
+        if self.api_key:
+            http.options['headers']['Authorization'] = 'Bearer {}'.format(self.api_key)
 
     def budget_credential(self):
         """(id, description) of the budget this instance draws on: the BUDGET_SCOPE option's value, else the key.

@@ -106,10 +106,7 @@ class QueryCheck(ProviderMixin, AgentCheck):
         self.setup_provider()
         config = self.config
         self.queries = self.default_queries() + [Query(q.expr, q.read, q.name) for q in user_queries(config.queries)]
-        # Every request through the check's budget and deadline (transport.py).
-        self.transport.install(self.http)
-        if self.api_key:
-            self.http.options['headers']['Authorization'] = 'Bearer {}'.format(self.api_key)
+        self.use_http(self.http)
         self.client = PromQLClient(
             self.http,
             self.url,

@@ -26,10 +26,7 @@ class ProviderScraper(OpenMetricsScraper):
 
     def __init__(self, check, config):
         super().__init__(check, config)
-        # Every request through the check's budget and deadline (transport.py).
-        check.transport.install(self.http)
-        if check.api_key:
-            self.http.options['headers']['Authorization'] = 'Bearer {}'.format(check.api_key)
+        check.use_http(self.http)
         self.max_bytes = check.max_response_bytes
 
     def read(self):
