@@ -70,6 +70,12 @@ def _identity(labels):
     return frozenset((k, v) for k, v in labels.items() if k != '__name__')
 
 
+def _request_window(match):
+    """(window tag, its seconds, rank) of a REQUESTS name: an `increase` (rank 1) counts the requests in the window."""
+    _, kind, count, unit = match.groups()
+    return ('window:{}{}'.format(count, unit),), int(count) * SECONDS[unit], int(kind == 'increase')
+
+
 def read(samples, reading):
     """Feed the discovered series to the mapper; current names win over older ones for the same signal."""
     report, mapper = reading.report, reading.mapper
@@ -80,8 +86,9 @@ def read(samples, reading):
             presence.append(labels)
             continue
         name = labels.get('__name__', '')
-        if REQUESTS.match(name):
-            requests.append((name, labels, value))
+        match = REQUESTS.match(name)
+        if match:
+            requests.append((match, labels, value))
             continue
         match = PERCENTILE.match(name)
         if match and normalize_quantile(match.group(2)) is not None:
@@ -98,19 +105,16 @@ def read(samples, reading):
             continue
         report.unmapped_name(name)
 
-    if any(not REQUESTS.match(name).group(1) for name, _, _ in requests):
-        requests = [r for r in requests if not REQUESTS.match(r[0]).group(1)]
-    used_names = {name for name, _, _ in requests}
+    if any(not match.group(1) for match, _, _ in requests):
+        requests = [r for r in requests if not r[0].group(1)]
+    used_names = {match.group(0) for match, _, _ in requests}
     current = set()
-    for name, labels, value in requests:
-        old, kind, count, unit = REQUESTS.match(name).groups()
-        window = ('window:{}{}'.format(count, unit),)
-        rank = 0
-        if kind == 'increase':  # requests in the window: a rate once divided by its length
-            value /= int(count) * SECONDS[unit]
-            rank = 1
+    for match, labels, value in requests:
+        window, seconds, rank = _request_window(match)
+        if rank:  # requests in the window: a rate once divided by its length
+            value /= seconds
         context = reader.context(labels)
-        current.add((name, _identity(labels)))
+        current.add((match.group(0), _identity(labels)))
         mapper.add(REQUESTS_RATE, context, value, rank, window)
         status_code = labels.get('status_code')
         if status_code is not None and _is_error(status_code):
@@ -118,9 +122,8 @@ def read(samples, reading):
     for labels in presence:
         name = labels.get('__name__', '')
         if name in used_names and (name, _identity(labels)) not in current:
-            old, kind, count, unit = REQUESTS.match(name).groups()
-            window = ('window:{}{}'.format(count, unit),)
-            mapper.add(REQUESTS_RATE, reader.context(labels), None, int(kind == 'increase'), window)
+            window, _, rank = _request_window(REQUESTS.match(name))
+            mapper.add(REQUESTS_RATE, reader.context(labels), None, rank, window)
 
     seen_families = set()
     for match, labels, value in percentiles:
