@@ -52,6 +52,19 @@ class Reading:
             )
         return reader
 
+    def bucket_bound(self, labels, value, name):
+        """The upper bound (`le`) of a bucket sample, or None where the sample cannot be used, and said so: a `le`
+        that is not a number (the series `name` is reported as unmapped), or a NaN value or bound (not finite)."""
+        try:
+            bound = float(labels.get('le'))
+        except (TypeError, ValueError):
+            self.report.unmapped_name(name)
+            return None
+        if value - value or bound != bound:
+            self.mapper.not_finite()
+            return None
+        return bound
+
 
 @dataclass(frozen=True)
 class UserQuery:

@@ -83,13 +83,8 @@ def read_buckets(spec, metric, rank, ms_from, samples, reading):
     reader, mapper = reading.reader(LABELS), reading.mapper
     groups = {}
     for labels, value in samples:
-        try:
-            bound = float(labels.get('le'))
-        except (TypeError, ValueError):
-            reading.report.unmapped_name(metric + '_bucket')
-            continue
-        if value - value or bound != bound:
-            mapper.not_finite()
+        bound = reading.bucket_bound(labels, value, metric + '_bucket')
+        if bound is None:
             continue
         rest = frozenset((k, v) for k, v in labels.items() if k != 'le')
         groups.setdefault(rest, []).append((bound, value))

@@ -138,13 +138,8 @@ def read(samples, reading):
         prefix, family, window = match.groups()
         if family in seen_families:
             continue
-        try:
-            bound = float(labels.get('le'))
-        except (TypeError, ValueError):
-            report.unmapped_name(labels.get('__name__', ''))
-            continue
-        if value - value or bound != bound:
-            mapper.not_finite()
+        bound = reading.bucket_bound(labels, value, labels.get('__name__', ''))
+        if bound is None:
             continue
         key = (family, window, int(not prefix), _identity({k: v for k, v in labels.items() if k != 'le'}))
         groups.setdefault(key, []).append((bound, value))
