@@ -122,7 +122,7 @@ def crusoe_queries(project_id):
         for rank, metric in enumerate(spellings):
             expr = 'irate({}[{}])'.format(_selector(metric + '_bucket', project_id), WINDOW)
             queries.append(Query(expr, partial(read_buckets, spec, metric, rank, ms_from), metric))
-    names = 'count by (__name__) ({{project_id="{}"}})'.format(project_id.replace('\\', '\\\\').replace('"', '\\"'))
+    names = 'count by (__name__) ({})'.format(_selector('', project_id))
     queries.append(Query(names, read_names, 'crusoe series names', optional=True))
     return queries
 
