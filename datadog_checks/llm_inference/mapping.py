@@ -57,7 +57,6 @@ class Mapper:
         self.log = log  # drift.DriftLog: log-once messages
         self.gauges = {}  # spec -> {member key: value}
         self.histograms = {}  # spec -> {member key: [(bound, value)]}
-        self.members = 0  # catalog series read (whether or not they become points)
 
     def add(self, spec, context, value, rank=0, extra=()):
         """One series of a gauge spec; `value` None is a member known to exist but missing from this reply. The
@@ -74,7 +73,7 @@ class Mapper:
             members = store[spec] = {}
         if key not in members:
             members[key] = value
-            self.members += 1
+            self.report.members += 1  # catalog series read (whether or not they become points)
 
     def not_finite(self, count=1):
         """Samples of catalog series that were NaN or infinite and so could not be used."""

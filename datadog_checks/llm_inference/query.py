@@ -150,7 +150,6 @@ class QueryCheck(ProviderMixin, AgentCheck):
         for query, samples in zip(self.queries, answers):
             query.read(samples, reading)
         points = reading.mapper.points()
-        reading.report.members = reading.mapper.members
         self.run_report = reading.report
         self.drift.submit(reading.report)
         if not points:

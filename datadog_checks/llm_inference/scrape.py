@@ -155,7 +155,7 @@ class ScrapeCheck(ProviderMixin, OpenMetricsBaseCheckV2):
                 continue
             for spec in specs:
                 gauges[spec][context] = value
-            mapper.members += 1
+            report.members += 1
         if duplicates:
             self.log.warning('%s: %d duplicated series in the reply were ignored', self.PROVIDER, duplicates)
         if not_finite:
@@ -171,12 +171,10 @@ class ScrapeCheck(ProviderMixin, OpenMetricsBaseCheckV2):
             known = members.get(context)
             if known is None:
                 members[context] = rows
-                mapper.members += 1
+                report.members += 1
             else:
                 known.extend(rows)
-        points = mapper.points()
-        report.members = mapper.members
-        return points
+        return mapper.points()
 
 
 def _bucket_bound(text):
