@@ -108,6 +108,13 @@ class RunTimedOut(CollectionError):
     outcome = None
 
 
+class Redirected(CollectionError):
+    """A redirect the check does not follow, or too many of them. Each hop was counted as a `redirect` request (the
+    transport's hook), so the failure itself counts none."""
+
+    outcome = None
+
+
 class RateLimited(CollectionError):
     """The provider answered HTTP 429: a WARNING, and a cooldown (the caller starts it and words the message)."""
 
@@ -139,13 +146,11 @@ def classify(exc, timeout, hints=None):
     if isinstance(exc, requests.Timeout) or _timed_out(exc):
         return TimedOut(timeout)
     if isinstance(exc, requests.TooManyRedirects):  # each hop was counted as a `redirect` request
-        error = CollectionError(
+        return Redirected(
             'redirected more than {} times (a loop, or a login page?); nothing was collected: check `api_url`.'.format(
                 MAX_REDIRECTS
             )
         )
-        error.outcome = None
-        return error
     if isinstance(exc, requests.HTTPError) and exc.response is not None:
         status = exc.response.status_code
         if status == 429:

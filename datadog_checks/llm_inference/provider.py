@@ -14,7 +14,7 @@ from .canonical import CanonicalNames
 from .drift import DriftLog
 from .config_models import ConfigMixin
 from .config_models.validators import instance_timeout
-from .errors import BudgetSpent, CollectionError, RateLimited, classify
+from .errors import BudgetSpent, CollectionError, RateLimited, Redirected, classify
 from .mapping import MappingOptions
 from .pricing import Costs, Pricing, Spend
 from .redact import redact_url
@@ -284,10 +284,8 @@ class ProviderMixin(ConfigMixin):
     def raise_for_status(self, response):
         """requests' raise_for_status, and a redirect the session did not follow (`allow_redirects: false`)."""
         if response.is_redirect:  # counted by the transport, as every redirect
-            error = CollectionError(
+            raise Redirected(
                 'the provider answered HTTP {} (a redirect), which is not followed with `allow_redirects: false`: '
                 'set `api_url` to the URL it redirects to.'.format(response.status_code)
             )
-            error.outcome = None
-            raise error
         response.raise_for_status()
