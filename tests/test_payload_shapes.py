@@ -179,6 +179,37 @@ def test_fireworks_sum_with_a_nan_member_is_not_submitted(dd_run_check, aggregat
         assert drift_values(aggregator, 'series_dropped') == {'reason:not_finite': 1}
 
 
+UNUSABLE_BOUNDS = (
+    # d1's TTFT histogram with three buckets the check cannot place: a bound that is not a number, a bucket without
+    # `le`, and a NaN bound. The quantiles come from the other buckets (cumulative, so still a true histogram);
+    # the three are reported, not skipped in silence.
+    'latency_to_first_token_ms_bucket:sum_by_deployment{deployment_id="d1",base_model="m",le="100"} 1\n'
+    'latency_to_first_token_ms_bucket:sum_by_deployment{deployment_id="d1",base_model="m",le="fast"} 2\n'
+    'latency_to_first_token_ms_bucket:sum_by_deployment{deployment_id="d1",base_model="m"} 3\n'
+    'latency_to_first_token_ms_bucket:sum_by_deployment{deployment_id="d1",base_model="m",le="NaN"} 3\n'
+    'latency_to_first_token_ms_bucket:sum_by_deployment{deployment_id="d1",base_model="m",le="500"} 4\n'
+    'latency_to_first_token_ms_bucket:sum_by_deployment{deployment_id="d1",base_model="m",le="+Inf"} 4\n'
+)
+
+
+def test_fireworks_buckets_without_a_usable_bound_are_reported(dd_run_check, aggregator, provider_server):
+    provider_server.reply(FIREWORKS.path, Reply(body=UNUSABLE_BOUNDS))
+    dd_run_check(FIREWORKS.check(provider_server))
+    d1 = FW_BASE + [*model_tags('m'), 'deployment:d1', ONE_MINUTE]
+    ttft = {
+        next(t for t in m.tags if t.startswith('quantile:')): m.value
+        for m in aggregator.metrics('llm_inference.time_to_first_token.seconds')
+    }
+    assert ttft, 'the usable buckets still give quantiles'
+    for tag, value in ttft.items():
+        expected = expected_quantile(float(tag.split(':')[1]), [100, 500], [0.25, 1.0], 4) / 1000
+        assert value == pytest.approx(expected), tag
+        aggregator.assert_metric('llm_inference.time_to_first_token.seconds', value, tags=d1 + [tag], count=1)
+    unmapped = {'raw_name:latency_to_first_token_ms_bucket:sum_by_deployment': 2}
+    assert drift_values(aggregator, 'unmapped_series') == unmapped
+    assert drift_values(aggregator, 'series_dropped') == {'reason:not_finite': 1}
+
+
 REORDERED_DUPLICATE = (
     'request_counter_total:sum_by_deployment{deployment_id="d1",base_model="m"} 1.5\n'
     'request_counter_total:sum_by_deployment{base_model="m",deployment_id="d1"} 99\n'

@@ -6,8 +6,6 @@ The whole reply is parsed before anything is submitted, so a reply that fails ha
 submits nothing rather than a partial set of values.
 """
 
-import math
-
 from datadog_checks.base import OpenMetricsBaseCheckV2
 from datadog_checks.base.checks.openmetrics.v2.scraper import OpenMetricsScraper
 
@@ -132,7 +130,11 @@ class ScrapeCheck(ProviderMixin, OpenMetricsBaseCheckV2):
                 bound = bounds.get(le)
                 if bound is None:
                     bound = bounds[le] = _bucket_bound(le)
-                if bound is not None:
+                if bound is _NO_BOUND:  # no `le`, or not a number: a series the check cannot place
+                    unmapped[name] = unmapped.get(name, 0) + 1
+                elif bound != bound:
+                    not_finite += 1  # le="NaN": read without that bound, as a NaN bucket
+                else:
                     group = (quantiles, rest)
                     rows = buckets.get(group)
                     if rows is None:
@@ -177,9 +179,11 @@ class ScrapeCheck(ProviderMixin, OpenMetricsBaseCheckV2):
         return mapper.points()
 
 
+_NO_BOUND = object()  # a bucket's `le` missing or not a number (cached per `le` text like a bound)
+
+
 def _bucket_bound(text):
     try:
-        bound = float(text)
+        return float(text)
     except (TypeError, ValueError):
-        return None
-    return None if math.isnan(bound) else bound
+        return _NO_BOUND
