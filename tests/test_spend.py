@@ -137,6 +137,18 @@ def test_token_prices_for_series_without_a_model_say_so(dd_run_check, aggregator
     assert 'wafer: no token cost for this instance: its series carry no model: set the `model` option' in caplog.text
 
 
+def test_a_provider_label_named_like_a_cost_tag_is_kept_apart(dd_run_check, aggregator, provider_server):
+    body = 'tokens_prompt_total:sum_by_deployment{deployment_id="d1",base_model="m",tokens_counted="all"} 1000\n'
+    provider_server.reply(FIREWORKS.path, Reply(body=body))
+    dd_run_check(FIREWORKS.check(provider_server, pricing={'tokens': {'m': {'input': 1.0}}}))
+    tags = FIREWORKS.tags + ['deployment:d1', *model_tags('m'), 'label_tokens_counted:all', 'window:1m']
+    assert_gauge_close(aggregator, 'llm_inference.tokens.input.rate', 1000.0, tags)
+    assert_gauge_close(aggregator, 'llm_inference.cost.hourly', 3.6, tags + ['basis:tokens'])
+    assert_gauge_close(
+        aggregator, 'llm_inference.cost.per_million_tokens', 1.0, tags + ['basis:tokens', 'tokens_counted:input']
+    )
+
+
 @pytest.mark.integration
 def test_crusoe_flat_price_over_every_token_of_the_project(dd_run_check, aggregator, crusoe_engine):
     from simulator.query_data import CRUSOE_MODELS
