@@ -137,6 +137,30 @@ def test_token_prices_for_series_without_a_model_say_so(dd_run_check, aggregator
     assert 'wafer: no token cost for this instance: its series carry no model: set the `model` option' in caplog.text
 
 
+# A deployment whose replicas and tokens Fireworks splits by region (a label the catalog does not map, kept as a tag).
+BY_REGION = (
+    'tokens_prompt_total:sum_by_deployment{deployment_id="d1",base_model="m",region="a"} 1000\n'
+    'tokens_prompt_total:sum_by_deployment{deployment_id="d1",base_model="m",region="b"} 3000\n'
+    'deployment_replicas{deployment_id="d1",region="a"} 1\n'
+    'deployment_replicas{deployment_id="d1",region="b"} 3\n'
+)
+
+
+def test_replica_cost_per_token_is_over_the_tokens_of_those_replicas(dd_run_check, aggregator, provider_server):
+    provider_server.reply(FIREWORKS.path, Reply(body=BY_REGION))
+    dd_run_check(FIREWORKS.check(provider_server, pricing={'replica_hour': 2.0}))
+    for region, replicas, prompt in (('a', 1, 1000.0), ('b', 3, 3000.0)):
+        tags = FIREWORKS.tags + ['deployment:d1', *model_tags('m'), 'region:' + region, 'basis:replicas']
+        assert_gauge_close(aggregator, 'llm_inference.cost.hourly', replicas * 2.0, tags)
+        # The region's replicas over the region's tokens, not over the whole deployment's: $0.56, not $0.14.
+        assert_gauge_close(
+            aggregator,
+            'llm_inference.cost.per_million_tokens',
+            replicas * 2.0 / (prompt * 3600 / 1e6),
+            tags + ['window:1m', 'tokens_counted:input'],
+        )
+
+
 def test_a_provider_label_named_like_a_cost_tag_is_kept_apart(dd_run_check, aggregator, provider_server):
     body = 'tokens_prompt_total:sum_by_deployment{deployment_id="d1",base_model="m",tokens_counted="all"} 1000\n'
     provider_server.reply(FIREWORKS.path, Reply(body=body))

@@ -143,9 +143,11 @@ class Costs:
                     self._cost(out, hourly, tags + ('basis:tokens',), {tags: tokens})
         if self.pricing.replica_hour is not None:
             for tags, count in replicas:
-                deployment = _tag(tags, 'deployment')
-                served = {t: tokens for t, tokens in series.items() if _tag(t, 'deployment') == deployment}
-                tags = tags + models.get(deployment, ()) + ('basis:replicas',)
+                # The tokens those replicas served: the token series that carry every tag the replicas do (their
+                # deployment, and a region or any other label the replicas are split by).
+                own = frozenset(tags)
+                served = {t: tokens for t, tokens in series.items() if own.issubset(t)}
+                tags = tags + models.get(_tag(tags, 'deployment'), ()) + ('basis:replicas',)
                 self._cost(out, count * self.pricing.replica_hour, tags, served)
         if self.pricing.hour is not None:
             self._cost(out, self.pricing.hour, ('basis:flat',), series)
