@@ -161,6 +161,46 @@ def test_replica_cost_per_token_is_over_the_tokens_of_those_replicas(dd_run_chec
         )
 
 
+WAFER_BACKENDS = (
+    'wafer_input_tokens_last_24h{endpoint="acme-llama.wafer.ai",backend_id="a"} NaN\n'
+    'wafer_input_tokens_last_24h{endpoint="acme-llama.wafer.ai",backend_id="b"} 1e6\n'
+    'wafer_output_tokens_last_24h{endpoint="acme-llama.wafer.ai",backend_id="a"} 2e6\n'
+    'wafer_output_tokens_last_24h{endpoint="acme-llama.wafer.ai",backend_id="b"} 1e6\n'
+)
+NAN_REGION = (
+    'tokens_prompt_total:sum_by_deployment{deployment_id="d1",base_model="m",region="a"} NaN\n'
+    'tokens_prompt_total:sum_by_deployment{deployment_id="d1",base_model="m",region="b"} 3000\n'
+    'tokens_prompt_total:sum_by_deployment{deployment_id="d2",base_model="m"} 500\n'
+    'deployment_replicas{deployment_id="d1"} 2\n'
+    'deployment_replicas{deployment_id="d2"} 1\n'
+)
+
+
+def test_a_cost_per_token_over_tokens_with_a_missing_member_is_not_submitted(
+    dd_run_check, aggregator, provider_server
+):
+    # Wafer, a flat price: one backend's input count is NaN, so the endpoint's tokens are not known.
+    provider_server.reply(WAFER.path, Reply(body=WAFER_BACKENDS))
+    dd_run_check(WAFER.check(provider_server, pricing={'hour': 2.0}))
+    assert costs(aggregator) == {
+        'llm_inference.cost.hourly': [(2.0, sorted(WAFER.tags + ['basis:flat']))],
+        'llm_inference.cost.per_million_tokens': [],
+    }
+
+    # Fireworks, per replica-hour: d1's tokens in region a are NaN; d2's are whole.
+    aggregator.reset()
+    provider_server.reply(FIREWORKS.path, Reply(body=NAN_REGION))
+    dd_run_check(FIREWORKS.check(provider_server, pricing={'replica_hour': 2.0}))
+    d1 = FIREWORKS.tags + ['deployment:d1', *model_tags('m'), 'basis:replicas']
+    d2 = FIREWORKS.tags + ['deployment:d2', *model_tags('m'), 'basis:replicas']
+    assert costs(aggregator) == {
+        'llm_inference.cost.hourly': sorted([(4.0, sorted(d1)), (2.0, sorted(d2))]),
+        'llm_inference.cost.per_million_tokens': [
+            (2.0 / (500 * 3600 / 1e6), sorted(d2 + ['window:1m', 'tokens_counted:input']))
+        ],
+    }
+
+
 def test_a_provider_label_named_like_a_cost_tag_is_kept_apart(dd_run_check, aggregator, provider_server):
     body = 'tokens_prompt_total:sum_by_deployment{deployment_id="d1",base_model="m",tokens_counted="all"} 1000\n'
     provider_server.reply(FIREWORKS.path, Reply(body=body))

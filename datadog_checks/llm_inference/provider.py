@@ -182,7 +182,8 @@ class ProviderMixin(ConfigMixin):
 
     def costs(self, points):
         """cost.hourly and cost.per_million_tokens from the run's points and the user's prices (pricing.py)."""
-        costs = Costs(self.pricing, self.SPEND, self.base_tags)
+        missing = self.run_report.missing if self.run_report is not None else None
+        costs = Costs(self.pricing, self.SPEND, self.base_tags, missing)
         out = costs.points(points)
         for model, why in sorted(set(costs.unpriced)):
             self.drift.warning_once(
