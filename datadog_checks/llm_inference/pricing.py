@@ -126,6 +126,7 @@ class Costs:
             for tags in (missing or {}).get(getattr(spend, kind), ())
         ]
         self.unpriced = []  # (model, why): token costs left out this run, for a log line
+        self.not_finite = []  # the tags of costs left out for not being a finite number, for a log line
 
     def points(self, points):
         spend = self.spend
@@ -195,6 +196,9 @@ class Costs:
         where they are known, over one window, and not 0. `served` is every token series carrying all the `scope`
         tags: one of those without a value this run makes their total unknown (scope None: `served` is one series,
         whose kinds were checked)."""
+        if not math.isfinite(hourly):
+            self.not_finite.append(tags)  # a price or a reported value out of any range: no cost, not an Inf
+            return
         out.append(('cost.hourly', hourly, tags))
         kinds = [kind for kind in ('input', 'output') if getattr(self.spend, kind)]
         if not served or any(kind not in tokens for tokens in served.values() for kind in kinds):
@@ -203,8 +207,12 @@ class Costs:
             return  # a series of these tokens was read without a value: a sum with a missing member
         totals = [sum(tokens[kind] for kind in kinds) for tokens in served.values()]
         windows = {t for series in served for t in series if t.startswith('window:')}
-        if len(windows) > 1 or not all(math.isfinite(t) for t in totals) or sum(totals) <= 0:
+        millions = sum(totals) / PER_MILLION
+        if len(windows) > 1 or not math.isfinite(millions) or millions <= 0:
             return
+        per_million = hourly / millions
+        if not math.isfinite(per_million):
+            return  # a cost over next to no tokens (a denormal rate): no figure, not an infinity
         counted = 'tokens_counted:input_output' if self.spend.output else 'tokens_counted:input'
         tags = tuple(t for t in tags if not t.startswith('window:')) + tuple(windows) + (counted,)
-        out.append(('cost.per_million_tokens', hourly / (sum(totals) / PER_MILLION), tags))
+        out.append(('cost.per_million_tokens', per_million, tags))

@@ -193,6 +193,13 @@ class ProviderMixin(ConfigMixin):
                 model,
                 why,
             )
+        for tags in costs.not_finite:
+            self.drift.warning_once(
+                ('cost not finite', tags),
+                '%s: the cost %s is not a finite number (a price or a reported value out of range): not submitted',
+                self.PROVIDER,
+                ','.join(tags),
+            )
         return out
 
     def telemetry(self, name, value, tags=(), method='count'):
