@@ -245,3 +245,10 @@ def test_bad_spend_options_are_named(options, needle):
     with pytest.raises(ConfigurationError) as e:
         FIREWORKS.check(**options)
     assert needle in str(e.value)
+
+
+@pytest.mark.parametrize('model', ['', '   ', 7])
+def test_a_wafer_model_that_names_no_model_is_refused(model):
+    # An empty `model` would tag every series `model:` and `canonical_model:`.
+    with pytest.raises(ConfigurationError, match='`model` must name the model the endpoint serves'):
+        WAFER.check(model=model)

@@ -17,9 +17,13 @@ PER_MILLION = 1e6
 
 
 def _price(value, where):
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+    try:
+        price = float(value) if isinstance(value, int | float) and not isinstance(value, bool) else math.nan
+    except OverflowError:  # a whole number too large for a float
+        price = math.nan
+    if not math.isfinite(price) or price < 0:
         raise ValueError('`{}` must be a price in dollars: a number, 0 or more (got {!r}).'.format(where, value)[:300])
-    return float(value)
+    return price
 
 
 @dataclass(frozen=True)
