@@ -13,7 +13,7 @@ import pytest
 
 from datadog_checks.llm_inference.assets import bodies, shipped
 from datadog_checks.llm_inference.assets.command import main
-from simulator.local_server import LocalServer
+from simulator.local_server import LocalServer, send
 
 from .datadog_api import DatadogStandIn
 
@@ -418,6 +418,17 @@ def test_the_keys_go_to_datadog_and_nowhere_else(datadog, run, caplog, monkeypat
     assert all(
         h['DD-API-KEY'] in (API_KEY, 'apikey-wrong') and h['DD-APPLICATION-KEY'] == APP_KEY for h in datadog.headers
     )
+
+    # A proxy that echoes the request's headers in its error reply: the client logs the reply's body at DEBUG.
+    def echo(request, body):
+        said = ' '.join('{}={}'.format(k, v) for k, v in request.headers.items())
+        send(request, 403, json.dumps({'errors': ['refused: ' + said]}).encode(), {'Content-Type': 'application/json'})
+
+    with LocalServer(echo) as proxy:
+        for argv in (['install'], ['install', '--dry-run'], ['uninstall']):
+            code, _, err = run(*argv, '--api-url', proxy.url)
+            assert code == 3 and 'DD-API-KEY=<redacted>' in err
+    assert any(r.name == 'datadog_api_client.rest' and 'DD-API-KEY=' in r.getMessage() for r in caplog.records)
     # The libraries did log at DEBUG (requests and replies), so the check above had records to look at.
     loggers = {r.name for r in caplog.records if r.levelno == logging.DEBUG}
     assert {'urllib3.connectionpool', 'datadog_api_client.rest'} <= loggers

@@ -49,6 +49,10 @@ def test_missing_required_option_is_named(instance, option):
         ({'max_label_values': -1}, '`max_label_values`'),
         ({'max_label_values': True}, '`max_label_values`'),
         ({'latency_unit': 'ms'}, '`latency_unit`'),
+        # A whole number too large for a float (YAML reads 400 digits as an int): named, not an OverflowError.
+        ({'timeout': 10**400}, '`timeout`'),
+        ({'pricing': {'hour': 10**400}}, '`pricing.hour`'),
+        ({'pricing': {'tokens': {'m': {'input': 10**400}}}}, '`pricing.tokens.m.input`'),
     ],
 )
 def test_invalid_option_values(extra, option):

@@ -125,3 +125,16 @@ def test_flat_basis_over_every_token_of_the_instance():
     assert Costs(Pricing.parse({'hour': 12}), spend).points([('wafer.tokens.input.last_24h', 0.0, day)]) == [
         ('cost.hourly', 12.0, ('basis:flat',))
     ]
+
+
+def test_costs_are_finite_numbers_or_nothing():
+    # A token rate so small that the tokens served, in millions, round to 0.0 (a division by zero), or to a number
+    # whose inverse is infinite; replicas so many that their cost is: no point, rather than an exception or an Inf.
+    spend = Spend(input='tokens.input.rate', replicas='fireworks.replicas')
+    for rate in (1e-323, 1e-316):
+        points = [('tokens.input.rate', rate, ('window:1m',))]
+        assert Costs(Pricing.parse({'hour': 2}), spend).points(points) == [('cost.hourly', 2.0, ('basis:flat',))]
+    points = [('fireworks.replicas', 1e308, ('deployment:d1',))]
+    costs = Costs(Pricing.parse({'replica_hour': 2}), spend)
+    assert costs.points(points) == []
+    assert costs.not_finite == [('deployment:d1', 'basis:replicas')]

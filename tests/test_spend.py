@@ -137,6 +137,82 @@ def test_token_prices_for_series_without_a_model_say_so(dd_run_check, aggregator
     assert 'wafer: no token cost for this instance: its series carry no model: set the `model` option' in caplog.text
 
 
+# A deployment whose replicas and tokens Fireworks splits by region (a label the catalog does not map, kept as a tag).
+BY_REGION = (
+    'tokens_prompt_total:sum_by_deployment{deployment_id="d1",base_model="m",region="a"} 1000\n'
+    'tokens_prompt_total:sum_by_deployment{deployment_id="d1",base_model="m",region="b"} 3000\n'
+    'deployment_replicas{deployment_id="d1",region="a"} 1\n'
+    'deployment_replicas{deployment_id="d1",region="b"} 3\n'
+)
+
+
+def test_replica_cost_per_token_is_over_the_tokens_of_those_replicas(dd_run_check, aggregator, provider_server):
+    provider_server.reply(FIREWORKS.path, Reply(body=BY_REGION))
+    dd_run_check(FIREWORKS.check(provider_server, pricing={'replica_hour': 2.0}))
+    for region, replicas, prompt in (('a', 1, 1000.0), ('b', 3, 3000.0)):
+        tags = FIREWORKS.tags + ['deployment:d1', *model_tags('m'), 'region:' + region, 'basis:replicas']
+        assert_gauge_close(aggregator, 'llm_inference.cost.hourly', replicas * 2.0, tags)
+        # The region's replicas over the region's tokens, not over the whole deployment's: $0.56, not $0.14.
+        assert_gauge_close(
+            aggregator,
+            'llm_inference.cost.per_million_tokens',
+            replicas * 2.0 / (prompt * 3600 / 1e6),
+            tags + ['window:1m', 'tokens_counted:input'],
+        )
+
+
+WAFER_BACKENDS = (
+    'wafer_input_tokens_last_24h{endpoint="acme-llama.wafer.ai",backend_id="a"} NaN\n'
+    'wafer_input_tokens_last_24h{endpoint="acme-llama.wafer.ai",backend_id="b"} 1e6\n'
+    'wafer_output_tokens_last_24h{endpoint="acme-llama.wafer.ai",backend_id="a"} 2e6\n'
+    'wafer_output_tokens_last_24h{endpoint="acme-llama.wafer.ai",backend_id="b"} 1e6\n'
+)
+NAN_REGION = (
+    'tokens_prompt_total:sum_by_deployment{deployment_id="d1",base_model="m",region="a"} NaN\n'
+    'tokens_prompt_total:sum_by_deployment{deployment_id="d1",base_model="m",region="b"} 3000\n'
+    'tokens_prompt_total:sum_by_deployment{deployment_id="d2",base_model="m"} 500\n'
+    'deployment_replicas{deployment_id="d1"} 2\n'
+    'deployment_replicas{deployment_id="d2"} 1\n'
+)
+
+
+def test_a_cost_per_token_over_tokens_with_a_missing_member_is_not_submitted(
+    dd_run_check, aggregator, provider_server
+):
+    # Wafer, a flat price: one backend's input count is NaN, so the endpoint's tokens are not known.
+    provider_server.reply(WAFER.path, Reply(body=WAFER_BACKENDS))
+    dd_run_check(WAFER.check(provider_server, pricing={'hour': 2.0}))
+    assert costs(aggregator) == {
+        'llm_inference.cost.hourly': [(2.0, sorted(WAFER.tags + ['basis:flat']))],
+        'llm_inference.cost.per_million_tokens': [],
+    }
+
+    # Fireworks, per replica-hour: d1's tokens in region a are NaN; d2's are whole.
+    aggregator.reset()
+    provider_server.reply(FIREWORKS.path, Reply(body=NAN_REGION))
+    dd_run_check(FIREWORKS.check(provider_server, pricing={'replica_hour': 2.0}))
+    d1 = FIREWORKS.tags + ['deployment:d1', *model_tags('m'), 'basis:replicas']
+    d2 = FIREWORKS.tags + ['deployment:d2', *model_tags('m'), 'basis:replicas']
+    assert costs(aggregator) == {
+        'llm_inference.cost.hourly': sorted([(4.0, sorted(d1)), (2.0, sorted(d2))]),
+        'llm_inference.cost.per_million_tokens': [
+            (2.0 / (500 * 3600 / 1e6), sorted(d2 + ['window:1m', 'tokens_counted:input']))
+        ],
+    }
+
+
+def test_a_provider_label_named_like_a_cost_tag_is_kept_apart(dd_run_check, aggregator, provider_server):
+    body = 'tokens_prompt_total:sum_by_deployment{deployment_id="d1",base_model="m",tokens_counted="all"} 1000\n'
+    provider_server.reply(FIREWORKS.path, Reply(body=body))
+    dd_run_check(FIREWORKS.check(provider_server, pricing={'tokens': {'m': {'input': 1.0}}}))
+    tags = FIREWORKS.tags + ['deployment:d1', *model_tags('m'), 'label_tokens_counted:all', 'window:1m']
+    assert_gauge_close(aggregator, 'llm_inference.tokens.input.rate', 1000.0, tags)
+    assert_gauge_close(aggregator, 'llm_inference.cost.hourly', 3.6, tags + ['basis:tokens'])
+    assert_gauge_close(
+        aggregator, 'llm_inference.cost.per_million_tokens', 1.0, tags + ['basis:tokens', 'tokens_counted:input']
+    )
+
+
 @pytest.mark.integration
 def test_crusoe_flat_price_over_every_token_of_the_project(dd_run_check, aggregator, crusoe_engine):
     from simulator.query_data import CRUSOE_MODELS
@@ -169,3 +245,10 @@ def test_bad_spend_options_are_named(options, needle):
     with pytest.raises(ConfigurationError) as e:
         FIREWORKS.check(**options)
     assert needle in str(e.value)
+
+
+@pytest.mark.parametrize('model', ['', '   ', 7])
+def test_a_wafer_model_that_names_no_model_is_refused(model):
+    # An empty `model` would tag every series `model:` and `canonical_model:`.
+    with pytest.raises(ConfigurationError, match='`model` must name the model the endpoint serves'):
+        WAFER.check(model=model)

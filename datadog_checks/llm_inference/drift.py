@@ -18,6 +18,7 @@ class RunReport:
         self.unmapped_labels = {}  # raw label name -> catalog series carrying it
         self.limits = {}  # (raw label, catalog metric) -> (distinct values, what was done)
         self.dropped = {}  # reason -> catalog series not submitted
+        self.missing = {}  # catalog metric -> the tags of its series read but not submitted (for costs over them)
         self.members = 0  # catalog series read
 
     def unmapped_name(self, name, count=1):
@@ -32,6 +33,10 @@ class RunReport:
 
     def drop(self, reason, count=1):
         self.dropped[reason] = self.dropped.get(reason, 0) + count
+
+    def missing_series(self, metric, tags):
+        """A series of `metric` with these tags was read but has no value this run: a total over it is not one."""
+        self.missing.setdefault(metric, []).append(tags)
 
     def some_names(self, limit=5):
         """The most frequent unmapped names, for a message."""

@@ -144,14 +144,14 @@ class Mapper:
         groups = {}
         for key in members:
             context, rank, extra = _unpack(key)
-            if context.problem is not None:
-                self.report.drop(context.problem)
-                continue
-            if needs and needs not in context.labels:
-                self.report.drop('not_a_quantile')
-                continue
-            if blocked and not blocked.isdisjoint(context.labels):
-                self.report.drop('label_limit')
+            reason = context.problem
+            if reason is None and needs and needs not in context.labels:
+                reason = 'not_a_quantile'
+            if reason is None and blocked and not blocked.isdisjoint(context.labels):
+                reason = 'label_limit'
+            if reason is not None:
+                self.report.drop(reason)
+                self.report.missing_series(spec.name, context.tags + extra + spec.tags)
                 continue
             tags = context.without(removed) if removed else context.tags
             if extra:
@@ -176,14 +176,17 @@ class Mapper:
             if type(group) is not list:
                 value = members[group]
                 if value is None:
-                    continue  # known only to be missing: nothing to say about it alone
+                    self.report.missing_series(name, tags + const)  # known only to be missing
+                    continue
                 if value - value:
                     self.report.drop('not_finite')
+                    self.report.missing_series(name, tags + const)
                     continue
             else:
                 values = [members[key] for key in group]
                 if combine is KEEP:
                     self.report.drop('collision', len(values))
+                    self.report.missing_series(name, tags + const)
                     self.log.warning_once(
                         ('collision', name),
                         '%d series of llm_inference.%s would share the tags %s and cannot be combined: not submitted.',
@@ -195,6 +198,7 @@ class Mapper:
                 if None in values or not all(math.isfinite(v) for v in values):
                     if any(v is not None for v in values):
                         self.report.drop('incomplete_sum')
+                    self.report.missing_series(name, tags + const)
                     continue
                 value = sum(values)
                 if combine is not SUM:

@@ -17,9 +17,13 @@ PER_MILLION = 1e6
 
 
 def _price(value, where):
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+    try:
+        price = float(value) if isinstance(value, int | float) and not isinstance(value, bool) else math.nan
+    except OverflowError:  # a whole number too large for a float
+        price = math.nan
+    if not math.isfinite(price) or price < 0:
         raise ValueError('`{}` must be a price in dollars: a number, 0 or more (got {!r}).'.format(where, value)[:300])
-    return float(value)
+    return price
 
 
 @dataclass(frozen=True)
@@ -111,13 +115,22 @@ def _tag(tags, key):
 
 class Costs:
     """One run's costs from its points. `points` are (name, value, tags[, type]) with catalog names; `base_tags`
-    are the instance's own (identity and user tags), which every point also carries."""
+    are the instance's own (identity and user tags), which every point also carries. `missing` is what the run read
+    but could not submit (drift.RunReport.missing: catalog metric -> tags of its series): tokens a total leaves out."""
 
-    def __init__(self, pricing, spend, base_tags=()):
+    def __init__(self, pricing, spend, base_tags=(), missing=None):
         self.pricing = pricing
         self.spend = spend
         self.base_tags = tuple(base_tags)
+        # The tag sets of input and output token series without a value this run (NaN, an incomplete sum, ...).
+        self.gaps = [
+            frozenset(tags)
+            for kind in ('input', 'output')
+            if getattr(spend, kind)
+            for tags in (missing or {}).get(getattr(spend, kind), ())
+        ]
         self.unpriced = []  # (model, why): token costs left out this run, for a log line
+        self.not_finite = []  # the tags of costs left out for not being a finite number, for a log line
 
     def points(self, points):
         spend = self.spend
@@ -140,15 +153,18 @@ class Costs:
             for tags, tokens in series.items():
                 hourly = self.token_cost(tags, tokens)
                 if hourly is not None:
-                    self._cost(out, hourly, tags + ('basis:tokens',), {tags: tokens})
+                    self._cost(out, hourly, tags + ('basis:tokens',), {tags: tokens}, None)
         if self.pricing.replica_hour is not None:
             for tags, count in replicas:
-                deployment = _tag(tags, 'deployment')
-                served = {t: tokens for t, tokens in series.items() if _tag(t, 'deployment') == deployment}
-                tags = tags + models.get(deployment, ()) + ('basis:replicas',)
-                self._cost(out, count * self.pricing.replica_hour, tags, served)
+                # The tokens those replicas served: the token series that carry every tag the replicas do (their
+                # deployment, and a region or any other label the replicas are split by).
+                own = frozenset(tags)
+                served = {t: tokens for t, tokens in series.items() if own.issubset(t)}
+                scope = tags
+                tags = tags + models.get(_tag(tags, 'deployment'), ()) + ('basis:replicas',)
+                self._cost(out, count * self.pricing.replica_hour, tags, served, scope)
         if self.pricing.hour is not None:
-            self._cost(out, self.pricing.hour, ('basis:flat',), series)
+            self._cost(out, self.pricing.hour, ('basis:flat',), series, ())
         return out
 
     def token_cost(self, tags, tokens):
@@ -179,17 +195,28 @@ class Costs:
             cost += tokens['output'] * prices['output']
         return cost / PER_MILLION
 
-    def _cost(self, out, hourly, tags, served):
+    def _cost(self, out, hourly, tags, served, scope):
         """cost.hourly, and cost.per_million_tokens over the tokens of `served` (series tags -> tokens per hour),
-        where they are known, over one window, and not 0."""
+        where they are known, over one window, and not 0. `served` is every token series carrying all the `scope`
+        tags: one of those without a value this run makes their total unknown (scope None: `served` is one series,
+        whose kinds were checked)."""
+        if not math.isfinite(hourly):
+            self.not_finite.append(tags)  # a price or a reported value out of any range: no cost, not an Inf
+            return
         out.append(('cost.hourly', hourly, tags))
         kinds = [kind for kind in ('input', 'output') if getattr(self.spend, kind)]
         if not served or any(kind not in tokens for tokens in served.values() for kind in kinds):
             return  # tokens not reported, or a series without one of its kinds: not a sum
+        if scope is not None and any(gap.issuperset(scope) for gap in self.gaps):
+            return  # a series of these tokens was read without a value: a sum with a missing member
         totals = [sum(tokens[kind] for kind in kinds) for tokens in served.values()]
         windows = {t for series in served for t in series if t.startswith('window:')}
-        if len(windows) > 1 or not all(math.isfinite(t) for t in totals) or sum(totals) <= 0:
+        millions = sum(totals) / PER_MILLION
+        if len(windows) > 1 or not math.isfinite(millions) or millions <= 0:
             return
+        per_million = hourly / millions
+        if not math.isfinite(per_million):
+            return  # a cost over next to no tokens (a denormal rate): no figure, not an infinity
         counted = 'tokens_counted:input_output' if self.spend.output else 'tokens_counted:input'
         tags = tuple(t for t in tags if not t.startswith('window:')) + tuple(windows) + (counted,)
-        out.append(('cost.per_million_tokens', hourly / (sum(totals) / PER_MILLION), tags))
+        out.append(('cost.per_million_tokens', per_million, tags))

@@ -188,7 +188,8 @@ class ProviderMixin(ConfigMixin):
 
     def costs(self, points):
         """cost.hourly and cost.per_million_tokens from the run's points and the user's prices (pricing.py)."""
-        costs = Costs(self.pricing, self.SPEND, self.base_tags)
+        missing = self.run_report.missing if self.run_report is not None else None
+        costs = Costs(self.pricing, self.SPEND, self.base_tags, missing)
         out = costs.points(points)
         for model, why in sorted(set(costs.unpriced)):
             self.drift.warning_once(
@@ -197,6 +198,13 @@ class ProviderMixin(ConfigMixin):
                 self.PROVIDER,
                 model,
                 why,
+            )
+        for tags in costs.not_finite:
+            self.drift.warning_once(
+                ('cost not finite', tags),
+                '%s: the cost %s is not a finite number (a price or a reported value out of range): not submitted',
+                self.PROVIDER,
+                ','.join(tags),
             )
         return out
 

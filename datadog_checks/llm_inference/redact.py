@@ -227,6 +227,15 @@ def install_filters(own_logger):
     _attach(own_logger, _own_filter)
 
 
+def mask_in_loggers(secrets, names):
+    """Register `secrets` and mask them in every record the loggers `names` create (the assets command's client,
+    which logs whole replies at DEBUG: a proxy may echo the keys in one)."""
+    for secret in secrets:
+        register(secret)
+    for name in names:
+        _attach(logging.getLogger(name), _library_filter)
+
+
 class scrubbing_thread:
     """Context manager: while it is open, library records of this thread are scrubbed of URLs' query values."""
 

@@ -27,6 +27,7 @@ CATALOG_TAGS = frozenset(
         'upper_bound',
         'outcome',
         'basis',
+        'tokens_counted',
         'raw_name',
         'label',
         'reason',

@@ -145,8 +145,12 @@ def client(url, api_key, app_key, timeout):
     import urllib3
     from datadog_api_client import ApiClient, Configuration
 
+    from ..redact import LIBRARY_LOGGERS, mask_in_loggers
+
     configuration = Configuration(host=url, api_key={'apiKeyAuth': api_key, 'appKeyAuth': app_key})
     configuration.debug = False  # its debug mode logs request headers, which hold the keys
+    # Whoever turns its loggers to DEBUG gets every reply's body, which a proxy may fill with the request's headers.
+    mask_in_loggers((api_key, app_key), ('datadog_api_client', 'datadog_api_client.rest') + LIBRARY_LOGGERS)
     configuration.request_timeout = timeout
     # No retries: a retried POST after a lost reply would create a duplicate. Running the command again is the retry.
     configuration.retry_policy = urllib3.Retry(total=0, redirect=False)

@@ -100,10 +100,10 @@ def instance_tags(value, **kwargs):
 def _seconds(value, option):
     try:
         seconds = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         seconds = math.nan
     if isinstance(value, bool) or not math.isfinite(seconds) or seconds <= 0:
-        raise ValueError('`{}` must be a number of seconds above 0 (got {!r}).'.format(option, value))
+        raise ValueError('`{}` must be a number of seconds above 0 (got {!r}).'.format(option, value)[:300])
     return value
 
 
@@ -199,6 +199,17 @@ def instance_queries(value, **kwargs):
         if entry.get('aggregate') and entry['aggregate'] not in AGGREGATES:
             fail('`aggregate` must be `sum` (rates, counts) or `avg` (averaged gauges).')
     return value
+
+
+def instance_model(value, **kwargs):
+    """The model a Wafer endpoint serves: a name, which every series is tagged with (as `model` and, canonical,
+    `canonical_model`); left empty (`model:`), it is not set."""
+    if value is None:
+        return value
+    if not isinstance(value, str) or not value.strip():
+        example = 'meta-llama/Llama-3.3-70B-Instruct'
+        raise ValueError('`model` must name the model the endpoint serves, e.g. {} (got {!r}).'.format(example, value))
+    return value.strip()
 
 
 def instance_model_aliases(value, **kwargs):
