@@ -46,6 +46,7 @@ def test_parse_every_basis():
         ({'tokens': {'m': {'input': 'cheap'}}}, '`pricing.tokens.m.input`'),
         ({'tokens': {'m': {'output': -2}}}, '`pricing.tokens.m.output`'),
         ({'tokens': {'m': {'cached_input': 1}}}, '`cached_input` without `input`'),
+        ({'tokens': {'m': {'input': 1}, ' m ': {'input': 2}}}, 'names `m` twice'),
     ],
 )
 def test_bad_pricing_is_named(raw, needle):

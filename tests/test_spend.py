@@ -137,6 +137,44 @@ def test_token_prices_for_series_without_a_model_say_so(dd_run_check, aggregator
     assert 'wafer: no token cost for this instance: its series carry no model: set the `model` option' in caplog.text
 
 
+def test_fireworks_series_without_a_model_name_the_label_not_an_option(
+    dd_run_check, aggregator, provider_server, caplog
+):
+    # `model` excluded by the user: Fireworks has no `model` option to set, the advice is about the label.
+    provider_server.reply(FIREWORKS.path, Reply(body=fixture_text('fireworks_untyped.txt')))
+    pricing = {'tokens': {'llama-3.1-70b-instruct': {'input': 0.9}}}
+    dd_run_check(FIREWORKS.check(provider_server, pricing=pricing, exclude_labels=['base_model']))
+    assert costs(aggregator) == {'llm_inference.cost.hourly': [], 'llm_inference.cost.per_million_tokens': []}
+    assert (
+        'fireworks: no token cost for this instance: its series carry no model: keep the provider\'s model label '
+        '(is it in `exclude_labels`?)' in caplog.text
+    )
+    assert 'set the `model` option' not in caplog.text
+
+
+def test_a_price_for_a_name_no_series_carries_is_said_once(dd_run_check, aggregator, provider_server, caplog):
+    provider_server.reply(FIREWORKS.path, Reply(body=fixture_text('fireworks_untyped.txt')))
+    # The first key is the Hugging Face spelling (canonical names are lowercase), the second prices a real model.
+    pricing = {'tokens': {'Llama-3.1-70B-Instruct': {'input': 0.9}, 'llama-3.1-70b-instruct': {'input': 0.8}}}
+    caplog.set_level(logging.INFO)
+    check = FIREWORKS.check(provider_server, pricing=pricing)
+    dd_run_check(check)
+    dd_run_check(check)
+    said = [r.getMessage() for r in caplog.records if 'pricing.tokens` has a price' in r.getMessage()]
+    assert len(said) == 1, said  # once, not every run
+    assert said[0].startswith(
+        "fireworks: `pricing.tokens` has a price for `Llama-3.1-70B-Instruct`, a name none of this run's token "
+        'series carry (as `model` or `canonical_model`, which must match exactly): '
+    )
+    assert LLAMA_31 in said[0] and 'llama-3.1-70b-instruct' in said[0]
+    # The key that matches prices its model as before.
+    hourly = PROMPT * 3600 / 1e6 * 0.8
+    tags = ['deployment:llama70b-prod', *model_tags(LLAMA_31), 'window:1m', 'basis:tokens']
+    own = set(FIREWORKS.tags + tags)
+    values = [m.value for m in aggregator.metrics('llm_inference.cost.hourly') if set(m.tags) == own]
+    assert values == [pytest.approx(hourly)] * 2
+
+
 # A deployment whose replicas and tokens Fireworks splits by region (a label the catalog does not map, kept as a tag).
 BY_REGION = (
     'tokens_prompt_total:sum_by_deployment{deployment_id="d1",base_model="m",region="a"} 1000\n'

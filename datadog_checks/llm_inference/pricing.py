@@ -73,6 +73,8 @@ class Pricing:
                 raise ValueError(
                     '`{}` has `cached_input` without `input`: cached tokens are a part of input.'.format(where)
                 )
+            if model.strip() in parsed:  # `m` and ` m`: which price would hold?
+                raise ValueError('`pricing.tokens` names `{}` twice.'.format(model.strip()))
             parsed[model.strip()] = {kind: _price(v, '{}.{}'.format(where, kind)) for kind, v in prices.items()}
         replica_hour, hour = raw.get('replica_hour'), raw.get('hour')
         return cls(
@@ -84,9 +86,16 @@ class Pricing:
     def __bool__(self):
         return bool(self.tokens) or self.replica_hour is not None or self.hour is not None
 
+    def price_key(self, model, canonical):
+        """The `pricing.tokens` key that prices `model`: its raw name first, then its canonical name; None."""
+        for key in (model, canonical):
+            if key in self.tokens:
+                return key
+        return None
+
     def token_prices(self, model, canonical):
-        """The prices of `model`, found by its raw name first, then its canonical name; None if not priced."""
-        return self.tokens.get(model) or self.tokens.get(canonical)
+        """The prices of `model` (see price_key); None if not priced."""
+        return self.tokens.get(self.price_key(model, canonical))
 
 
 @dataclass(frozen=True)
@@ -103,6 +112,9 @@ class Spend:
     cached_input: str = ''
     per_hour: float = 3600.0
     replicas: str = ''
+
+
+NO_MODEL = 'its series carry no model'
 
 
 def _tag(tags, key):
@@ -130,6 +142,8 @@ class Costs:
             for tags in (missing or {}).get(getattr(spend, kind), ())
         ]
         self.unpriced = []  # (model, why): token costs left out this run, for a log line
+        self.models = set()  # the raw and canonical model names of this run's token series
+        self.matched = set()  # the `pricing.tokens` keys that priced one of them
         self.not_finite = []  # the tags of costs left out for not being a finite number, for a log line
 
     def points(self, points):
@@ -172,12 +186,15 @@ class Costs:
         the provider does not report (the cost would then be a sum with a missing member)."""
         model = _tag(tags, 'model') or _tag(self.base_tags, 'model')
         if model is None:
-            self.unpriced.append(('this instance', 'its series carry no model: set the `model` option'))
+            self.unpriced.append(('this instance', NO_MODEL))
             return None
         canonical = _tag(tags, 'canonical_model') or _tag(self.base_tags, 'canonical_model')
-        prices = self.pricing.token_prices(model, canonical)
-        if prices is None:
+        self.models.update((model, canonical))
+        key = self.pricing.price_key(model, canonical)
+        if key is None:
             return None
+        self.matched.add(key)
+        prices = self.pricing.tokens[key]
         for kind in ('input', 'output'):
             if kind in prices and kind not in tokens:  # priced, but not reported (by this provider, or this run)
                 self.unpriced.append((model, 'it has a price for {} tokens, which are not reported'.format(kind)))

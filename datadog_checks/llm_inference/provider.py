@@ -16,7 +16,7 @@ from .config_models import ConfigMixin
 from .config_models.validators import instance_timeout
 from .errors import BudgetSpent, CollectionError, RateLimited, Redirected, classify
 from .mapping import MappingOptions
-from .pricing import Costs, Pricing, Spend
+from .pricing import NO_MODEL, Costs, Pricing, Spend
 from .redact import redact_url
 from .transport import Transport
 
@@ -192,6 +192,12 @@ class ProviderMixin(ConfigMixin):
         costs = Costs(self.pricing, self.SPEND, self.base_tags, missing)
         out = costs.points(points)
         for model, why in sorted(set(costs.unpriced)):
+            if why == NO_MODEL:
+                why += (
+                    ': set the `model` option'
+                    if self.MODEL_OPTION
+                    else ': keep the provider\'s model label (is it in `exclude_labels`?)'
+                )
             self.drift.warning_once(
                 ('unpriced', model, why),
                 '%s: no token cost for %s: %s (see `pricing`)',
@@ -199,6 +205,17 @@ class ProviderMixin(ConfigMixin):
                 model,
                 why,
             )
+        # A price whose key names no model the token series carry prices nothing: say so (a misspelt key).
+        if costs.models:
+            for key in sorted(set(self.pricing.tokens) - costs.matched):
+                self.drift.warning_once(
+                    ('price unmatched', key),
+                    '%s: `pricing.tokens` has a price for `%s`, a name none of this run\'s token series carry (as '
+                    '`model` or `canonical_model`, which must match exactly): %s',
+                    self.PROVIDER,
+                    key,
+                    ', '.join(sorted(costs.models)[:20]),
+                )
         for tags in costs.not_finite:
             self.drift.warning_once(
                 ('cost not finite', tags),
