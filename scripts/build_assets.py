@@ -1,7 +1,7 @@
 """Writes assets/dashboards/*.json, assets/monitors/*.json and their lists in manifest.json from the declarations
-(see datadog_checks/llm_inference/assets/build.py): the overview, the recommended monitors, and each provider's
-TITLE, DASHBOARD, IDENTITY_TAGS, WINDOWS and DEFAULT_REQUESTS_PER_MINUTE. tests/test_assets.py checks the committed
-files are what it writes.
+(see datadog_checks/llm_inference/assets/build.py): the overview, the recommended monitors, each provider's layout
+(assets/layouts/<name>.py) and its TITLE, IDENTITY_TAGS, WINDOWS and DEFAULT_REQUESTS_PER_MINUTE. tests/test_assets.py
+checks the committed files are what it writes.
 Run: .venv/bin/python scripts/build_assets.py
 """
 

@@ -16,6 +16,7 @@ from datadog_checks.dev.utils import get_metadata_metrics
 
 from datadog_checks.llm_inference import LlmInferenceCheck
 from datadog_checks.llm_inference.assets import build, overview, recommended_monitors, widgets
+from datadog_checks.llm_inference.assets.layouts import LAYOUTS
 from datadog_checks.llm_inference.assets.widgets import Dashboard, Group, Timeseries, q
 from datadog_checks.llm_inference.providers import PROVIDERS
 from datadog_checks.llm_inference.scrape import ScrapeCheck
@@ -38,18 +39,21 @@ class AcmeCheck(ScrapeCheck):
     IDENTITY_TAGS = {'cluster_id': 'cluster'}
     TITLE = 'Acme Cloud'
     WINDOWS = '30 s'
-    DASHBOARD = Dashboard(
-        'Acme Cloud clusters: request rates over 30-second windows, by model.',
-        ['model'],
-        [
-            Group(
-                'Traffic',
-                'vivid_orange',
-                'Requests per model and cluster, over 30-second windows.',
-                [Timeseries('Requests / s', q('requests.rate', 'provider:acme,$model', 'model,cluster', 'sum'))],
-            )
-        ],
-    )
+
+
+# Its dashboard, laid out as the others are (its module would be assets/layouts/acme.py).
+ACME_DASHBOARD = Dashboard(
+    'Acme Cloud clusters: request rates over 30-second windows, by model.',
+    ['model'],
+    [
+        Group(
+            'Traffic',
+            'vivid_orange',
+            'Requests per model and cluster, over 30-second windows.',
+            [Timeseries('Requests / s', q('requests.rate', 'provider:acme,$model', 'model,cluster', 'sum'))],
+        )
+    ],
+)
 
 
 def widgets_of(dashboard, group):
@@ -60,6 +64,7 @@ def widgets_of(dashboard, group):
 def test_a_new_provider_gets_its_dashboard_and_its_identity_in_the_shared_assets(monkeypatch):
     before = build.build(repository=ROOT)
     monkeypatch.setitem(PROVIDERS, 'acme', AcmeCheck)
+    monkeypatch.setitem(LAYOUTS, 'acme', ACME_DASHBOARD)
     after = build.build(repository=ROOT)
 
     assert set(after) - set(before) == {ACME}
@@ -144,7 +149,6 @@ def test_a_provider_without_a_dashboard_still_counts_in_the_shared_assets(monkey
         DEFAULT_REQUESTS_PER_MINUTE = 0
         TITLE = 'Region API'
         WINDOWS = None
-        DASHBOARD = None
 
     before = build.build(repository=ROOT)
     monkeypatch.setitem(PROVIDERS, 'region', RegionCheck)
@@ -161,14 +165,19 @@ def test_a_provider_without_a_dashboard_still_counts_in_the_shared_assets(monkey
 
 
 def test_the_shared_definitions_name_no_provider():
-    """Outside its own module, only the registry knows a provider: the builder and the shared assets read
-    declarations."""
-    sources = [widgets.__file__, overview.__file__, recommended_monitors.__file__, build.__file__]
+    """Outside its own modules (its declaration, its layout), only the registry knows a provider: the builder and the
+    shared assets read declarations. Every module of the assets package is checked, the ones added later too."""
+    package = os.path.dirname(build.__file__)
+    sources = [os.path.join(folder, name) for folder, _, names in os.walk(package) for name in names]
+    sources = [path for path in sources if path.endswith('.py')]
+    assert {widgets.__file__, overview.__file__, recommended_monitors.__file__, build.__file__} <= set(sources)
     sources.append(os.path.join(ROOT, 'scripts', 'build_assets.py'))
     for path in sources:
         with open(path, encoding='utf-8') as f:
             text = f.read()
         for cls in PROVIDERS.values():
+            if path == os.path.join(package, 'layouts', cls.PROVIDER + '.py'):
+                continue
             for name in (cls.PROVIDER, cls.TITLE):
                 assert not re.search(r'\b{}\b'.format(re.escape(name)), text, re.IGNORECASE), (path, name)
 
@@ -184,36 +193,54 @@ def declared(**attributes):
 
 
 @pytest.mark.parametrize(
-    'provider, message',
+    'provider, layout, message',
     [
         pytest.param(
             type('Bare', (ScrapeCheck,), {'PROVIDER': 'bare'}),
+            ACME_DASHBOARD,
             'provider bare (Bare) declares no TITLE: the asset builder names it with TITLE (and reads DASHBOARD and '
             'WINDOWS, None where none applies)',
             id='no declarations',
         ),
         pytest.param(
-            declared(DASHBOARD={'title': 'x'}),
+            AcmeCheck,
+            {'title': 'x'},
             "provider acme: DASHBOARD is a <class 'dict'>, not a widgets.Dashboard (or None)",
             id='dashboard not declared with the primitives',
         ),
         pytest.param(
             declared(TITLE='Groq'),
+            ACME_DASHBOARD,
             'two dashboards would be listed as LLM Inference - Groq: assets/dashboards/llm_inference_acme.json and '
             'assets/dashboards/llm_inference_groq.json',
             id='title of another provider',
         ),
         pytest.param(
             declared(PROVIDER='overview'),
+            ACME_DASHBOARD,
             'two dashboards would be written to assets/dashboards/llm_inference_overview.json',
             id='file of the overview',
         ),
+        pytest.param(
+            declared(DASHBOARD=ACME_DASHBOARD),
+            None,
+            'provider acme: its dashboard is declared on its class; move it to assets/layouts/acme.py',
+            id='dashboard declared on the check class',
+        ),
     ],
 )
-def test_a_declaration_the_builder_cannot_use_is_refused(provider, message):
+def test_a_declaration_the_builder_cannot_use_is_refused(provider, layout, message):
     with pytest.raises(build.DeclarationError) as raised:
-        build.build(dict(PROVIDERS, **{provider.PROVIDER: provider}), ROOT)
+        build.build(
+            dict(PROVIDERS, **{provider.PROVIDER: provider}), ROOT, dict(LAYOUTS, **{provider.PROVIDER: layout})
+        )
     assert str(raised.value) == message
+
+
+def test_a_layout_of_no_provider_is_refused():
+    with pytest.raises(build.DeclarationError) as raised:
+        build.build(PROVIDERS, ROOT, dict(LAYOUTS, acme=ACME_DASHBOARD))
+    assert str(raised.value) == 'assets/layouts/acme.py: no provider is named acme'
 
 
 def test_write_updates_changed_files_and_removes_those_no_longer_built(tmp_path):

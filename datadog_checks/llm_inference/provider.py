@@ -55,11 +55,10 @@ class ProviderMixin(ConfigMixin):
     MODEL_OPTION = False
     # What it reports that spend is worked out from (pricing.Spend): catalog metrics of tokens and replicas.
     SPEND = Spend(input='tokens.input.rate', output='tokens.output.rate')
-    # Its assets (assets/build.py): how people name it, the window of its quantiles for the overview's text (None:
-    # the user's queries say), and its own dashboard (assets/widgets.py; None: none).
+    # How people name it, and the window of its quantiles (None: the user's queries say), read by assets/build.py
+    # and said in the overview. Its dashboard is not declared here: see assets/layouts/.
     TITLE = ''
     WINDOWS = None
-    DASHBOARD = None
 
     def setup_provider(self):
         """Reads the instance through the generated models (config_models/: types from spec.yaml, the rest in

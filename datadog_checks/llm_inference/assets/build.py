@@ -1,15 +1,18 @@
 # (C) llm_inference developers
 # Licensed under a 3-clause BSD style license (see LICENSE)
 """Builds the shipped dashboards and monitors (`assets/dashboards/*.json`, `assets/monitors/*.json`) and their lists
-in manifest.json, from the overview (overview.py), the recommended monitors (recommended_monitors.py) and what each
-provider's check class declares (providers/<name>.py). Adding a provider changes nothing here.
+in manifest.json, from the overview (overview.py), the recommended monitors (recommended_monitors.py), each
+provider's dashboard layout (layouts/<name>.py) and what each provider's check class declares (providers/<name>.py).
+Adding a provider changes nothing here.
+
+What it reads of each provider's layout: `DASHBOARD`, its dashboard (a `widgets.Dashboard`; no layout module, or None:
+no dashboard of its own); a Health group is put first (the `can_connect` check by `provider` and its identity tags,
+its requests by outcome).
 
 What it reads of each provider class:
 
-- `PROVIDER`: its dashboard's file (`llm_inference_<PROVIDER>.json`) and filter;
+- `PROVIDER`: its dashboard's file (`llm_inference_<PROVIDER>.json`), filter and layout module;
 - `TITLE`: its name in prose, and its dashboard's title (`LLM Inference - <TITLE>`);
-- `DASHBOARD`: its dashboard (a `widgets.Dashboard`), or None for none; a Health group is put first (the
-  `can_connect` check by `provider` and its identity tags, its requests by outcome);
 - `IDENTITY_TAGS`: the tags that tell its instances apart; their union over all providers groups the overview's
   `can_connect` cells and the `can_connect` and `rate_limited` monitors;
 - `WINDOWS`: the window its quantiles cover, as its `window` tag says (short text such as '5 m'; None when the user's
@@ -25,6 +28,7 @@ import os
 from string import Template
 
 from . import CHECKOUT
+from .layouts import LAYOUTS
 from .overview import TITLE as OVERVIEW_TITLE
 from .overview import overview
 from .recommended_monitors import MONITORS
@@ -88,8 +92,8 @@ class Facts:
         }
 
 
-def provider_dashboard(cls):
-    """A provider's declared dashboard, opened by its Health group."""
+def provider_dashboard(cls, declared):
+    """A provider's dashboard (its layout's), opened by its Health group."""
     only = 'provider:' + cls.PROVIDER
     health = Group(
         'Health',
@@ -105,7 +109,6 @@ def provider_dashboard(cls):
             ),
         ],
     )
-    declared = cls.DASHBOARD
     if not isinstance(declared, Dashboard):
         raise DeclarationError(
             'provider {}: DASHBOARD is a {}, not a widgets.Dashboard (or None)'.format(cls.PROVIDER, type(declared))
@@ -152,12 +155,28 @@ def render(data):
     return json.dumps(data, indent=2, sort_keys=True) + '\n'
 
 
-def build(providers=None, repository=REPOSITORY):
+def _layouts(providers, layouts):
+    """Each provider's dashboard layout: every layout is a provider's, and no provider class declares one (a
+    dashboard on the class would be loaded by the Agent with the check, and ignored here)."""
+    strays = sorted(set(layouts) - set(providers))
+    if strays:
+        raise DeclarationError('assets/layouts/{0}.py: no provider is named {0}'.format(strays[0]))
+    for name, cls in sorted(providers.items()):
+        if getattr(cls, 'DASHBOARD', None) is not None:
+            raise DeclarationError(
+                'provider {0}: its dashboard is declared on its class; move it to assets/layouts/{0}.py'.format(name)
+            )
+    return layouts
+
+
+def build(providers=None, repository=REPOSITORY, layouts=None):
     """{path relative to the repository: text} of every dashboard and monitor, and of manifest.json with their
-    lists. `providers`: name -> check class (default: the registry's)."""
+    lists. `providers`: name -> check class (default: the registry's); `layouts`: name -> its dashboard (default:
+    the modules of layouts/)."""
     if providers is None:
         from ..providers import PROVIDERS as providers  # imports the check (datadog_checks.base)
     facts = Facts(providers)
+    layouts = _layouts(providers, LAYOUTS if layouts is None else layouts)
     files, listed = {}, {'dashboards': {}, 'monitors': {}}
 
     def add(kind, name, listed_as, data):
@@ -173,8 +192,9 @@ def build(providers=None, repository=REPOSITORY):
 
     add('dashboards', 'llm_inference_overview', OVERVIEW_TITLE, render_dashboard(OVERVIEW_TITLE, overview(facts)))
     for cls in facts.providers:
-        if cls.DASHBOARD is not None:
-            data = provider_dashboard(cls)
+        declared = layouts.get(cls.PROVIDER)
+        if declared is not None:
+            data = provider_dashboard(cls, declared)
             add('dashboards', 'llm_inference_' + cls.PROVIDER, data['title'], data)
     substitutions = facts.substitutions()
     for declared in MONITORS:

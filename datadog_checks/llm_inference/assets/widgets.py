@@ -3,10 +3,10 @@
 """Dashboard primitives: small declarations of what a widget shows and its size on the 12-column grid, and their
 rendering to the JSON Datadog's dashboard API takes.
 
-No dashboard is defined here: each provider declares its own (`DASHBOARD` in its module), the overview is in
-overview.py, and build.py puts them together. Standard library only: provider modules import this at the Agent's
-start. (In a provider module, no text may put an opening parenthesis one character after the word "requests":
-`ddev validate http` takes that for a call of the requests library.)
+No dashboard is defined here: each provider's is its module in layouts/ (`DASHBOARD`), the overview is in
+overview.py, and build.py puts them together. (In this package as in the check's, no text may put an opening
+parenthesis one character after the word "requests": `ddev validate http` takes that for a call of the requests
+library.)
 """
 
 NS = 'llm_inference.'

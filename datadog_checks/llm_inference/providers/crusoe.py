@@ -20,7 +20,6 @@ group the documented one is used, the other only where it is the one present: ne
 import math
 from functools import partial
 
-from ..assets.widgets import Dashboard, Group, Timeseries, q, quantile_lines
 from ..specs import SUM, Gauge, Quantiles
 from ..labels import LabelMap
 from ..query import Query, QueryCheck
@@ -127,38 +126,6 @@ def crusoe_queries(project_id):
     return queries
 
 
-# The Crusoe dashboard (the asset builder puts a Health group first).
-_ONLY = 'provider:crusoe,$model,$service_tier'
-_BY = 'model,service_tier'
-DASHBOARD = Dashboard(
-    'Crusoe Managed Inference by model and service tier (`pt` is provisioned throughput), 5-minute windows as in '
-    'Crusoe\'s own queries.',
-    ['model', 'service_tier'],
-    [
-        Group(
-            'Throughput',
-            'vivid_orange',
-            'Requests and tokens per second per model and service tier; a drop on `pt` with steady demand means your '
-            'provisioned throughput is saturated.',
-            [
-                Timeseries('Requests / s', q('requests.rate', _ONLY, _BY, 'sum'), display='bars'),
-                Timeseries('Input tokens / s', q('tokens.input.rate', _ONLY, _BY, 'sum')),
-                Timeseries('Output tokens / s', q('tokens.output.rate', _ONLY, _BY, 'sum')),
-            ],
-        ),
-        Group(
-            'Latency',
-            'vivid_blue',
-            'Time to first token and time per output token from Crusoe\'s histograms.',
-            [
-                quantile_lines('Time to first token p99 / p50 (s)', 'time_to_first_token.seconds', _ONLY, _BY),
-                quantile_lines('Time per output token p99 / p50 (s)', 'time_per_output_token.seconds', _ONLY, _BY),
-            ],
-        ),
-    ],
-)
-
-
 class CrusoeCheck(QueryCheck):
     PROVIDER = 'crusoe'
     REQUIRED_OPTIONS = ('api_key', 'project_id')
@@ -170,7 +137,6 @@ class CrusoeCheck(QueryCheck):
     def default_queries(self):
         return crusoe_queries(self.config.project_id)
 
-    # Assets (see assets/build.py)
+    # Its name in prose and the window of its quantiles (assets/build.py; its dashboard: assets/layouts/crusoe.py)
     TITLE = 'Crusoe'
     WINDOWS = '5 m'
-    DASHBOARD = DASHBOARD

@@ -14,8 +14,7 @@ class PromQLCheck(QueryCheck):
     REQUIRED_OPTIONS = ('api_url', 'queries')
     NO_DATA_HINT = 'check `queries` and that the key can see this data'
 
-    # Assets (see assets/build.py): no dashboard of its own (the user's queries decide what it collects); its windows
-    # are the user's.
+    # Its name in prose; its windows are the user's. No dashboard of its own (no assets/layouts/promql.py): the user's
+    # queries decide what it collects.
     TITLE = 'PromQL'
     WINDOWS = None
-    DASHBOARD = None

@@ -6,7 +6,6 @@
 2026-11-22), summarized in docs/providers/wafer.md.
 """
 
-from ..assets.widgets import Dashboard, Group, QueryValue, Timeseries, q, quantile_lines
 from ..pricing import Spend
 from ..specs import AVG, KEEP, SUM, Gauge
 from ..labels import LabelMap
@@ -55,64 +54,6 @@ METRIC_MAP = {
 # quantile label that is not one is never submitted untagged (reported instead).
 LABELS = LabelMap({'endpoint': 'deployment', 'status_class': 'status_class', 'quantile': 'quantile', 'model': 'model'})
 
-# The Wafer dashboard (the asset builder puts a Health group first).
-_ONLY = 'provider:wafer,$deployment'
-_BY = 'deployment'
-DASHBOARD = Dashboard(
-    'Wafer dedicated endpoints: live engine state (about the last minute) and 24-hour rolling counts and percentiles.',
-    ['deployment'],
-    [
-        Group(
-            'Live engine state',
-            'vivid_pink',
-            'In-flight and queued requests, KV-cache usage and hit rate, from the last minute of the worker fleet.',
-            [
-                Timeseries('Running requests', q('requests.running', _ONLY, _BY, 'sum')),
-                Timeseries('Queued requests', q('requests.queued', _ONLY, _BY, 'sum'), display='bars'),
-                Timeseries('KV-cache usage', q('kv_cache.usage', _ONLY, _BY, 'max')),
-                Timeseries('KV-cache hit ratio', q('kv_cache.hit_ratio', _ONLY, _BY)),
-                Timeseries(
-                    'Distinct requests in flight, last 2 min', q('wafer.concurrent_requests', _ONLY, _BY, 'sum')
-                ),
-            ],
-        ),
-        Group(
-            'Last 24 hours',
-            'vivid_orange',
-            'Rolling 24-hour gauges, not counters: alert on their level against your baseline. The request rate is '
-            'the 24-hour count / 86400.',
-            [
-                Timeseries(
-                    'Requests (24 h) by status class',
-                    q('wafer.requests.last_24h', _ONLY, _BY + ',status_class', 'sum'),
-                    display='bars',
-                ),
-                Timeseries('Average requests / s (24 h)', q('requests.rate', _ONLY, _BY, 'sum')),
-                Timeseries(
-                    'Tokens (24 h)',
-                    q('wafer.tokens.input.last_24h', _ONLY, _BY, 'sum'),
-                    q('wafer.tokens.output.last_24h', _ONLY, _BY, 'sum'),
-                    q('wafer.tokens.cache_read.last_24h', _ONLY, _BY, 'sum'),
-                ),
-                Timeseries('Prompt cache hit ratio (24 h)', q('prompt_cache.hit_ratio', _ONLY, _BY)),
-                quantile_lines('Time to first token p99 / p50 (24 h)', 'time_to_first_token.seconds', _ONLY, _BY),
-                quantile_lines('Request duration p99 / p50 (24 h)', 'e2e_latency.seconds', _ONLY, _BY),
-                quantile_lines(
-                    'Output tokens / s per request p50 / p10',
-                    'request.output_tokens_per_second',
-                    _ONLY,
-                    _BY,
-                    ('0.5', '0.1'),
-                ),
-                QueryValue(
-                    'Aggregation window (s)', q('wafer.metrics_window.seconds', _ONLY, None, 'max'), precision=0
-                ),
-            ],
-        ),
-    ],
-)
-
-
 class WaferCheck(ScrapeCheck):
     PROVIDER = 'wafer'
     REQUIRED_OPTIONS = ('api_key', 'endpoint')
@@ -140,7 +81,6 @@ class WaferCheck(ScrapeCheck):
     METRIC_MAP = METRIC_MAP
     LABELS = LABELS
 
-    # Assets (see assets/build.py)
+    # Its name in prose and the window of its quantiles (assets/build.py; its dashboard: assets/layouts/wafer.py)
     TITLE = 'Wafer'
     WINDOWS = '24 h'
-    DASHBOARD = DASHBOARD
