@@ -9,7 +9,8 @@ import pytest
 from datadog_checks.base import ConfigurationError
 from datadog_checks.base.stubs import datadog_agent
 from datadog_checks.base.utils.models import validation
-from datadog_checks.llm_inference import LlmInferenceCheck
+from datadog_checks.llm_inference import LlmInferenceCheck, config_compat
+from datadog_checks.llm_inference.config_models import instance as generated
 from datadog_checks.llm_inference.providers.fireworks import FireworksCheck
 from datadog_checks.llm_inference.providers.groq import GroqCheck
 
@@ -110,8 +111,19 @@ def test_newer_bases_keep_their_trusted_provider_validation(monkeypatch):
 
 @pytest.mark.skipif(BASE_HAS_SECURITY, reason='this base has its own trusted-provider validation')
 def test_older_bases_get_a_stand_in_that_refuses_what_it_cannot_check():
-    assert isinstance(validation.security, types.SimpleNamespace)
-    validation.security.check_field_trusted_provider('tls_ca_cert', '/srv/ca.pem', None)  # as the real one: allowed
-    with pytest.raises(ValueError) as e:
-        validation.security.check_field_trusted_provider('tls_ca_cert', '/srv/ca.pem', object())
+    check = load_models(dict(FIREWORKS, **TLS))  # as the real validation without a security configuration: allowed
+    assert check.config.tls_ca_cert == '/srv/ca.pem'
+    assert not hasattr(validation, 'security')  # the stand-in is the check's own model, not a patch of the base
+    with pytest.raises(ConfigurationError) as e:
+        check._read_instance(security_config=object())
     assert 'tls_ca_cert' in str(e.value)
+
+
+def test_the_stand_in_reads_an_instance_as_the_generated_model():
+    """The old-base stand-in replaces one validator of the generated model: what both can read, they read alike."""
+    instance = dict(
+        FIREWORKS, api_key=' fw-key-canary ', timeout=5, tags=['team:ml'], **(TLS if BASE_HAS_SECURITY else {})
+    )
+    context = {'configured_fields': frozenset(instance), 'security_config': None}
+    models = [generated.InstanceConfig, config_compat.InstanceConfig]
+    assert len({model.model_validate(instance, context=context).model_dump_json() for model in models}) == 1

@@ -1,8 +1,12 @@
 """canonical_model: one name per model across providers, from rules, nicknames and the user's aliases."""
 
+import inspect
+
 import pytest
 
-from datadog_checks.llm_inference.canonical import CanonicalNames, rule_name
+from datadog_checks.llm_inference import canonical
+from datadog_checks.llm_inference.canonical import CanonicalNames, add_nicknames, rule_name
+from datadog_checks.llm_inference.providers import PROVIDERS
 
 
 @pytest.mark.parametrize(
@@ -48,3 +52,17 @@ def test_aliases_by_raw_or_canonical_name():
     assert names('accounts/other/models/My-Llama') == 'llama-3.3-70b-instruct'
     assert names('meta-llama/Llama-3.3-70B-Instruct') == 'llama-3.3-70b-instruct'  # rules untouched by aliases
     assert names('accounts/acme/models/support-ft-v3') == 'support-ft-v3'  # no alias: the rules' name
+
+
+def test_nicknames_are_the_providers_own_declarations():
+    declared = {nickname: cls.PROVIDER for cls in PROVIDERS.values() for nickname in cls.NICKNAMES}
+    assert declared['llama-3.3-70b-versatile'] == 'groq'
+    assert declared['llama4-maverick-instruct-basic'] == 'fireworks'
+    source = inspect.getsource(canonical).lower()
+    assert [name for name in PROVIDERS if name in source] == []
+
+
+def test_one_nickname_for_two_models_is_refused():
+    with pytest.raises(ValueError, match='llama3-70b-8192'):
+        add_nicknames({'llama3-70b-8192': 'llama-3.1-70b-instruct'}, 'another provider')
+    assert rule_name('llama3-70b-8192') == 'llama-3-70b-instruct'

@@ -9,6 +9,7 @@ import pytest
 from datadog_checks.base import ConfigurationError
 from datadog_checks.dev.utils import get_metadata_metrics
 from datadog_checks.llm_inference import LlmInferenceCheck
+from datadog_checks.llm_inference.pricing import Pricing
 
 from .common import CRUSOE, CRUSOE_KEY, FIREWORKS, WAFER, assert_gauge_close, fixture_text, model_tags
 from .provider_server import Reply
@@ -290,3 +291,13 @@ def test_a_wafer_model_that_names_no_model_is_refused(model):
     # An empty `model` would tag every series `model:` and `canonical_model:`.
     with pytest.raises(ConfigurationError, match='`model` must name the model the endpoint serves'):
         WAFER.check(model=model)
+
+
+def test_pricing_is_parsed_once_per_instance(monkeypatch):
+    calls = []
+    parse = Pricing.parse.__func__
+    monkeypatch.setattr(Pricing, 'parse', classmethod(lambda cls, raw: calls.append(raw) or parse(cls, raw)))
+    pricing = {'tokens': {' llama-3.1-70b-instruct ': {'input': 1, 'output': 2}}, 'replica_hour': 3}
+    check = FIREWORKS.check(pricing=pricing)
+    assert len(calls) == 1
+    assert check.pricing == parse(Pricing, pricing)  # as parsed: prices as numbers, the model name stripped

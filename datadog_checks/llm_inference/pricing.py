@@ -83,6 +83,14 @@ class Pricing:
             None if hour is None else _price(hour, 'pricing.hour'),
         )
 
+    @classmethod
+    def of(cls, model):
+        """The `pricing` option as the configuration models hold it: already parsed by their validator (validators.py
+        keeps what `parse` made of it), so taken as it is."""
+        if model is None:
+            return cls()
+        return cls(dict(model.tokens or {}), model.replica_hour, model.hour)
+
     def __bool__(self):
         return bool(self.tokens) or self.replica_hour is not None or self.hour is not None
 

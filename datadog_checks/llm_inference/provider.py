@@ -12,16 +12,17 @@ from datadog_checks.base import AgentCheck, ConfigurationError
 from . import budget, redact
 from .canonical import CanonicalNames
 from .drift import DriftLog
+from .config_compat import MODELS
 from .config_models import ConfigMixin
 from .config_models.validators import instance_timeout
 from .errors import BudgetSpent, CollectionError, RateLimited, Redirected, classify
 from .mapping import MappingOptions
+from .options import require_options
 from .pricing import NO_MODEL, Costs, Pricing, Spend
 from .redact import redact_url
 from .transport import Transport
 
 SERVICE_CHECK = 'can_connect'
-MODELS = __name__.rpartition('.')[0] + '.config_models'
 
 
 class ProviderMixin(ConfigMixin):
@@ -53,6 +54,8 @@ class ProviderMixin(ConfigMixin):
     URL_PARAMETERS = {}
     # Whether its series carry no model, so the `model` option names the one an instance serves (Wafer).
     MODEL_OPTION = False
+    # Its own names for models the canonical rules cannot read (its spelling -> canonical name; canonical.py).
+    NICKNAMES = {}
     # What it reports that spend is worked out from (pricing.Spend): catalog metrics of tokens and replicas.
     SPEND = Spend(input='tokens.input.rate', output='tokens.output.rate')
     # How people name it, and the window of its quantiles (None: the user's queries say), read by assets/build.py
@@ -62,8 +65,10 @@ class ProviderMixin(ConfigMixin):
 
     def setup_provider(self):
         """Reads the instance through the generated models (config_models/: types from spec.yaml, the rest in
-        validators.py), so a bad option is the ConfigurationError that names it, at start-up."""
+        validators.py) and what this provider needs (options.py), so a bad option is the ConfigurationError that
+        names it, at start-up."""
         self._config_model_instance = self._read_instance(security_config=None)
+        require_options(self, self.config)
         self.check_initializations.appendleft(self._check_trusted_providers)
         config = self.config
         instance = self.instance or {}
@@ -111,7 +116,7 @@ class ProviderMixin(ConfigMixin):
         self.mapping = MappingOptions(config)
         self.drift = DriftLog(self)
         self.run_report = None
-        self.pricing = Pricing.parse(config.pricing.model_dump(exclude_none=True) if config.pricing else None)
+        self.pricing = Pricing.of(config.pricing)
         self.url = self.metrics_url()
         self.series_this_run = 0
 

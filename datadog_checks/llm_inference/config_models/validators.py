@@ -2,40 +2,18 @@
 # Licensed under a 3-clause BSD style license (see LICENSE)
 """Hooks of the generated models (ddev writes this file once and never regenerates it): what the option types in
 spec.yaml cannot say. The models call `instance_<option>(value, field=...)` with the value as configured, before
-its type is checked, and `check_instance(model)` once every option is read. A ValueError here is the configuration
-error the check reports; each message names its option.
+its type is checked. A ValueError here is the configuration error the check reports; each message names its option.
 
-The models ddev 20 generates also call `validation.security.check_field_trusted_provider` for every option that
-names a file (`tls_ca_cert`, `tls_cert`, `tls_private_key`, `auth_token`, `kerberos_cache`, `kerberos_keytab`).
-datadog-checks-base has that module from 37.33.0 only; Agent 7.72 ships 37.21.1, so on such an Agent every run of
-an instance that sets one of those options would end in an AttributeError. An older base never builds a security
-configuration (the models' context has no `security_config`), and for that case the newer base's check does
-nothing either: so where the module is missing, the models get a stand-in with that behaviour. Where the base has
-the module, it is used as it is.
+(What the generated models need on an older datadog-checks-base is in config_compat.py; what an instance needs
+for its provider, each provider checks itself: options.py.)
 """
 
+import dataclasses
 import math
 import re
-from types import SimpleNamespace
 
-from datadog_checks.base.utils.models import validation
-
+from ..labels import LabelMap
 from ..pricing import Pricing
-from ..specs import RESERVED_TAGS
-
-
-def _check_field_trusted_provider(field_name, value, security_config):
-    if security_config is not None:
-        # Only a base with the real module builds a security configuration; refuse rather than let it pass unchecked.
-        raise ValueError(
-            'Field {!r} cannot be checked against the trusted providers: this datadog-checks-base has no '
-            'security validation'.format(field_name)
-        )
-
-
-if not hasattr(validation, 'security'):
-    validation.security = SimpleNamespace(check_field_trusted_provider=_check_field_trusted_provider)
-
 
 METRIC_NAME = re.compile(r'^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$')
 QUERY_TYPES = ('gauge', 'count', 'rate')
@@ -190,9 +168,10 @@ def instance_queries(value, **kwargs):
         rename = entry.get('rename_labels', {})
         if not isinstance(rename, dict) or not all(isinstance(v, str) for v in rename.values()):
             fail('`rename_labels` must map label names to tag names.')
-        reserved = sorted(set(rename.values()) & RESERVED_TAGS)
-        if reserved:
-            fail('`rename_labels` may not produce tags the Agent reserves: {}.'.format(', '.join(reserved)))
+        try:
+            LabelMap(rename)  # the rule of every label map, met here: no tag the Agent reserves
+        except ValueError as e:
+            fail('`rename_labels`: {}.'.format(e))
         tags = entry.get('tags', [])
         if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
             fail('`tags` must be a list of `key:value` strings.')
@@ -202,8 +181,8 @@ def instance_queries(value, **kwargs):
 
 
 def instance_model(value, **kwargs):
-    """The model a Wafer endpoint serves: a name, which every series is tagged with (as `model` and, canonical,
-    `canonical_model`); left empty (`model:`), it is not set."""
+    """The model an endpoint serves, for a provider whose series name none (MODEL_OPTION): every series is tagged
+    with it (as `model` and, canonical, `canonical_model`); left empty (`model:`), it is not set."""
     if value is None:
         return value
     if not isinstance(value, str) or not value.strip():
@@ -223,30 +202,8 @@ def instance_model_aliases(value, **kwargs):
 
 
 def instance_pricing(value, **kwargs):
-    Pricing.parse(value)  # raises the ValueError that names the bad key
-    return value
-
-
-def check_instance(model):
-    """What one option cannot say alone: the options the instance's provider needs (its REQUIRED_OPTIONS)."""
-    from ..providers import PROVIDERS  # the providers import the check's modules, which load these models
-
-    provider = PROVIDERS.get(model.provider)
-    if provider is None:
-        raise ValueError(
-            '`provider` must be one of: {} (got {!r}).'.format(', '.join(sorted(PROVIDERS)), model.provider)
-        )
-    if model.model is not None and not provider.MODEL_OPTION:
-        raise ValueError(
-            '`model` is for providers whose series carry no model label (wafer); `provider: {}` series name their '
-            'own model (use `model_aliases` to name it differently).'.format(model.provider)
-        )
-    for option in provider.REQUIRED_OPTIONS:
-        value = getattr(model, option, None)
-        if isinstance(value, str):
-            value = value.strip()
-        if value is None or (isinstance(value, str | tuple) and not value):
-            listed = 'tuple' in str(type(model).model_fields[option].annotation)  # a list option, such as queries
-            need = 'at least one entry in `{}`' if listed else 'the `{}` option'
-            raise ValueError('`provider: {}` needs {}.'.format(model.provider, need.format(option)))
-    return model
+    """Parsed here, once (a ValueError names the bad key): the model keeps what parse made of it (prices as floats,
+    model names stripped), which the check takes as it is (Pricing.of)."""
+    if value is None:
+        return value
+    return dataclasses.asdict(Pricing.parse(value))

@@ -8,6 +8,7 @@ module (README, "Adding a provider"): this is the only place that lists them, an
 import importlib
 import pkgutil
 
+from ..canonical import add_nicknames
 from ..provider import ProviderMixin
 
 
@@ -23,6 +24,7 @@ def _discover():
                 and value.PROVIDER
             ):
                 found[value.PROVIDER] = value
+                add_nicknames(value.NICKNAMES, value.PROVIDER)  # every provider's nicknames name models for all
     return found
 
 

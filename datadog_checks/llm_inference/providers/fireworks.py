@@ -121,6 +121,12 @@ class FireworksCheck(ScrapeCheck):
     # The docs: "Maximum of 6 requests per minute per account".
     DEFAULT_REQUESTS_PER_MINUTE = 6
     BUDGET_SCOPE = 'account_id'
+    # "Llama 4 Maverick Instruct (Basic)" (https://fireworks.ai/models/fireworks/llama4-maverick-instruct-basic, read
+    # 2026-11-24) is Meta's Llama-4-Maverick-17B-128E-Instruct; the Scout one likewise.
+    NICKNAMES = {
+        'llama4-maverick-instruct-basic': 'llama-4-maverick-17b-128e-instruct',
+        'llama4-scout-instruct-basic': 'llama-4-scout-17b-16e-instruct',
+    }
     # Prompt tokens (cached ones included) and cached prompt tokens a second; no output tokens are reported.
     # Dedicated deployments are billed per replica-hour.
     SPEND = Spend(input='tokens.input.rate', cached_input='tokens.cached_input.rate', replicas='fireworks.replicas')

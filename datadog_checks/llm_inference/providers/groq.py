@@ -149,6 +149,16 @@ def read(samples, reading):
 class GroqCheck(QueryCheck):
     PROVIDER = 'groq'
     DEFAULT_URL = DEFAULT_URL
+    # Its model list (https://console.groq.com/docs/models, as public client docs quote it, read 2026-11-24):
+    # `llama-3.3-70b-versatile` is Llama 3.3 70B (Instruct), `llama-3.1-8b-instant` Llama 3.1 8B (Instruct); the
+    # retired `llama3-70b-8192`, `llama3-8b-8192` and `llama-3.1-70b-versatile` served the instruct models too.
+    NICKNAMES = {
+        'llama-3.3-70b-versatile': 'llama-3.3-70b-instruct',
+        'llama-3.1-8b-instant': 'llama-3.1-8b-instruct',
+        'llama-3.1-70b-versatile': 'llama-3.1-70b-instruct',
+        'llama3-70b-8192': 'llama-3-70b-instruct',
+        'llama3-8b-8192': 'llama-3-8b-instruct',
+    }
     HTTP_HINTS = {
         # The docs: "This feature is only available to our Enterprise tier customers."
         403: 'Prometheus metrics are an Enterprise-tier feature. Use an API key of an Enterprise organization (or ask '
