@@ -1,6 +1,7 @@
 # (C) llm_inference developers
 # Licensed under a 3-clause BSD style license (see LICENSE)
-"""A small client for the Prometheus `/api/v1/query` API (Prometheus, VictoriaMetrics), on the check's `self.http`.
+"""A small client for the Prometheus `/api/v1/query` API (Prometheus, VictoriaMetrics), on the check's HTTP client
+(transport.Client: replies streamed, within the budget and the run's deadline).
 
 `decode()` is a pure function of the reply body: it returns samples or raises `QueryError`, nothing else.
 """
@@ -180,9 +181,9 @@ class PromQLClient:
         """Samples of `expr`. HTTP errors other than a query error envelope raise requests.HTTPError."""
         params = dict(self.extra, query=expr)
         if self.method == 'POST':
-            response = self.http.post(self.url, data=params, stream=True)
+            response = self.http.post(self.url, data=params)
         else:
-            response = self.http.get(self.url, params=params, stream=True)
+            response = self.http.get(self.url, params=params)
         try:
             # Prometheus answers a bad query with 400 (bad_data) or 422 (execution), VictoriaMetrics with 400/422:
             # with a JSON error envelope these are query errors (decode raises them), not transport ones.

@@ -48,6 +48,8 @@ class ProviderMixin(ConfigMixin):
     BUDGET_SCOPE = None
     # HTTP status -> what to do, where the provider's docs say more than errors.HTTP_HINTS.
     HTTP_HINTS = {}
+    # How `api_key` is sent: `Authorization: <AUTH_SCHEME> <api_key>` (Baseten documents `Api-Key`).
+    AUTH_SCHEME = 'Bearer'
     # What to check when a reply holds no series at all (the option that decides which series it holds).
     NO_DATA_HINT = 'check `api_url`'
     # Query parameters always added to the metrics URL, even to `api_url`: parameter -> option (Wafer: `endpoint`).
@@ -149,12 +151,12 @@ class ProviderMixin(ConfigMixin):
         return url
 
     def use_http(self, http):
-        """Every request of the base's RequestsWrapper ``http`` through the check's budget and deadline
-        (transport.py), with `api_key` sent as `Authorization: Bearer <api_key>` (the only scheme the providers
-        document)."""
-        self.transport.install(http)
+        """The client to send requests with: the base's HTTP client ``http`` through the check's budget, deadline
+        and redirects (transport.py), `api_key` sent as `Authorization: <AUTH_SCHEME> <api_key>`."""
+        client = self.transport.install(http)
         if self.api_key:
-            http.options['headers']['Authorization'] = 'Bearer {}'.format(self.api_key)
+            self.transport.headers['Authorization'] = '{} {}'.format(self.AUTH_SCHEME, self.api_key)
+        return client
 
     def budget_credential(self):
         """(id, description) of the budget this instance draws on: the BUDGET_SCOPE option's value, else the key.
@@ -311,7 +313,7 @@ class ProviderMixin(ConfigMixin):
         self.service_check(SERVICE_CHECK, error.status, tags=self.base_tags, message=message)
 
     def raise_for_status(self, response):
-        """requests' raise_for_status, and a redirect the session did not follow (`allow_redirects: false`)."""
+        """The response's raise_for_status, and a redirect not followed (`allow_redirects: false`)."""
         if response.is_redirect:  # counted by the transport, as every redirect
             raise Redirected(
                 'the provider answered HTTP {} (a redirect), which is not followed with `allow_redirects: false`: '

@@ -119,9 +119,8 @@ class QueryCheck(ProviderMixin, AgentCheck):
         self.setup_provider()
         config = self.config
         self.queries = self.default_queries() + [Query(q.expr, q.read, q.name) for q in user_queries(config.queries)]
-        self.use_http(self.http)
         self.client = PromQLClient(
-            self.http,
+            self.use_http(self.http),
             self.url,
             config.method or 'GET',
             nocache=config.nocache,

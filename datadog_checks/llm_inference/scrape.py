@@ -20,17 +20,18 @@ from .provider import ProviderMixin
 
 
 class ProviderScraper(OpenMetricsScraper):
-    """The base scraper's HTTP client and options, with our bearer header, a size cap and strict decoding."""
+    """The base scraper's HTTP client and options, through the check's transport (budget, deadline, redirects, the key's
+    `Authorization` header), with a size cap and strict decoding."""
 
     def __init__(self, check, config):
         super().__init__(check, config)
-        check.use_http(self.http)
+        self.client = check.use_http(self.http)
         self.max_bytes = check.max_response_bytes
 
     def read(self):
         """The reply's sample lines: fetched within the size cap, decoded as UTF-8 and parsed whole. What goes wrong
         raises; ProviderMixin.send says what it means."""
-        with self.http.get(self.endpoint, stream=True) as response:
+        with self.client.get(self.endpoint) as response:
             self.check.raise_for_status(response)
             # No name kept for the bytes: they are freed once decoded, before the text is parsed.
             text = read_capped(response, self.max_bytes).decode('utf-8')

@@ -1,201 +1,73 @@
 # (C) llm_inference developers
 # Licensed under a 3-clause BSD style license (see LICENSE)
 """Every HTTP request the check sends, as the provider sees it: drawn from the request budget, inside the run's
-deadline, with its credentials registered as secrets.
+deadline, with its credentials registered as secrets. Only public APIs are used: the base's HTTP client's `get`/`post`
+with per-request options, its `options`, `handle_auth_token` and `auth_token_handler`; requests' response hooks;
+urllib3's `read1` where the response has it. Nothing of the base, requests or urllib3 is swapped or assigned into.
 
-The base's RequestsWrapper keeps its options, TLS, proxy and auth handling; its session is made a GuardedSession
-(`install`), whose `send()` runs for the first request and again for each redirect hop (requests follows
-redirects by calling `send()`). urllib3 makes no retry of its own (requests' adapters send with `Retry(0)`), so a
-request the provider receives is a `send()` here.
-
-The deadline: each socket operation waits at most what is left of the run's `timeout`, and a timer shuts down the
-run's connections when the deadline passes, so a reply that drips a byte at a time (headers or body) ends too.
+- Redirects are followed here (`allow_redirects=False` on every request): each hop is a request of its own from
+  the budget, at most MAX_REDIRECTS of them, its body never read, and credential headers dropped when a hop leaves
+  the origin.
+- The deadline: each request's (connect, read) timeout is cut to what is left of the run, the body is read as it
+  arrives (`iter_capped`) and the deadline checked at every chunk, so a reply that drips ends at the deadline.
+  Headers are read whole by the library first: a server that drips them holds the run until they are complete.
+- Connections, cookies and the TLS context are the base's own: a session per request unless the user asked for
+  `persist_connections`, so the TLS context (~20 ms of CA certificates) is built only for an https URL, at its
+  first request (the base's shared session, with `persist_connections`, builds one at its first request, whatever
+  the URL).
 """
 
-import socket
 import threading
 import time
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.utils import get_auth_from_url
+from urllib3.exceptions import ProtocolError
 
 from . import redact
 from .errors import MAX_REDIRECTS, ReplyTooLarge, RunTimedOut
 
+CHUNK = 1 << 16
+DEFAULT_PORTS = {'http': 80, 'https': 443}
 
-_current = threading.local()  # .run: the Run whose requests this thread is sending
+_current = threading.local()  # .run: the Run open in this thread (iter_capped reads its deadline there)
 
 
 class Run:
-    """One run's deadline, and the connections its requests used (shut down when the deadline passes)."""
+    """One run's deadline: every request of the run, and the reading of every reply, end by it."""
 
     def __init__(self, seconds):
-        self.seconds = seconds
         self.deadline = time.monotonic() + seconds
-        self.expired = False
-        self._connections = []
-        self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self.expire)
-        self._timer.daemon = True
-        self._timer.start()
 
     def remaining(self):
         return self.deadline - time.monotonic()
-
-    def expire(self):
-        with self._lock:
-            self.expired = True
-            connections, self._connections = self._connections, []
-        for connection in connections:
-            _shut_down(connection)
-
-    def add(self, connection):
-        with self._lock:
-            if not self.expired:
-                self._connections.append(connection)
-                return
-        _shut_down(connection)
-
-    def close(self):
-        self._timer.cancel()
-
-
-def _shut_down(connection):
-    """Shut the connection's socket down at the TCP level: a read blocked on it (plain or TLS) returns at once."""
-    sock = getattr(connection, 'sock', None)
-    if sock is not None:
-        try:
-            socket.socket.shutdown(sock, socket.SHUT_RDWR)
-        except (OSError, TypeError, ValueError):
-            pass  # already closed
-
-
-def _register(connection):
-    run = getattr(_current, 'run', None)
-    if run is not None:
-        run.add(connection)
-
-
-# --- urllib3 connections that register with the run that uses them -------------------------------------------------
-
-_tracked = {}
-_tracked_lock = threading.RLock()  # a pool class makes its connection class under it
-
-
-def _tracked_class(cls, make):
-    with _tracked_lock:
-        if getattr(cls, '_llm_inference_tracked', False):
-            return cls
-        if cls not in _tracked:
-            _tracked[cls] = make(cls)
-        return _tracked[cls]
-
-
-def _connection_class(cls):
-    def make(base):
-        class Tracked(base):
-            _llm_inference_tracked = True
-
-            def connect(self, *args, **kwargs):
-                _register(self)
-                return super().connect(*args, **kwargs)
-
-            def request(self, *args, **kwargs):
-                _register(self)  # a pooled connection is reused without connect()
-                return super().request(*args, **kwargs)
-
-        Tracked.__name__ = Tracked.__qualname__ = 'Tracked' + base.__name__
-        return Tracked
-
-    return _tracked_class(cls, make)
-
-
-def _pool_class(cls):
-    def make(base):
-        return type(
-            'Tracked' + base.__name__,
-            (base,),
-            {
-                '_llm_inference_tracked': True,
-                'ConnectionCls': _connection_class(base.ConnectionCls),
-            },
-        )
-
-    return _tracked_class(cls, make)
-
-
-def _track_manager(manager):
-    classes = getattr(manager, 'pool_classes_by_scheme', None)
-    if not isinstance(classes, dict) or all(getattr(c, '_llm_inference_tracked', False) for c in classes.values()):
-        return
-    manager.pool_classes_by_scheme = {scheme: _pool_class(cls) for scheme, cls in classes.items()}
-    if getattr(manager, 'pools', None) is not None and len(manager.pools):
-        manager.clear()  # pools made before hold untracked connections
-
-
-class _TrackedManagers(dict):
-    """requests' HTTPAdapter.proxy_manager: each proxy manager it creates is tracked as it is stored."""
-
-    def __setitem__(self, key, manager):
-        _track_manager(manager)
-        super().__setitem__(key, manager)
-
-
-def _track_adapter(adapter):
-    manager = getattr(adapter, 'poolmanager', None)
-    if manager is not None:
-        _track_manager(manager)
-    proxies = getattr(adapter, 'proxy_manager', None)
-    if isinstance(proxies, dict) and not isinstance(proxies, _TrackedManagers):
-        for proxy_manager in proxies.values():
-            _track_manager(proxy_manager)
-        adapter.proxy_manager = _TrackedManagers(proxies)
-
-
-# --- the session and the wrapper -----------------------------------------------------------------------------------
-
-
-class GuardedSession(requests.Session):
-    transport = None
-
-    def mount(self, prefix, adapter):
-        _track_adapter(adapter)
-        super().mount(prefix, adapter)
-
-    def send(self, request, **kwargs):
-        return self.transport.send(super().send, request, kwargs)
-
-    def rebuild_auth(self, prepared_request, response):
-        """requests drops `Authorization` on a redirect to another host; drop every credential header there."""
-        super().rebuild_auth(prepared_request, response)
-        if self.should_strip_auth(response.request.url, prepared_request.url):
-            for name in list(prepared_request.headers):
-                if name.lower() not in redact.PUBLIC_HEADERS and name.lower() != 'cookie':
-                    del prepared_request.headers[name]
-
-
-def guard_session(session, transport):
-    # The base configured this session (adapters, options, TLS); only its class and limits change.
-    if isinstance(session, GuardedSession):
-        return session
-    session.__class__ = GuardedSession
-    session.transport = transport
-    session.max_redirects = MAX_REDIRECTS
-    for adapter in session.adapters.values():
-        _track_adapter(adapter)
-    session.hooks['response'].append(transport.redirected)
-    return session
 
 
 def _bounded(timeout, remaining):
     """The request's (connect, read) timeouts, each cut to what is left of the run."""
     if isinstance(timeout, tuple) and len(timeout) == 2:
         return tuple(remaining if t is None else min(float(t), remaining) for t in timeout)
-    if timeout is None:
-        return (remaining, remaining)
-    if isinstance(timeout, int | float):
+    if isinstance(timeout, int | float) and not isinstance(timeout, bool):
         return min(float(timeout), remaining)
-    return timeout
+    return (remaining, remaining)
+
+
+def same_origin(old, new):
+    """Whether credentials sent to `old` may follow a redirect to `new` (requests' rule: same host and port, or the
+    usual http -> https upgrade)."""
+    a, b = urlsplit(old), urlsplit(new)
+    if a.hostname != b.hostname:
+        return False
+    ports = (a.port or DEFAULT_PORTS.get(a.scheme), b.port or DEFAULT_PORTS.get(b.scheme))
+    return (a.scheme, ports[0]) == (b.scheme, ports[1]) or (a.scheme, b.scheme, ports) == ('http', 'https', (80, 443))
+
+
+def _redirected_method(method, status):
+    """The method of the next hop, as browsers and requests do: 303 (302, and 301 after a POST) becomes GET."""
+    if method != 'head' and (status in (302, 303) or (status == 301 and method == 'post')):
+        return 'get'
+    return method
 
 
 class Transport:
@@ -206,23 +78,13 @@ class Transport:
         self.timeout = timeout
         self.register_secret = register_secret
         self.note_request = note_request  # counts a request by outcome (the check's telemetry)
-        self.sessions = []
-        self.persist = True
+        self.headers = {}  # credential headers of the check's own (`api_key`), sent with every request
         self.run = None
         self._registered = set()
 
-    def install(self, wrapper):
-        """Send every request of the base's RequestsWrapper ``wrapper`` through one GuardedSession; returns it.
-
-        The wrapper keeps its options, TLS, proxy and auth handling. It is made to use its persistent session for
-        every request (each version of the base builds that one through the same property, while per-request
-        sessions are made differently from version to version); unless the user asked for `persist_connections`,
-        that session's connections and cookies are dropped at the end of every run, as a session per request would.
-        """
-        self.persist = bool(wrapper.persist_connections)
-        wrapper.persist_connections = True
-        self.sessions.append(guard_session(wrapper.session, self))
-        options = wrapper.options
+    def install(self, http):
+        """Register the credentials of the base's HTTP client ``http``; returns the client to send requests with."""
+        options = http.options
         self.register(redact.header_credentials(options.get('headers')))
         for proxy in (options.get('proxies') or {}).values():
             if isinstance(proxy, str):
@@ -232,7 +94,7 @@ class Transport:
         password = auth[1] if isinstance(auth, tuple) and len(auth) == 2 else getattr(auth, 'password', None)
         if isinstance(password, str):
             self.register([password] + redact.basic_credentials(auth[0] if isinstance(auth, tuple) else '', password))
-        return wrapper
+        return Client(self, http)
 
     def register(self, values):
         for value in values:
@@ -241,59 +103,154 @@ class Transport:
                 if redact.register(value):
                     self.register_secret(value)
 
+    # --- a run ----------------------------------------------------------------------------------------------------
+
     def start(self):
         """Open a run: its deadline starts now."""
-        self.run = Run(self.timeout)
+        self.run = _current.run = Run(self.timeout)
         return self.run
 
     def finish(self):
-        if self.run is not None:
-            self.run.close()
-            self.run = None
-        if not self.persist:
-            for session in self.sessions:
-                session.close()  # the adapters stay mounted; their pools open new connections next run
-                session.cookies.clear()
+        self.run = _current.run = None
 
     def expired(self):
-        return self.run is not None and (self.run.expired or self.run.remaining() <= 0)
+        return self.run is not None and self.run.remaining() <= 0
 
-    def redirected(self, response, **kwargs):
-        """A response hook: a redirect is counted as a request of its own, and its body is never read (requests
-        would read it whole, of any size and at any pace, before the next hop)."""
-        if response.is_redirect:
+    # --- requests -------------------------------------------------------------------------------------------------
+
+    def request(self, http, method, url, options):
+        """A streamed response of ``http``'s ``method`` to ``url``, redirects followed here (each from the budget).
+
+        A redirect is returned, not followed, when the user set `allow_redirects: false` (the check's
+        raise_for_status names the option).
+        """
+        follow = options.pop('allow_redirects', http.options.get('allow_redirects', True))
+        options = dict(options, stream=True, allow_redirects=False)
+        if self.headers:
+            options['extra_headers'] = dict(options.get('extra_headers') or {}, **self.headers)
+        hops = 0
+        while True:
+            response = self.send(http, method, url, options)
+            if not response.is_redirect:
+                return response
             self.note_request('redirect')
-            response._content = b''
-            response.raw.close()
-        return response
+            if not follow:
+                return response
+            target = urljoin(url, response.headers['Location'])
+            status = response.status_code
+            response.close()  # its body is never read: any size, at any pace
+            if hops == MAX_REDIRECTS:
+                raise requests.TooManyRedirects()  # errors.classify words it
+            hops += 1
+            method, options = self._next_hop(http, method, status, options, same_origin(url, target))
+            url = target
 
-    def send(self, send, request, kwargs):
+    def _next_hop(self, http, method, status, options, same):
+        options = dict(options)
+        options.pop('params', None)  # the Location is the whole next URL
+        new_method = _redirected_method(method, status)
+        if new_method != method:
+            options.pop('data', None)
+            options.pop('json', None)
+        if not same:
+            # Leaving the origin: only headers that are never credentials go along (requests drops only
+            # `Authorization`), and no auth. `headers` replaces the client's default ones for this request, and a
+            # None value removes one a session sets (requests' rule for merging them).
+            headers = dict(http.options.get('headers') or {}, **(options.pop('extra_headers', None) or {}))
+            options['headers'] = {k: v if k.lower() in redact.PUBLIC_HEADERS else None for k, v in headers.items()}
+            options['auth'] = None
+        return new_method, options
+
+    def send(self, http, method, url, options):
+        """One request: within the run's deadline, drawn from the budget, its credentials registered first."""
+        options = dict(options)
         run = self.run
         if run is not None:
             remaining = run.remaining()
-            if run.expired or remaining <= 0:
+            if remaining <= 0:
                 raise RunTimedOut('the run reached its `timeout` before this request')
-            kwargs['timeout'] = _bounded(kwargs.get('timeout'), remaining)
-        self.register(redact.header_credentials(request.headers))  # an `auth_token` header is written per request
-        slot = self.budget.acquire()
-        previous = getattr(_current, 'run', None)
-        _current.run = run
+            options['timeout'] = _bounded(options.get('timeout', http.options.get('timeout')), remaining)
+        # An `auth_token` is read (and written into the client's headers) by the base before each request: read it
+        # here first, so it is a registered secret before anything can log it.
+        renew = getattr(http, 'handle_auth_token', None)
+        if renew is not None:
+            renew(method=method, url=url, default_options=http.options)
+        self.register(redact.header_credentials(http.options.get('headers')))
+        # User-info in the URL is sent as `Authorization: Basic <base64>`, which a server may echo.
+        self.register(redact.basic_credentials(*get_auth_from_url(url)))
+        # With an `auth_token`, the base sends a request again (its token renewed) after any failure, out of our
+        # sight: that second request is drawn before the first is sent, and counted (by the outcome of the first)
+        # when the response hook saw it happen.
+        answered, slots, response = [], [], None
+        options['hooks'] = {'response': lambda r, **kwargs: answered.append(r.status_code)}
         try:
-            return send(request, **kwargs)
+            for _ in range(2 if getattr(http, 'auth_token_handler', None) is not None else 1):
+                slots.append(self.budget.acquire())
+            response = getattr(http, method)(url, **options)
+            return response
         finally:
-            _current.run = previous
-            self.budget.release(slot)
+            for slot in slots:
+                self.budget.release(slot)
+            for status in answered[:-1] if response is not None else answered:
+                self.note_request('rate_limited' if status == 429 else 'http_{}xx'.format(status // 100))
 
 
-def read_capped(response, limit):
-    """The body of a streamed `response` (a bytearray: no second copy), refusing more than `limit` bytes before
-    reading them all."""
+class Client:
+    """The base's HTTP client with every request sent through a Transport: what the check calls `get`/`post` on."""
+
+    def __init__(self, transport, http):
+        self.transport = transport
+        self.http = http
+
+    def get(self, url, **options):
+        return self.transport.request(self.http, 'get', url, options)
+
+    def post(self, url, **options):
+        return self.transport.request(self.http, 'post', url, options)
+
+
+# --- reading a reply ------------------------------------------------------------------------------------------------
+
+
+def _chunks(response):
+    """The body as it arrives. urllib3's `read1` returns what one socket read gives, so a reply that drips still
+    yields often (and the caller checks the deadline as often); a client without it is read by `iter_content`."""
+    read1 = getattr(getattr(response, 'raw', None), 'read1', None)
+    if read1 is None:
+        yield from response.iter_content(CHUNK)
+        return
+    try:
+        while chunk := read1(CHUNK, decode_content=True):
+            yield chunk
+    except ProtocolError as e:
+        raise requests.exceptions.ChunkedEncodingError(e) from None  # as iter_content says it: the reply was cut
+
+
+def iter_capped(response, limit):
+    """The body of a streamed `response` in chunks of bytes: more than `limit` bytes are refused before they are all
+    read, and the run's deadline ends the reading between chunks (each read waits at most the request's read
+    timeout, which was no longer than what was left of the run)."""
+    run = getattr(_current, 'run', None)
     declared = response.headers.get('Content-Length', '')
     if declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise ReplyTooLarge(int(declared), limit)
+    size = 0
+    chunks = _chunks(response)
+    while True:
+        if run is not None and run.remaining() <= 0:
+            raise TimeoutError('the run reached its `timeout` while the reply was read')
+        chunk = next(chunks, None)
+        if chunk is None:
+            return
+        size += len(chunk)
+        if size > limit:
+            raise ReplyTooLarge('at least {}'.format(size), limit)
+        yield chunk
+
+
+def read_capped(response, limit):
+    """The whole body of a streamed `response` (a bytearray: no second copy), as iter_capped reads it."""
     body = bytearray()
-    for chunk in response.iter_content(chunk_size=1 << 16):
+    for chunk in iter_capped(response, limit):
         body += chunk
-        if len(body) > limit:
-            raise ReplyTooLarge('at least {}'.format(len(body)), limit)
     return body
