@@ -162,6 +162,30 @@ def test_providers_that_map_an_error_rate_declare_they_report_errors():
     assert FACTS.error_scope == 'provider IN ({})'.format(', '.join(REPORTING))
 
 
+def test_the_error_scope_follows_the_declarations():
+    class Quiet:
+        PROVIDER, TITLE, IDENTITY_TAGS, WINDOWS, DEFAULT_REQUESTS_PER_MINUTE = 'quiet', 'Quiet', {}, None, 0
+
+    class Loud(Quiet):
+        PROVIDER, TITLE, REPORTS_ERRORS = 'loud', 'Loud', True
+
+    facts = build.Facts({'quiet': Quiet, 'loud': Loud})
+    assert (facts.error_scope, facts.error_titles) == ('provider IN (loud)', 'Loud')
+    # None reports errors: a filter that matches nothing (no share), never every provider's requests.
+    facts = build.Facts({'quiet': Quiet})
+    assert (facts.error_scope, facts.error_titles) == ('provider IN (none)', 'no provider')
+
+
+def test_a_template_variable_the_dashboard_does_not_declare_is_an_error():
+    widget = {'type': 'timeseries', 'title': 't', 'requests': [{'queries': [], 'formulas': [{'formula': 'query1'}]}]}
+    widget['requests'][0]['queries'].append(
+        {'data_source': 'metrics', 'name': 'query1', 'query': 'avg:llm_inference.x{$region} by {a}'}
+    )
+    dashboard = {'template_variables': [{'name': 'provider'}], 'widgets': [{'definition': widget}]}
+    with pytest.raises(QueryError, match='region'):
+        dashboard_requests('d', dashboard)
+
+
 # --- every shipped asset over what the check emits for every provider ------------------------------------------------
 
 
