@@ -14,6 +14,7 @@ from datadog_checks.llm_inference.assets import build, paths
 
 from .common import HERE
 from .datadog_models import deserialize, unparsed
+from .query_eval import Filter as query_filter
 
 ROOT = os.path.dirname(HERE)
 # Read through the loader the assets command uses: the repository's copy in a checkout, the package's when installed.
@@ -43,13 +44,7 @@ def metric_uses(obj):
     """(metric, tag keys it filters or groups on) for every metric query in a dashboard or monitor."""
     for text in strings(obj):
         for metric, filters, by in METRIC_QUERY.findall(text):
-            keys = set()
-            for item in filters.split(','):
-                item = item.strip()
-                if item.startswith('$'):
-                    keys.add(item[1:])
-                elif ':' in item:
-                    keys.add(item.split(':', 1)[0])
+            keys = set(query_filter(filters).keys)  # either filter syntax: `a:b,$c` or `$c AND a IN (b, d)`
             keys.update(k.strip() for k in by.split(',') if k.strip())
             yield metric, keys
 

@@ -18,6 +18,9 @@ What it reads of each provider class:
 - `WINDOWS`: the window its quantiles cover, as its `window` tag says (short text such as '5 m'; None when the user's
   queries decide), in the overview's Latency note;
 - `DEFAULT_REQUESTS_PER_MINUTE`: the budget it documents (0: none), in the overview and the `rate_limited` monitor.
+- `REPORTS_ERRORS` (absent: False): whether it reports `errors.rate`; the error shares of the overview and the
+  `error_share` monitor count the requests of these providers only (a provider without error data would read as
+  one without errors).
 
 Development only (the wheel ships the JSON): `scripts/build_assets.py` writes the files; tests/test_assets.py checks
 the committed ones are what `build()` returns.
@@ -70,6 +73,11 @@ class Facts:
             self._grouped(lambda cls: cls.DEFAULT_REQUESTS_PER_MINUTE, '{names}: {value} requests a minute')
             or 'none documented'
         )
+        reporting = [cls for cls in self.providers if getattr(cls, 'REPORTS_ERRORS', False)]
+        self.error_providers = tuple(cls.PROVIDER for cls in reporting)
+        # Datadog's boolean filter syntax (`,` and `!` do not mix with it); matches nothing when no provider reports.
+        self.error_scope = 'provider IN ({})'.format(', '.join(self.error_providers) or 'none')
+        self.error_titles = _joined([cls.TITLE for cls in reporting]) or 'no provider'
 
     def _grouped(self, value_of, form):
         """ "A and B <value>, C <other value>": providers with the same value together, in order of first use."""
@@ -89,6 +97,8 @@ class Facts:
             'identity_names': ''.join('{{{{{}.name}}}}'.format(tag) for tag in self.identity_tags),
             'identity_options': self.identity_options,
             'budgets': self.budgets,
+            'error_scope': self.error_scope,
+            'error_titles': self.error_titles,
         }
 
 
@@ -122,15 +132,16 @@ def monitor(declared, substitutions):
     def fill(text):
         return Template(text).substitute(substitutions)
 
+    title = fill(declared.title)
     return {
         'version': 2,
         'created_at': DATE,
         'last_updated_at': DATE,
-        'title': declared.title,
+        'title': title,
         'description': fill(declared.description),
         'tags': TAGS,
         'definition': {
-            'name': declared.title,
+            'name': title,
             'type': declared.kind,
             'query': fill(declared.query),
             'message': fill(declared.message),

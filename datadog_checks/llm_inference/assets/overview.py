@@ -3,7 +3,19 @@
 """The overview dashboard: every provider and model side by side. Shared by all providers, so it names none: what it
 says per provider (identity tags, windows, budgets) comes from their declarations, through `facts` (build.py)."""
 
-from .widgets import ALL, CheckStatus, Dashboard, Group, MonitorSummary, QueryValue, Table, Timeseries, Toplist, q
+from .widgets import (
+    ALL,
+    CheckStatus,
+    Dashboard,
+    Group,
+    MonitorSummary,
+    QueryValue,
+    Table,
+    Timeseries,
+    Toplist,
+    q,
+    scoped,
+)
 
 TITLE = 'LLM Inference - Overview'
 ABOUT = (
@@ -18,6 +30,24 @@ SAME_MODEL = '$provider,$canonical_model'
 
 def _integration(metric, by, agg='sum', count=True):
     return q('integration.' + metric, '$provider', by, agg) + ('.as_count()' if count else '')
+
+
+def _error_share(facts, title, filters, by=None, **options):
+    """Errors over requests, both of the providers that report errors only: the requests of a provider without
+    error data would read as requests without errors."""
+    scope = scoped(filters, facts.error_scope)
+    return Timeseries(
+        '{} ({} only: the providers that report errors)'.format(title, facts.error_titles),
+        q('errors.rate', scope, by, 'sum'),
+        q('requests.rate', scope, by, 'sum'),
+        formula='query1 / query2 * 100',
+        **options,
+    )
+
+
+def _worst(metric, filters, quantile, by):
+    """A percentile cannot be averaged across series: the worst series of each group (titled so by the caller)."""
+    return q(metric, '{},quantile:{}'.format(filters, quantile), by, 'max')
 
 
 def overview(facts):
@@ -38,9 +68,9 @@ def overview(facts):
                     ),
                     QueryValue('Requests / s', q('requests.rate', agg='sum'), aggregator='avg'),
                     QueryValue(
-                        'Error share',
-                        q('errors.rate', agg='sum'),
-                        q('requests.rate', agg='sum'),
+                        'Error share (%), {} only'.format(facts.error_titles),
+                        q('errors.rate', scoped(ALL, facts.error_scope), agg='sum'),
+                        q('requests.rate', scoped(ALL, facts.error_scope), agg='sum'),
                         aggregator='avg',
                         formula='query1 / query2 * 100',
                     ),
@@ -52,22 +82,17 @@ def overview(facts):
                 'vivid_yellow',
                 'Pick a `canonical_model` (the same open model under every provider\'s name; fine-tunes through '
                 '`model_aliases`) and compare it side by side: where it answers fastest, fails least and costs least '
-                'per million tokens. Each provider computes its quantiles over its own `window`.',
+                'per million tokens. Each provider computes its quantiles over its own `window`; where a provider '
+                'serves the model from several deployments, endpoints or tiers, the line is the worst of them.',
                 [
                     Timeseries(
-                        'Time to first token p99 (s) by provider',
-                        q('time_to_first_token.seconds', SAME_MODEL + ',quantile:0.99', 'provider,canonical_model'),
-                    ),
-                    Timeseries(
-                        'Time to first token p50 (s) by provider',
-                        q('time_to_first_token.seconds', SAME_MODEL + ',quantile:0.5', 'provider,canonical_model'),
-                    ),
-                    Timeseries(
-                        'Error share (%) by provider',
-                        q('errors.rate', SAME_MODEL, 'provider,canonical_model', 'sum'),
-                        q('requests.rate', SAME_MODEL, 'provider,canonical_model', 'sum'),
-                        formula='query1 / query2 * 100',
-                    ),
+                        'Time to first token p{} (s) by provider, worst deployment or tier'.format(label),
+                        _worst('time_to_first_token.seconds', SAME_MODEL, quantile, 'provider,canonical_model'),
+                    )
+                    for label, quantile in (('99', '0.99'), ('50', '0.5'))
+                ]
+                + [
+                    _error_share(facts, 'Error share (%) by provider', SAME_MODEL, 'provider,canonical_model'),
                     Timeseries(
                         '$ per million tokens by provider',
                         q('cost.per_million_tokens', SAME_MODEL, 'provider,canonical_model,basis'),
@@ -77,10 +102,11 @@ def overview(facts):
             Group(
                 'Latency',
                 'vivid_blue',
-                'Quantiles as each provider computes them (the `window` tag says over what: {}). Compare p99 across '
+                'Quantiles as each provider computes them (the `window` tag says over what: {}), for each model the '
+                'worst of its deployments, endpoints and tiers: a percentile cannot be averaged. Compare p99 across '
                 'providers for the same model before moving traffic.'.format(facts.windows),
                 [
-                    Timeseries(title, q(metric, ALL + ',quantile:' + quantile, BY_MODEL))
+                    Timeseries(title + ', worst deployment or tier', _worst(metric, ALL, quantile, BY_MODEL))
                     for title, metric, quantile in (
                         ('Time to first token p99 (s)', 'time_to_first_token.seconds', '0.99'),
                         ('Time to first token p50 (s)', 'time_to_first_token.seconds', '0.5'),
@@ -101,13 +127,7 @@ def overview(facts):
                         q('errors.rate', by=BY_MODEL + ',status_code', agg='sum'),
                         display='bars',
                     ),
-                    Timeseries(
-                        'Error share (%)',
-                        q('errors.rate', by=BY_MODEL, agg='sum'),
-                        q('requests.rate', by=BY_MODEL, agg='sum'),
-                        formula='query1 / query2 * 100',
-                        width=12,
-                    ),
+                    _error_share(facts, 'Error share (%)', ALL, BY_MODEL, width=12),
                 ],
             ),
             Group(

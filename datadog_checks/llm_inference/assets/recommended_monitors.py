@@ -1,13 +1,14 @@
 # (C) llm_inference developers
 # Licensed under a 3-clause BSD style license (see LICENSE)
 """The recommended monitors, as data. Shared by all providers, so they name none: `$name` placeholders in the
-description, query and message are filled in by build.py from the providers' declarations:
+title, description, query and message are filled in by build.py from the providers' declarations:
 
 - `$identity_by`: `provider` and every provider's identity tags, comma-separated (a metric query's `by {...}`);
 - `$identity_check_by`: the same, quoted (a service check query's `.by(...)`);
 - `$identity_names`: `{{<tag>.name}}` of every identity tag (a provider's instance has one of them);
 - `$identity_options`: the options that set them, e.g. "`account_id` or `endpoint`";
-- `$budgets`: the request budgets the providers document, e.g. "Acme: 6 requests a minute".
+- `$budgets`: the request budgets the providers document, e.g. "Acme: 6 requests a minute";
+- `$error_scope`: a filter on the providers that report errors (`provider IN (a, b)`), `$error_titles` their names.
 
 `$$` is a literal `$`.
 """
@@ -60,11 +61,12 @@ MONITORS = (
     Monitor(
         id='error_share',
         listed_as='Error share high',
-        title='LLM inference error share high for a model',
+        title='LLM inference error share high for a model (of the providers that report errors: $error_titles)',
         description='More than 5% of requests failing for 15 minutes (warning at 2%): above the background of client '
-        'errors that every API sees, low enough to page before users open tickets.',
-        query='avg(last_15m):sum:llm_inference.errors.rate{*} by {provider,model} / '
-        'sum:llm_inference.requests.rate{*} by {provider,model} > 0.05',
+        'errors that every API sees, low enough to page before users open tickets. Only the providers that report '
+        'errors ($error_titles) are watched: the others\' requests carry no error data.',
+        query='avg(last_15m):sum:llm_inference.errors.rate{$error_scope} by {provider,model} / '
+        'sum:llm_inference.requests.rate{$error_scope} by {provider,model} > 0.05',
         message='{{provider.name}} is failing {{value}} of requests to {{model.name}}. Check `status_code` on the '
         'overview: 429 = your own rate limits at the provider; 5xx = the provider (check its status page, shift '
         'traffic to another provider); 400 = a client change.',
@@ -74,11 +76,14 @@ MONITORS = (
     Monitor(
         id='ttft_p99',
         listed_as='Time to first token p99 high',
-        title='LLM inference time to first token p99 high',
-        description='p99 time to first token above 5 s for 15 minutes (warning at 2 s): interactive users notice '
-        'beyond a couple of seconds. Tune per model with the `model` tag if some of yours are batch workloads.',
-        query='avg(last_15m):avg:llm_inference.time_to_first_token.seconds{quantile:0.99} by {provider,model} > 5',
-        message='p99 time to first token is {{value}} s on {{provider.name}} for {{model.name}}. Check queue latency '
+        title='LLM inference time to first token p99 high on the worst deployment or tier of a model',
+        description='p99 time to first token above 5 s for 15 minutes (warning at 2 s) on any deployment, endpoint or '
+        'tier of a model: interactive users notice beyond a couple of seconds. The worst of them (`max`), since '
+        'averaging percentiles would hide the one that breaches. Tune per model with the `model` tag if some of yours '
+        'are batch workloads.',
+        query='avg(last_15m):max:llm_inference.time_to_first_token.seconds{quantile:0.99} by {provider,model} > 5',
+        message='p99 time to first token is {{value}} s on the worst deployment or tier of {{model.name}} on '
+        '{{provider.name}}. Find it on the provider\'s dashboard; check queue latency '
         'and KV-cache usage on the overview (capacity), the prompt cache hit ratio (longer prefills), and the same '
         'model on other providers.',
         thresholds={'critical': 5, 'warning': 2},

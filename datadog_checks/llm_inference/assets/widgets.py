@@ -92,9 +92,20 @@ class Timeseries(Widget):
         )
 
 
-def quantile_lines(title, metric, filters, by, quantiles=('0.99', '0.5')):
-    """A timeseries of one metric, a line per quantile (as the check tags them: `quantile:0.99`)."""
-    return Timeseries(title, *[q(metric, '{},quantile:{}'.format(filters, quantile), by) for quantile in quantiles])
+def scoped(filters, scope):
+    """`filters` (comma-separated) narrowed by `scope`, a filter in Datadog's boolean syntax (`provider IN (a, b)`):
+    the two syntaxes do not mix, so the commas become AND."""
+    return ' AND '.join([f.strip() for f in filters.split(',')] + [scope])
+
+
+def quantile_lines(title, metric, filters, by, quantiles=('0.99', '0.5'), per='deployment'):
+    """A timeseries of one metric, a line per quantile (as the check tags them: `quantile:0.99`). A percentile cannot
+    be averaged: where a group holds several series (regions, replica groups, labels the catalog does not know), the
+    line is the worst of them (`max`), and the title says so: `<title>, worst series per <per>`."""
+    return Timeseries(
+        '{}, worst series per {}'.format(title, per),
+        *[q(metric, '{},quantile:{}'.format(filters, quantile), by, 'max') for quantile in quantiles],
+    )
 
 
 class QueryValue(Widget):

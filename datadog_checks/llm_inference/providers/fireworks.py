@@ -143,4 +143,6 @@ class FireworksCheck(ScrapeCheck):
 
     # Its name in prose and the window of its quantiles (assets/build.py; its dashboard: assets/layouts/fireworks.py)
     TITLE = 'Fireworks AI'
+    # It reports errors (`errors.rate`): the assets' error shares count only such providers' requests.
+    REPORTS_ERRORS = True
     WINDOWS = '1 m'

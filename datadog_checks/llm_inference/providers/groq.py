@@ -175,4 +175,6 @@ class GroqCheck(QueryCheck):
 
     # Its name in prose and the window of its quantiles (assets/build.py; its dashboard: assets/layouts/groq.py)
     TITLE = 'Groq'
+    # It reports errors (`errors.rate`): the assets' error shares count only such providers' requests.
+    REPORTS_ERRORS = True
     WINDOWS = '5 m'

@@ -6,6 +6,7 @@ from ..widgets import Dashboard, Group, Timeseries, q, quantile_lines
 
 _ONLY = 'provider:crusoe,$model,$service_tier'
 _BY = 'model,service_tier'
+_PER = 'model and tier'
 DASHBOARD = Dashboard(
     'Crusoe Managed Inference by model and service tier (`pt` is provisioned throughput), 5-minute windows as in '
     'Crusoe\'s own queries.',
@@ -25,10 +26,15 @@ DASHBOARD = Dashboard(
         Group(
             'Latency',
             'vivid_blue',
-            'Time to first token and time per output token from Crusoe\'s histograms.',
+            'Time to first token and time per output token from Crusoe\'s histograms, per model and tier (where a '
+            'label Crusoe adds splits them, the worst series).',
             [
-                quantile_lines('Time to first token p99 / p50 (s)', 'time_to_first_token.seconds', _ONLY, _BY),
-                quantile_lines('Time per output token p99 / p50 (s)', 'time_per_output_token.seconds', _ONLY, _BY),
+                quantile_lines(
+                    'Time to first token p99 / p50 (s)', 'time_to_first_token.seconds', _ONLY, _BY, per=_PER
+                ),
+                quantile_lines(
+                    'Time per output token p99 / p50 (s)', 'time_per_output_token.seconds', _ONLY, _BY, per=_PER
+                ),
             ],
         ),
     ],

@@ -27,8 +27,8 @@ DASHBOARD = Dashboard(
         Group(
             'Latency quantiles',
             'vivid_blue',
-            'p50 and p99 per deployment. Queue latencies rising first mean capacity, prefill latencies rising mean '
-            'longer prompts.',
+            'p50 and p99 per deployment (where a deployment reports several series, e.g. per region, the worst of '
+            'them). Queue latencies rising first mean capacity, prefill latencies rising mean longer prompts.',
             [
                 quantile_lines('Time to first token p99 / p50 (s)', 'time_to_first_token.seconds', _ONLY, _BY),
                 quantile_lines('End-to-end latency p99 / p50 (s)', 'e2e_latency.seconds', _ONLY, _BY),

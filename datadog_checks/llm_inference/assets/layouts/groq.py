@@ -27,7 +27,7 @@ DASHBOARD = Dashboard(
             'p99, p95 and p50 as Groq computes them; a p99 that moves while p50 stays flat points at queueing, not at '
             'the model.',
             [
-                quantile_lines(title + ' p99 / p95 / p50', metric, _ONLY, 'model', ('0.99', '0.95', '0.5'))
+                quantile_lines(title + ' p99 / p95 / p50', metric, _ONLY, 'model', ('0.99', '0.95', '0.5'), 'model')
                 for metric, title in (
                     ('time_to_first_token.seconds', 'Time to first token (s)'),
                     ('e2e_latency.seconds', 'End-to-end latency (s)'),

@@ -1,0 +1,351 @@
+"""The shipped dashboards and monitors show what their titles say (DESIGN.md, "Numbers that stay true when
+aggregated"): evaluated (query_eval.py) over what the check emits for every provider, no percentile is averaged, summed
+or min-ed across series (the worst series, `max`, only under a title that says so), and no error share divides by the
+requests of a provider that reports no errors."""
+
+import json
+import os
+
+import pytest
+
+from datadog_checks.llm_inference.assets import build, paths
+from datadog_checks.llm_inference.providers import PROVIDERS
+
+from .common import CRUSOE, CRUSOE_KEY, FIREWORKS, GROQ, GROQ_KEY, WAFER, fixture_text
+from .provider_server import Reply
+from .query_eval import (
+    ERRORS,
+    Filter,
+    Point,
+    QueryError,
+    Request,
+    dashboard_requests,
+    evaluate,
+    monitor_request,
+    monitor_requests,
+    points_of,
+    problems,
+)
+
+FACTS = build.Facts(PROVIDERS)
+REPORTING = FACTS.error_providers
+
+
+def point(metric, value, *tags):
+    return Point('llm_inference.' + metric, value, frozenset(tags))
+
+
+def shipped_requests():
+    requests = []
+    for path in paths('dashboards'):
+        with open(path, encoding='utf-8') as f:
+            requests += dashboard_requests(os.path.basename(path), json.load(f))
+    for path in paths('monitors'):
+        with open(path, encoding='utf-8') as f:
+            requests += monitor_requests(os.path.basename(path), json.load(f))
+    return requests
+
+
+# --- the evaluator, on points written here ---------------------------------------------------------------------------
+
+# Two deployments of one model with different p99s, and a provider (wafer) that reports no errors.
+POINTS = [
+    point('time_to_first_token.seconds', 0.4, 'provider:fireworks', 'model:m', 'deployment:a', 'quantile:0.99'),
+    point('time_to_first_token.seconds', 2.0, 'provider:fireworks', 'model:m', 'deployment:b', 'quantile:0.99'),
+    point('time_to_first_token.seconds', 0.1, 'provider:fireworks', 'model:m', 'deployment:a', 'quantile:0.5'),
+    point('requests.rate', 10.0, 'provider:fireworks', 'model:m', 'deployment:a'),
+    point('errors.rate', 1.0, 'provider:fireworks', 'model:m', 'deployment:a', 'status_code:500'),
+    point('requests.rate', 30.0, 'provider:groq', 'model:m'),
+    point('errors.rate', 2.0, 'provider:groq', 'model:m', 'status_code:429'),
+    point('errors.rate', 1.0, 'provider:groq', 'model:m', 'status_code:500'),
+    point('requests.rate', 60.0, 'provider:wafer', 'model:m', 'deployment:w'),
+]
+TTFT = 'llm_inference.time_to_first_token.seconds{$provider,$model,quantile:0.99} by {provider,model}'
+
+
+def test_a_percentile_averaged_across_deployments_is_found():
+    evaluation = evaluate({'query1': 'avg:' + TTFT}, ['query1'], POINTS)
+    assert evaluation.values['query1'] == {('fireworks', 'm'): pytest.approx(1.2)}  # no p99 of anything
+    (fold,) = evaluation.folds
+    assert fold.agg == 'avg' and fold.key == ('fireworks', 'm') and len(fold.series) == 2
+    assert problems(Request('w', 'TTFT p99', {'query1': 'avg:' + TTFT}, ('query1',)), POINTS, REPORTING)
+    # Grouped by deployment, each group is one series: its own p99.
+    one = 'avg:llm_inference.time_to_first_token.seconds{quantile:0.99} by {provider,model,deployment}'
+    assert evaluate({'query1': one}, ['query1'], POINTS).values['query1'] == {
+        ('fireworks', 'm', 'a'): 0.4,
+        ('fireworks', 'm', 'b'): 2.0,
+    }
+    assert not problems(Request('w', 'TTFT p99', {'query1': one}, ('query1',)), POINTS, REPORTING)
+
+
+@pytest.mark.parametrize('agg', ['sum', 'min'])
+def test_a_percentile_summed_or_min_ed_is_found(agg):
+    request = Request('w', 'TTFT p99, worst deployment', {'query1': agg + ':' + TTFT}, ('query1',))
+    assert problems(request, POINTS, REPORTING)  # "worst" in the title does not excuse another fold
+
+
+def test_the_worst_series_only_under_a_title_that_says_so():
+    evaluation = evaluate({'query1': 'max:' + TTFT}, ['query1'], POINTS)
+    assert evaluation.values['query1'] == {('fireworks', 'm'): 2.0}
+    assert problems(Request('w', 'TTFT p99', {'query1': 'max:' + TTFT}, ('query1',)), POINTS, REPORTING)
+    titled = Request('w', 'TTFT p99, worst deployment', {'query1': 'max:' + TTFT}, ('query1',))
+    assert not problems(titled, POINTS, REPORTING)
+
+
+def test_an_error_share_over_providers_without_errors_is_found():
+    everyone = {
+        'query1': 'sum:llm_inference.errors.rate{$provider,$model}',
+        'query2': 'sum:llm_inference.requests.rate{$provider,$model}',
+    }
+    formula = 'query1 / query2 * 100'
+    assert evaluate(everyone, [formula], POINTS).values[formula] == {(): pytest.approx(4 / 100 * 100)}
+    (found,) = problems(Request('w', 'Error share', everyone, (formula,)), POINTS, ['fireworks', 'groq'])
+    assert "['wafer']" in found
+    reporting = {name: text.replace('$model}', '$model AND provider IN (fireworks, groq)}').replace(
+        '$provider,', '$provider AND ') for name, text in everyone.items()}
+    assert evaluate(reporting, [formula], POINTS).values[formula] == {(): pytest.approx(4 / 40 * 100)}
+    assert not problems(Request('w', 'Error share', reporting, (formula,)), POINTS, ['fireworks', 'groq'])
+
+
+def test_formulas_join_groups_and_a_missing_member_is_no_value():
+    queries = {
+        'query1': 'sum:llm_inference.errors.rate{*} by {provider}',
+        'query2': 'sum:llm_inference.requests.rate{*} by {provider}',
+    }
+    values = evaluate(queries, ['query1 / (query2 * 2) * 100'], POINTS).values['query1 / (query2 * 2) * 100']
+    assert values == {('fireworks',): pytest.approx(5.0), ('groq',): pytest.approx(5.0)}  # no wafer: no errors
+
+
+def test_filters_in_either_syntax():
+    tags = frozenset({'provider:wafer', 'status_class:5xx'})
+    assert Filter('provider:wafer,!status_class:2xx').test(tags)
+    assert Filter('$deployment AND status_class IN (4xx, 5xx)').test(tags)
+    assert not Filter('provider:wafer AND status_class NOT IN (4xx, 5xx)').test(tags)
+    assert Filter('(provider:groq OR provider:wafer) AND NOT status_class:2xx').test(tags)
+    assert Filter('$a AND b IN (c, d)').keys == {'a', 'b'}
+    for bad in ('provider:wafer AND !status_class:2xx', 'provider:wafer, status_class IN (5xx)', 'provider'):
+        with pytest.raises(QueryError):
+            Filter(bad)
+
+
+def test_what_it_cannot_read_is_an_error():
+    # p99: is read, but evaluated only once the check submits distributions (issue 20, point 4).
+    for bad in ('avg:llm_inference.x{*}.fill(zero)', 'top(avg:llm_inference.x{*} by {a}, 5)', 'p99:llm_inference.x{*}'):
+        with pytest.raises(QueryError):
+            evaluate({'query1': bad}, ['query1'], POINTS)
+    with pytest.raises(QueryError):
+        evaluate({'query1': 'sum:llm_inference.x{*} by {a}', 'query2': 'sum:llm_inference.x{*}'}, ['query1/query2'], [])
+
+
+def test_monitor_queries():
+    queries, formulas = monitor_request(
+        'change(avg(last_10m),last_10m):sum:llm_inference.requests.queued{*} by {provider,deployment} > 20'
+    )
+    assert queries == {'query1': 'sum:llm_inference.requests.queued{*} by {provider,deployment}'}
+    assert formulas == ['query1']
+    text = 'avg(last_5m):sum:llm_inference.a{*} by {p} / sum:llm_inference.b{*} by {p} >= 1'
+    queries, formulas = monitor_request(text)
+    assert formulas == ['query1 / query2'] and len(queries) == 2
+
+
+# --- declarations ----------------------------------------------------------------------------------------------------
+
+
+def test_providers_that_map_an_error_rate_declare_they_report_errors():
+    for name, cls in PROVIDERS.items():
+        targets = set()
+        for specs in getattr(cls, 'METRIC_MAP', {}).values():
+            for spec in specs if isinstance(specs, tuple) else (specs,):
+                targets.add(spec.name)
+        if 'errors.rate' in targets:
+            assert getattr(cls, 'REPORTS_ERRORS', False), name
+    assert FACTS.error_scope == 'provider IN ({})'.format(', '.join(REPORTING))
+
+
+def test_the_error_scope_follows_the_declarations():
+    class Quiet:
+        PROVIDER, TITLE, IDENTITY_TAGS, WINDOWS, DEFAULT_REQUESTS_PER_MINUTE = 'quiet', 'Quiet', {}, None, 0
+
+    class Loud(Quiet):
+        PROVIDER, TITLE, REPORTS_ERRORS = 'loud', 'Loud', True
+
+    facts = build.Facts({'quiet': Quiet, 'loud': Loud})
+    assert (facts.error_scope, facts.error_titles) == ('provider IN (loud)', 'Loud')
+    # None reports errors: a filter that matches nothing (no share), never every provider's requests.
+    facts = build.Facts({'quiet': Quiet})
+    assert (facts.error_scope, facts.error_titles) == ('provider IN (none)', 'no provider')
+
+
+def test_a_template_variable_the_dashboard_does_not_declare_is_an_error():
+    widget = {'type': 'timeseries', 'title': 't', 'requests': [{'queries': [], 'formulas': [{'formula': 'query1'}]}]}
+    widget['requests'][0]['queries'].append(
+        {'data_source': 'metrics', 'name': 'query1', 'query': 'avg:llm_inference.x{$region} by {a}'}
+    )
+    dashboard = {'template_variables': [{'name': 'provider'}], 'widgets': [{'definition': widget}]}
+    with pytest.raises(QueryError, match='region'):
+        dashboard_requests('d', dashboard)
+
+
+# --- every shipped asset over what the check emits for every provider ------------------------------------------------
+
+
+def run(dd_run_check, aggregator, check):
+    aggregator.reset()
+    dd_run_check(check)
+    found = points_of(aggregator)
+    aggregator.reset()
+    return found
+
+
+def wafer_runs(dd_run_check, aggregator, provider_server, texts, model):
+    """Wafer endpoints serving `model`, one instance each, `texts`: {endpoint: its reply}."""
+    found = []
+    for endpoint, text in texts.items():
+        provider_server.reply(WAFER.path, Reply(body=text))
+        found += run(dd_run_check, aggregator, WAFER.check(provider_server, endpoint=endpoint, model=model))
+    return found
+
+
+@pytest.fixture
+def organizations(dd_run_check, aggregator, provider_server, groq_engine, groq_old_engine, crusoe_engine):
+    """Three Datadog organizations, each with every provider: the documented shapes; the shapes live payloads show
+    (a deployment per region, a model label on Wafer series, Groq's older bucket names); and one model served by
+    several Fireworks deployments and Wafer endpoints, with different latencies."""
+
+    def fireworks(text):
+        provider_server.reply(FIREWORKS.path, Reply(body=text))
+        return run(dd_run_check, aggregator, FIREWORKS.check(provider_server))
+
+    def groq(engine):
+        return run(dd_run_check, aggregator, GROQ.check(api_key=GROQ_KEY, api_url=engine[1].url))
+
+    crusoe = run(dd_run_check, aggregator, CRUSOE.check(api_key=CRUSOE_KEY, api_url=crusoe_engine[1].url))
+    llama = 'meta-llama/Llama-3.3-70B-Instruct'
+    wafer, variants = fixture_text('wafer.txt'), fixture_text('wafer_variants.txt')
+    slower = wafer.replace('acme-llama.wafer.ai', 'acme-llama-eu.wafer.ai').replace('} 1.92', '} 3.84')
+    typed = fixture_text('fireworks_typed.txt')
+    # dsv3-batch also serves the llama model, with fewer fast first tokens than llama70b-prod
+    several = '\n'.join(
+        line.replace('models/deepseek-v3', 'models/llama-v3p1-70b-instruct').replace('"100"} 1.1375', '"100"} 0.5')
+        if line.startswith('latency_to_first_token') or 'deepseek' in line
+        else line
+        for line in typed.splitlines()
+    )
+    return {
+        'documented': fireworks(typed)
+        + wafer_runs(dd_run_check, aggregator, provider_server, {'acme-llama.wafer.ai': wafer}, llama)
+        + groq(groq_engine)
+        + crusoe,
+        'live shapes': fireworks(fixture_text('fireworks_live.txt'))
+        + wafer_runs(dd_run_check, aggregator, provider_server, {'acme-llama.wafer.ai': variants}, llama)
+        + groq(groq_old_engine)
+        + crusoe,
+        'one model, several deployments': fireworks(several + '\n')
+        + wafer_runs(
+            dd_run_check,
+            aggregator,
+            provider_server,
+            {'acme-llama.wafer.ai': wafer, 'acme-llama-eu.wafer.ai': slower},
+            llama,
+        )
+        + groq(groq_engine)
+        + crusoe,
+    }
+
+
+def value_of(requests, title, points, formula=None):
+    (request,) = [r for r in requests if r.title == title]
+    evaluation = evaluate(request.queries, request.formulas, points)
+    return evaluation.values[formula or request.formulas[0]]
+
+
+def total(points, metric, providers=None, **tags):
+    return sum(
+        p.value
+        for p in points
+        if p.metric == 'llm_inference.' + metric
+        and (providers is None or p.tag('provider') in providers)
+        and all(p.tag(k) == v for k, v in tags.items())
+    )
+
+
+@pytest.mark.integration
+def test_every_shipped_widget_and_monitor_tells_the_truth(organizations):
+    requests = shipped_requests()
+    assert len(requests) > 80
+    found = [found for points in organizations.values() for r in requests for found in problems(r, points, REPORTING)]
+    assert found == []
+
+
+@pytest.mark.integration
+def test_the_data_holds_what_the_old_assets_got_wrong(organizations):
+    """The same evaluation finds the folds the assets made before (so the data exercises them)."""
+    several = organizations['one model, several deployments']
+    old_ttft = {'query1': 'avg:' + TTFT.replace('$model', '$model,$deployment')}
+    folds = {fold.key for fold in evaluate(old_ttft, ['query1'], several).folds}
+    # Two Fireworks deployments and two Wafer endpoints of a model, Crusoe's two tiers of another.
+    assert folds == {
+        ('fireworks', 'accounts/fireworks/models/llama-v3p1-70b-instruct'),
+        ('wafer', 'meta-llama/Llama-3.3-70B-Instruct'),
+        ('crusoe', 'meta-llama/Llama-3.3-70B-Instruct'),
+    }
+    live = evaluate(old_ttft, ['query1'], organizations['live shapes']).folds
+    assert ('fireworks', 'accounts/fireworks/models/llama-v3p3-70b-instruct') in {f.key for f in live}  # two regions
+    old_share = Request(
+        'overview',
+        'Error share',
+        {
+            'query1': 'sum:llm_inference.errors.rate{$provider,$model,$deployment}',
+            'query2': 'sum:llm_inference.requests.rate{$provider,$model,$deployment}',
+        },
+        ('query1 / query2 * 100',),
+    )
+    (found,) = problems(old_share, organizations['documented'], REPORTING)
+    assert "['crusoe', 'wafer']" in found
+
+
+@pytest.mark.integration
+def test_the_providers_that_report_errors_are_those_that_declare_it(organizations):
+    emitting = {p.tag('provider') for points in organizations.values() for p in points if p.metric == ERRORS}
+    assert emitting == set(REPORTING) == {'fireworks', 'groq'}
+
+
+@pytest.mark.integration
+def test_values_shown(organizations):
+    requests = shipped_requests()
+    documented = organizations['documented']
+    # The overview's error share: the errors of Fireworks and Groq over their own requests only.
+    share = value_of(requests, 'Error share (%), Fireworks AI and Groq only', documented)
+    errors, served = total(documented, 'errors.rate'), total(documented, 'requests.rate', REPORTING)
+    assert share == {(): pytest.approx(errors / served * 100)}
+    assert errors / total(documented, 'requests.rate') * 100 < share[()] * 0.9  # what it read before
+    # Wafer's own share, from its 24-hour counts by status class (tests/fixtures/wafer.txt).
+    wafer = value_of(
+        requests, 'Error share (%) over 24 h, from the 24-hour counts by status class (4xx and 5xx)', documented
+    )
+    assert wafer == {('acme-llama.wafer.ai',): pytest.approx((1728 + 432) / (172800 + 1728 + 432) * 100)}
+    # A class that is NaN (wafer_variants.txt) gives no share rather than a low one.
+    live = value_of(
+        requests,
+        'Error share (%) over 24 h, from the 24-hour counts by status class (4xx and 5xx)',
+        organizations['live shapes'],
+    )
+    assert live == {}
+    # The worst deployment's p50 of a model two deployments serve (their p99s are both the 2.5 s bound), and each
+    # endpoint's own p99 on Wafer's dashboard.
+    several = organizations['one model, several deployments']
+    model = 'accounts/fireworks/models/llama-v3p1-70b-instruct'
+    p50s = [
+        p.value
+        for p in several
+        if p.metric == 'llm_inference.time_to_first_token.seconds'
+        and p.tag('model') == model
+        and p.tag('quantile') == '0.5'
+    ]
+    assert len(p50s) == 2 and min(p50s) < max(p50s)
+    worst = value_of(requests, 'Time to first token p50 (s), worst deployment or tier', several)
+    assert worst[('fireworks', model)] == max(p50s)
+    worst = value_of(requests, 'Time to first token p99 (s), worst deployment or tier', several)
+    assert worst[('wafer', 'meta-llama/Llama-3.3-70B-Instruct')] == 3.84
+    endpoints = value_of(requests, 'Time to first token p99 / p50 (24 h), worst series per endpoint', several)
+    assert endpoints == {('acme-llama.wafer.ai',): 1.92, ('acme-llama-eu.wafer.ai',): 3.84}
