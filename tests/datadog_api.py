@@ -4,7 +4,8 @@ Like Datadog it answers 403 unless both DD-API-KEY and DD-APPLICATION-KEY are ri
 (ids, timestamps, authors, option defaults, thresholds as floats), lists dashboards as summaries and monitors whole,
 and pages both lists. Every request body is checked with datadog-api-client's own models (types, unknown and
 read-only fields): a body that does not fit gets a 400 and is recorded in `rejected`, which the tests assert empty.
-`fail(status)` makes the next requests fail with a status.
+`fail(status)` makes the next requests fail with a status (a 429 with Datadog's `X-RateLimit-Reset: 7`, or the
+headers given).
 """
 
 import copy
@@ -51,6 +52,7 @@ class DatadogStandIn:
         self.rejected = []  # (method, path, problems): bodies datadog-api-client's models refuse
         self.failures = []  # statuses to answer with, one per request, before serving normally
         self.fail_after = 0
+        self.failure_headers = {}
         self.ids = itertools.count(1001)
 
     def __enter__(self):
@@ -60,10 +62,11 @@ class DatadogStandIn:
     def __exit__(self, *exc):
         self.server.stop()
 
-    def fail(self, status, times=1000, after=0):
-        """Answer `times` requests with `status`, after serving `after` more normally."""
+    def fail(self, status, times=1000, after=0, headers=None):
+        """Answer `times` requests with `status` (and `headers`), after serving `after` more normally."""
         self.failures = [status] * times
         self.fail_after = after
+        self.failure_headers = {'X-RateLimit-Reset': '7'} if headers is None and status == 429 else headers or {}
 
     def writes(self):
         return [(m, p) for m, p in self.requests if m != 'GET']
@@ -81,9 +84,9 @@ class DatadogStandIn:
     def handle(self, request, body):
         with self.lock:
             status, reply = self.serve(request, body)
-        headers = {'Content-Type': 'application/json'}
-        if status == 429:
-            headers['X-RateLimit-Reset'] = '7'  # seconds until the rate-limit window resets, as Datadog sends it
+            headers = {'Content-Type': 'application/json'}
+            if status == 429:  # X-RateLimit-Reset: seconds until the rate-limit window resets, as Datadog sends it
+                headers.update(self.failure_headers)
         send(request, status, json.dumps(reply).encode(), headers)
 
     def serve(self, request, body):

@@ -2,10 +2,13 @@
 127.0.0.1 that requires both keys and checks every body with datadog-api-client's models."""
 
 import copy
+import email.utils
 import io
 import itertools
 import json
 import logging
+import os
+import re
 import socket
 import time
 
@@ -38,32 +41,47 @@ def datadog(stand_in):
     assert stand_in.rejected == [], 'bodies datadog-api-client rejects'
 
 
+RECORD = os.path.join('datadog-llm-inference', 'assets.json')
+
+
 @pytest.fixture(scope='module')
-def installed_once(stand_in):
-    """What one install leaves in an empty organization (building every body twice costs seconds: done once)."""
+def installed_once(stand_in, tmp_path_factory):
+    """What one install leaves in an empty organization, and the ids it recorded (building every body twice costs
+    seconds: done once)."""
     stand_in.reset()
-    assert main(['install', '--api-url', stand_in.url], dict(KEYS), io.StringIO(), io.StringIO()) == 0
+    state = tmp_path_factory.mktemp('state')
+    env = dict(KEYS, XDG_STATE_HOME=str(state))
+    assert main(['install', '--api-url', stand_in.url], env, io.StringIO(), io.StringIO()) == 0
     assert stand_in.rejected == []
-    return copy.deepcopy((stand_in.dashboards, stand_in.monitors)), next(stand_in.ids)
+    record = (state / RECORD).read_text()
+    return copy.deepcopy((stand_in.dashboards, stand_in.monitors)), next(stand_in.ids), record
 
 
 @pytest.fixture
-def installed(datadog, installed_once):
-    """The stand-in after an install (requests made since then are recorded from scratch)."""
+def state_home(tmp_path):
+    """The XDG_STATE_HOME of every command a test runs: a record of installed objects per test."""
+    return tmp_path / 'state'
+
+
+@pytest.fixture
+def installed(datadog, installed_once, state_home):
+    """The stand-in after an install, and its record (requests made since then are recorded from scratch)."""
     (datadog.dashboards, datadog.monitors), datadog.ids = (
         copy.deepcopy(installed_once[0]),
         itertools.count(installed_once[1]),
     )
+    (state_home / RECORD).parent.mkdir(parents=True)
+    (state_home / RECORD).write_text(installed_once[2])
     return datadog
 
 
 @pytest.fixture
-def run(capsys, caplog):
+def run(capsys, caplog, state_home):
     """Run the command in this process (logging at DEBUG); every output and log record is checked for the keys."""
     caplog.set_level(logging.DEBUG)
 
     def run(*argv, env=KEYS):
-        code = main(list(argv), dict(env))
+        code = main(list(argv), dict(env, XDG_STATE_HOME=str(state_home)))
         out, err = capsys.readouterr()
         for text in (out, err, caplog.text):
             assert API_KEY not in text and APP_KEY not in text
@@ -283,7 +301,7 @@ def test_a_datadog_failure_says_retry_and_a_rerun_finishes_the_job(datadog, run)
 
 def test_rate_limit_and_rejected_requests(datadog, run):
     datadog.fail(429)
-    code, _, err = run('install', '--api-url', datadog.url)
+    code, _, err = run('install', '--api-url', datadog.url, '--max-wait', '0')
     assert code == 4 and 'Datadog rate-limited the request (HTTP 429' in err and 'again in 7 s' in err
     datadog.fail(400)
     code, _, err = run('uninstall', '--api-url', datadog.url)
@@ -462,3 +480,111 @@ def test_the_stand_in_refuses_what_datadog_would(datadog):
     assert len(rejected[2]) == 1 and rejected[2][0].startswith("ApiTypeError: Invalid type for variable 'title'")
     assert datadog.monitors == {} and datadog.dashboards == {}
     datadog.rejected.clear()
+
+
+def step_line(out, verb, title):
+    (found,) = [line for line in out.splitlines() if line.split(' ')[0] == verb and line[22:].startswith(title + '  [')]
+    return found
+
+
+def test_install_says_which_fields_differ(datadog, installed, run):
+    overview = next(d for d in datadog.dashboards.values() if d['title'] == 'LLM Inference - Overview')
+    overview['title'] = 'Overview (edited)'
+    overview['widgets'] = overview['widgets'][:1]
+    ttft = next(m for m in datadog.monitors.values() if 'time to first token' in m['name'])
+    ttft['options']['thresholds']['critical'] = 9.0
+    ttft['message'] = 'edited'
+    code, out, _ = run('install', '--dry-run', '--api-url', datadog.url)
+    assert code == 0 and datadog.writes() == []
+    assert step_line(out, 'update', 'LLM Inference - Overview').endswith(']: title, widgets')
+    assert step_line(out, 'update', ttft['name']).endswith(']: message, options.thresholds.critical')
+    assert ': ' not in step_line(out, 'unchanged', 'LLM Inference - Groq').split(']')[-1]
+    code, out, _ = run('install', '--api-url', datadog.url)
+    assert code == 0 and step_line(out, 'updated', ttft['name']).endswith(']: message, options.thresholds.critical')
+
+
+def test_differences_name_the_fields():
+    wanted = {'a': {'b': [1, {'c': 2}], 'tags': ['x', 'y']}, 'd': [1, 2], 'e': None}
+    assert bodies.differences(wanted, {'a': {'b': [1, {'c': 3}], 'tags': ['y', 'x']}, 'd': [1], 'e': {}}) == [
+        '.a.b[1].c',
+        '.d',
+    ]
+    assert bodies.describe_changes(['.a', '.b', '.c'], most=2) == 'a, b and 1 more'
+    assert bodies.describe_changes(['']) == '(the whole object)'
+
+
+def test_a_renamed_copy_that_kept_the_marker_is_left_alone_on_every_run(datadog, installed, run):
+    overview = next(d for d in datadog.dashboards.values() if d['title'] == 'LLM Inference - Overview')
+    mine = datadog.store_dashboard(dict(overview, id=None, title='My LLM overview', widgets=overview['widgets'][:2]))
+    as_made = copy.deepcopy(mine)
+
+    code, out, _ = run('uninstall', '--api-url', datadog.url)
+    assert code == 0 and overview['id'] not in datadog.dashboards
+    assert lines(out, 'copy') == {'My LLM overview'}
+    # Never adopted, renamed or deleted, however often the command runs: first beside no object of the command's,
+    # then beside the one it creates.
+    for note in ('(a renamed copy?): left alone', '(a clone?): left alone'):
+        code, out, _ = run('install', '--api-url', datadog.url)
+        assert code == 0 and datadog.dashboards[mine['id']] == as_made
+        assert lines(out, 'copy') == {'My LLM overview'}
+        assert 'My LLM overview  [{}]: carries the marker of llm_inference_overview'.format(mine['id']) in out
+        assert note in out
+    titles = sorted(d['title'] for d in datadog.dashboards.values())
+    assert titles == sorted(DASHBOARDS | {'My LLM overview'})
+    code, out, _ = run('uninstall', '--api-url', datadog.url)
+    assert code == 0 and datadog.dashboards == {mine['id']: as_made}
+
+
+def test_without_the_record_a_renamed_object_is_not_adopted(datadog, installed, run, state_home):
+    (state_home / RECORD).unlink()  # another machine, or a lost file: the titles are all that is left
+    overview = next(d for d in datadog.dashboards.values() if d['title'] == 'LLM Inference - Overview')
+    overview['title'] = 'renamed by someone'
+    as_renamed = copy.deepcopy(overview)
+    code, out, _ = run('install', '--api-url', datadog.url)
+    assert code == 0 and lines(out, 'created') == {'LLM Inference - Overview'}
+    assert lines(out, 'copy') == {'renamed by someone'} and datadog.dashboards[overview['id']] == as_renamed
+    # The record now holds the new object: the next run updates it, and still leaves the renamed one alone.
+    code, out, _ = run('install', '--api-url', datadog.url)
+    assert code == 0 and lines(out, 'unchanged') == DASHBOARDS | MONITORS
+    assert lines(out, 'copy') == {as_renamed['title']}
+
+
+def test_a_429_is_retried_after_its_retry_after(datadog, run):
+    datadog.fail(429, times=1, headers={'Retry-After': '1'})
+    started = time.monotonic()
+    code, out, err = run('install', '--api-url', datadog.url)
+    assert code == 0, err
+    assert time.monotonic() - started >= 1
+    assert 'Datadog rate-limited the request while listing dashboards: retrying in 1 s' in err
+    assert lines(out, 'created') == DASHBOARDS | MONITORS
+
+
+def test_a_429_is_retried_a_few_times_then_reported_with_its_time(datadog, run):
+    datadog.fail(429, headers={'Retry-After': '0'})
+    code, _, err = run('install', '--api-url', datadog.url)
+    assert code == 4 and len(datadog.requests) == 4  # the first request and three retries
+    assert 'run the command again in 0 s' in err
+
+
+@pytest.mark.parametrize('header', ['120', 'date'])
+def test_a_429_longer_than_max_wait_is_reported_with_its_time(datadog, run, header):
+    if header == 'date':
+        header = email.utils.formatdate(time.time() + 120, usegmt=True)
+    datadog.fail(429, headers={'Retry-After': header})
+    code, _, err = run('install', '--api-url', datadog.url)
+    assert code == 4 and len(datadog.requests) == 1, err
+    assert re.search(r'run the command again in 1(19|20|21) s', err) and 'a minute' not in err
+
+
+def test_an_unreadable_record_stops_the_command_and_an_unwritable_one_is_a_warning(datadog, run, state_home, tmp_path):
+    record = state_home / RECORD
+    record.parent.mkdir(parents=True)
+    record.write_text('not json')
+    code, _, err = run('install', '--api-url', datadog.url)
+    assert code == 2 and 'cannot read the record of installed objects {}'.format(record) in err
+    assert datadog.requests == []
+    blocked = tmp_path / 'a-file'
+    blocked.write_text('')
+    code, out, err = run('install', '--api-url', datadog.url, '--record', str(blocked / 'assets.json'))
+    assert code == 0 and lines(out, 'created') == DASHBOARDS | MONITORS
+    assert 'warning: could not write the record of installed objects' in err

@@ -184,7 +184,8 @@ def test_runner_prints_what_reaches_datadog(simulation, tmp_path):
     # bytes on every base: datadog-checks-base 37.0.0 patches yaml's dumpers to return UTF-8 bytes
     conf.write_bytes(yaml.safe_dump({'init_config': {}, 'instances': sim.instances()}, encoding='utf-8'))
     out = io.StringIO()
-    assert runner.main([str(conf)], out=out) == 0
+    # The demo's failing instance (a serverless Wafer key) is CRITICAL, and so is the exit status.
+    assert runner.main([str(conf)], out=out) == runner.EXIT_CRITICAL
     text = out.getvalue()
     assert '=== fireworks acme ===' in text and '=== crusoe {} ==='.format(CRUSOE_PROJECT) in text
     assert 'llm_inference.time_to_first_token.seconds' in text
@@ -205,5 +206,5 @@ def test_runner_refuses_secret_handles_and_bad_files(tmp_path):
     assert 'cannot read' in out.getvalue()
     conf.write_text('instances:\n  - provider: nope\n')
     out = io.StringIO()
-    assert runner.main([str(conf)], out=out) == 0
+    assert runner.main([str(conf)], out=out) == runner.EXIT_CONFIGURATION
     assert 'configuration error: `provider` must be one of' in out.getvalue()

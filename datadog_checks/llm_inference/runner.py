@@ -7,6 +7,8 @@ would reach Datadog. For trying a configuration before restarting an Agent:
 
 With the Agent's embedded Python: `/opt/datadog-agent/embedded/bin/python -m datadog_checks.llm_inference.runner`.
 Nothing is sent anywhere: the metrics and service checks are collected by datadog_checks.base's stub aggregator.
+
+Exit status: see EXIT_STATUS (README, "Try it").
 """
 
 import argparse
@@ -26,6 +28,12 @@ from .redact import redact_url
 STATUS = {0: 'OK', 1: 'WARNING', 2: 'CRITICAL', 3: 'UNKNOWN'}
 TYPES = {0: 'gauge', 1: 'rate', 2: 'count', 3: 'monotonic_count', 4: 'counter', 5: 'histogram', 6: 'historate'}
 SECRET_HANDLE = re.compile(r'^ENC\[.*\]$')
+# The highest that applies, so that the runner can gate a deploy.
+EXIT_OK, EXIT_WARNING, EXIT_CONFIGURATION, EXIT_CRITICAL = 0, 1, 2, 3
+EXIT_STATUS = (
+    'exit status, the highest that applies: 0 every run of every instance was OK; 1 a run was WARNING; 2 a '
+    'configuration error (the file, an instance the check refuses, an argument); 3 a run was CRITICAL or failed'
+)
 
 
 class ConfError(Exception):
@@ -78,15 +86,27 @@ def make_checks(init_config, instances):
     return checks
 
 
+def exit_status(error):
+    """What one run of one instance makes the exit status: its worst service check, or CRITICAL if it failed."""
+    statuses = {sc.status for scs in aggregator._service_checks.values() for sc in scs}
+    if error or statuses - {0, 1}:
+        return EXIT_CRITICAL
+    return EXIT_WARNING if 1 in statuses else EXIT_OK
+
+
 def run_once(checks, out):
+    """Runs every instance once and prints what it sent; returns the exit status the runs call for."""
+    worst = EXIT_OK
     for instance, check in checks:
         out.write('\n=== {} ===\n'.format(describe(instance)))
         if isinstance(check, Exception):
             out.write('  configuration error: {}\n'.format(check))
+            worst = max(worst, EXIT_CONFIGURATION)
             continue
         aggregator.reset()
         check.run_report = None
         error = check.run()
+        worst = max(worst, exit_status(error))
         rows = []
         for name, metrics in sorted(aggregator._metrics.items()):
             for m in metrics:
@@ -113,31 +133,40 @@ def run_once(checks, out):
         if error:
             for report in json.loads(error):
                 out.write('  error: {}\n'.format(report['message']))
+    return worst
 
 
 def main(argv=None, out=sys.stdout):
     parser = argparse.ArgumentParser(
-        prog='python -m datadog_checks.llm_inference.runner', description=__doc__.split('\n\n')[0]
+        prog='python -m datadog_checks.llm_inference.runner',
+        description=__doc__.split('\n\n')[0],
+        epilog=EXIT_STATUS,
     )
     parser.add_argument('conf', help='a conf.yaml laid out like conf.d/llm_inference.d/conf.yaml')
-    parser.add_argument('--times', type=int, default=1, help='how many runs (default 1)')
+    parser.add_argument('--times', type=int, default=1, help='how many runs (default 1, at least 1)')
     parser.add_argument(
         '--every', type=float, default=60.0, help='seconds between runs (default 60, the providers\' pace)'
     )
     args = parser.parse_args(argv)
+    # argparse's own exit status for a bad argument is 2, the configuration error's.
+    if args.times < 1:
+        parser.error('--times must be 1 or more (a run that runs nothing would exit 0 and prove nothing)')
+    if not args.every >= 0:
+        parser.error('--every must be 0 or more seconds')
     try:
         init_config, instances = load_conf(args.conf)
     except ConfError as e:
         out.write('error: {}\n'.format(e))
-        return 2
+        return EXIT_CONFIGURATION
     datadog_agent.reset()
     checks = make_checks(init_config, instances)
+    worst = EXIT_OK
     for n in range(args.times):
         if n:
             time.sleep(args.every)
         out.write('\n##### run {} of {} #####\n'.format(n + 1, args.times))
-        run_once(checks, out)
-    return 0
+        worst = max(worst, run_once(checks, out))
+    return worst
 
 
 if __name__ == '__main__':

@@ -328,3 +328,89 @@ def test_installed_check_runs_as_in_the_agent(leg, wheel, tls_simulator, pki, tm
     assert (
         sim.scrape.requests[requests_before:] == [('fireworks', 200)] * 2
     )  # the installed check's and the reference's
+
+
+def find_python(version):
+    """A command that runs Python `version` here (scripts/find-python), as a list, or None."""
+    found = subprocess.run(
+        [os.path.join(ROOT, 'scripts', 'find-python'), version], capture_output=True, text=True, timeout=60
+    )
+    return found.stdout.split() if found.returncode == 0 else None
+
+
+def test_the_build_script_makes_the_same_wheel_with_python_3_11(wheel, tmp_path):
+    """README's build step where `python3` is 3.11 (Debian 12): the wheel of any other Python, byte for byte."""
+    python = find_python('3.11')
+    if python is None:
+        pytest.skip('no Python 3.11 on this machine')
+    env = dict(os.environ, PYTHON=' '.join(python))
+    env.pop('SOURCE_DATE_EPOCH', None)
+    built = subprocess.run(
+        [os.path.join(ROOT, 'scripts', 'build-wheel'), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert built.returncode == 0, built.stderr[-3000:]
+    path = built.stdout.strip().splitlines()[-1]
+    assert os.path.basename(path) == wheel.name
+    with open(path, 'rb') as f:
+        assert hashlib.sha256(f.read()).hexdigest() == hashlib.sha256(wheel.read_bytes()).hexdigest()
+
+
+def readme_assets_commands():
+    """The shell block of README's "Put the dashboards and monitors into your organization"."""
+    with open(os.path.join(ROOT, 'README.md'), encoding='utf-8') as f:
+        section = f.read().split('### Put the dashboards and monitors into your organization', 1)[1]
+    return section.split('```bash\n', 1)[1].split('```', 1)[0].splitlines()
+
+
+@pytest.mark.parametrize('python', sorted({leg.python for leg in LEGS}))
+def test_readme_assets_commands_run_from_a_virtualenv_holding_only_the_wheel(python, wheel, tmp_path):
+    """README's commands as written, in a fresh virtualenv with the wheel and its `assets` extra only, against the
+    Datadog stand-in. What differs from a user's shell: the keys come from the environment (not `export ...`), the
+    interpreter is the one scripts/find-python finds (pyenv's shims refuse a bare `python3.13`), and `--api-url`
+    points the command at the stand-in."""
+    from ..datadog_api import DatadogStandIn
+
+    interpreter = find_python(python)
+    assert interpreter, 'no Python {} here (scripts/find-python)'.format(python)
+    work, home = tmp_path / 'checkout', tmp_path / 'home'
+    (work / 'dist').mkdir(parents=True)
+    home.mkdir()
+    shutil.copy(wheel, work / 'dist' / wheel.name)
+    api_key, app_key = 'apikey-readme-3c1f9e', 'appkey-readme-7a2d4b'
+    with DatadogStandIn(api_key, app_key) as datadog:
+        script = ['set -euo pipefail']
+        for line in readme_assets_commands():
+            if line.startswith('export '):
+                continue
+            if line.startswith('python3.'):
+                line = 'env {} {}'.format(' '.join(interpreter), line.split(' ', 1)[1])
+            if '-m datadog_checks.llm_inference.assets' in line:
+                line = line.split('  #')[0] + ' --api-url ' + datadog.url
+            script.append(line)
+        env = {
+            'PATH': os.environ['PATH'],
+            'HOME': str(home),
+            'DD_API_KEY': api_key,
+            'DD_APP_KEY': app_key,
+            'PIP_DISABLE_PIP_VERSION_CHECK': '1',
+        }
+        env.update({k: v for k, v in os.environ.items() if k.startswith(('PYENV', 'PIP_')) and k != 'PIP_USER'})
+        result = subprocess.run(
+            ['bash', '-c', '\n'.join(script)], cwd=work, env=env, capture_output=True, text=True, timeout=900
+        )
+        output = result.stdout + result.stderr
+        assert result.returncode == 0, output[-4000:]
+        assert api_key not in output and app_key not in output
+        assert datadog.rejected == []
+        assert len(datadog.dashboards) == len([n for n in os.listdir(os.path.join(ROOT, 'assets', 'dashboards'))])
+        assert len(datadog.monitors) == len([n for n in os.listdir(os.path.join(ROOT, 'assets', 'monitors'))])
+        assert all(m['message'].endswith('@pagerduty-llm-oncall') for m in datadog.monitors.values())
+    venv_python = str(home / 'llm-inference-assets' / 'bin' / 'python')
+    assert run(venv_python, '-c', 'import sys; print("%d.%d" % sys.version_info[:2])').strip() == python
+    freeze = run(venv_python, '-m', 'pip', 'list', '--format=freeze').split()
+    installed = {line.split('==')[0].lower() for line in freeze}
+    assert 'datadog-llm-inference' in installed and 'ddtrace' not in installed  # the extra, not the Agent's environment

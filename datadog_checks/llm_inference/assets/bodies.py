@@ -108,23 +108,35 @@ def model(kind, data, configuration, update=False):
 
 
 def same(wanted, remote, key=None):
-    """Whether a remote object already holds every field the command would write. Fields Datadog adds (ids, defaults,
-    timestamps) are ignored; a missing field equals an empty or null one; numbers compare by value (Datadog returns
-    thresholds as floats); tags compare as sets."""
+    """Whether a remote object already holds every field the command would write (see `differences`)."""
+    return not differences(wanted, remote, key)
+
+
+def differences(wanted, remote, key=None, path=''):
+    """The fields of `wanted` that `remote` does not hold, as paths (`options.thresholds.critical`, `widgets[3]`).
+    Fields Datadog adds (ids, defaults, timestamps) are ignored; a missing field equals an empty or null one; numbers
+    compare by value (Datadog returns thresholds as floats); tags compare as sets; a list of another length differs
+    as a whole."""
     if wanted is None or wanted == {} or wanted == []:
-        return remote is None or remote == {} or remote == []
+        return [] if remote is None or remote == {} or remote == [] else [path]
     if isinstance(wanted, dict):
-        return isinstance(remote, dict) and all(same(v, remote.get(k), k) for k, v in wanted.items())
+        if not isinstance(remote, dict):
+            return [path]
+        return [d for k, v in wanted.items() for d in differences(v, remote.get(k), k, '{}.{}'.format(path, k))]
     if isinstance(wanted, list):
         if key == 'tags' and isinstance(remote, list):
-            return sorted(map(str, wanted)) == sorted(map(str, remote))
-        return (
-            isinstance(remote, list)
-            and len(remote) == len(wanted)
-            and all(same(w, r) for w, r in zip(wanted, remote, strict=True))
-        )
+            return [] if sorted(map(str, wanted)) == sorted(map(str, remote)) else [path]
+        if not isinstance(remote, list) or len(remote) != len(wanted):
+            return [path]
+        items = enumerate(zip(wanted, remote, strict=True))
+        return [d for n, (w, r) in items for d in differences(w, r, None, '{}[{}]'.format(path, n))]
     if isinstance(wanted, bool) or isinstance(remote, bool):
-        return wanted is remote
-    if isinstance(wanted, (int, float)) and isinstance(remote, (int, float)):
-        return wanted == remote
-    return wanted == remote
+        return [] if wanted is remote else [path]
+    return [] if wanted == remote else [path]
+
+
+def describe_changes(paths, most=6):
+    """`differences` for a line of output: the first few fields, and how many more."""
+    names = [p.lstrip('.') or '(the whole object)' for p in paths]
+    text = ', '.join(names[:most])
+    return text + (' and {} more'.format(len(names) - most) if len(names) > most else '')

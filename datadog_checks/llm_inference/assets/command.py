@@ -8,11 +8,13 @@ them:
     python -m datadog_checks.llm_inference.assets path
 
 Keys come from DD_API_KEY and DD_APP_KEY, the site from DD_SITE (default datadoghq.com); `--api-url` replaces the
-whole base URL. Needs datadog-api-client (the wheel's `assets` extra); the Agent does not.
+whole base URL. Needs datadog-api-client (the wheel's `assets` extra); the Agent does not. The ids of the objects
+written are recorded in `--record` (record.py), by which the command tells its objects from copies.
 
 Exit codes: 0 done; 1 Datadog rejected a request or an unexpected error; 2 usage, missing keys, missing
-datadog-api-client, unreadable assets; 3 Datadog refused the keys (401/403); 4 Datadog unavailable (5xx, 429,
-timeout, connection error). Keys are never printed: every line written is scrubbed of them.
+datadog-api-client, unreadable assets or record; 3 Datadog refused the keys (401/403); 4 Datadog unavailable (5xx,
+a 429 longer than --max-wait, timeout, connection error). Keys are never printed: every line written is scrubbed of
+them.
 """
 
 import argparse
@@ -23,6 +25,7 @@ import traceback
 from urllib.parse import urlsplit
 
 from . import AssetError, AssetsNotFound, directory, shipped
+from .record import Record, RecordError, default_path
 
 OK, FAILED, USAGE, REFUSED, UNAVAILABLE = 0, 1, 2, 3, 4
 DEFAULT_SITE = 'datadoghq.com'
@@ -85,11 +88,26 @@ def parse(argv):
         help="add a notification handle to every monitor's message (repeatable)",
     )
     parser.add_argument('--timeout', type=float, default=30.0, help='seconds to wait for each request (default 30)')
+    parser.add_argument(
+        '--max-wait',
+        type=float,
+        default=60.0,
+        metavar='SECONDS',
+        help='wait out a 429 whose Retry-After is at most this long, then retry it (default 60; 0: never)',
+    )
+    parser.add_argument(
+        '--record',
+        metavar='FILE',
+        help='where the ids of the objects written are kept (default $XDG_STATE_HOME or '
+        '~/.local/state, then datadog-llm-inference/assets.json)',
+    )
     args = parser.parse_args(argv)
     if args.notify and args.action != 'install':
         parser.error('--notify is for install')
     if args.timeout <= 0:
         parser.error('--timeout must be positive')
+    if not 0 <= args.max_wait <= 3600:
+        parser.error('--max-wait takes 0 to 3600 seconds')
     return args
 
 
@@ -161,6 +179,8 @@ def describe(error, url, how, timeout):
     """A message for a failed request that says what to fix, and the exit code."""
     from datadog_api_client.exceptions import ApiException
 
+    from . import sync
+
     failure = error.error
     if isinstance(failure, ApiException) and failure.status:
         status = failure.status
@@ -176,10 +196,10 @@ def describe(error, url, how, timeout):
                 'same way.'.format(reason, url, error.doing, said, how)
             )
         if status == 429:
-            reset = (failure.headers or {}).get('X-RateLimit-Reset') or (failure.headers or {}).get('x-ratelimit-reset')
-            wait = ' in {} s'.format(reset) if reset else ' in a minute'
+            wait = sync.retry_after(failure.headers)
+            when = ' in {} s'.format(wait) if wait is not None else ' later (Datadog did not say when)'
             return UNAVAILABLE, 'Datadog rate-limited the request ({}) while {}: run the command again{}.'.format(
-                reason, error.doing, wait
+                reason, error.doing, when
             )
         if status and status >= 500:
             return UNAVAILABLE, (
@@ -238,13 +258,14 @@ def run(args, environ, output):
 
     assets = shipped()
     notify = bodies.handles(args.notify)
+    record = Record(args.record or default_path(environ), url)
     with client(url, api_key, app_key, args.timeout) as api_client:
-        org = sync.Organization(api_client)
+        org = sync.Organization(api_client, args.max_wait, output.error)
         try:
             if args.action == 'install':
-                steps = sync.plan_install(org, assets, notify)
+                steps = sync.plan_install(org, assets, notify, record)
             else:
-                steps = sync.plan_uninstall(org, assets)
+                steps = sync.plan_uninstall(org, assets, record)
             counts = {}
             for step in steps:
                 if step.action in sync.WRITES and not args.dry_run:
@@ -253,18 +274,27 @@ def run(args, environ, output):
                 else:
                     remote_id = step.remote_id
                     verb = step.action
+                if not args.dry_run and step.action in ('create', 'update', 'unchanged', 'delete'):
+                    record.set(step.kind, step.asset_id, remote_id if step.action != 'delete' else None)
                 counts[step.action] = counts.get(step.action, 0) + 1
                 output.print(line(verb, step, remote_id))
         except sync.Failure as e:
             code, message = describe(e, url, how, args.timeout)
             output.error(message)
             return code
+        finally:
+            # What was written is recorded even when a later request failed: the next run continues from it.
+            problem = None if args.dry_run else record.save()
+            if problem:
+                output.error('warning: ' + problem)
     output.print(summary(args, counts, url))
     return OK
 
 
 NOTES = {
     'copy': 'carries the marker of {} too (a clone?): left alone',
+    'renamed': 'carries the marker of {} under another title and is not the object recorded as installed (a renamed '
+    'copy?): left alone',
     'stale': 'no longer shipped ({}): `uninstall` removes it',
 }
 
@@ -273,8 +303,12 @@ def line(verb, step, remote_id):
     text = '{:<10} {:<10} {}'.format(verb, step.kind, step.title)
     if remote_id is not None:
         text += '  [{}]'.format(remote_id)
-    if step.action in NOTES:
-        text += ': ' + NOTES[step.action].format(step.asset_id)
+    if step.note:
+        text += ': ' + NOTES[step.note].format(step.asset_id)
+    if step.changes:
+        from .bodies import describe_changes
+
+        text += ': ' + describe_changes(step.changes)
     return text
 
 
@@ -293,7 +327,7 @@ def main(argv=None, environ=None, out=None, err=None):
     args = parse(argv)
     try:
         return run(args, environ, output)
-    except (Usage, AssetsNotFound, AssetError) as e:
+    except (Usage, AssetsNotFound, AssetError, RecordError) as e:
         output.error(str(e))
         return USAGE
     except KeyboardInterrupt:

@@ -3,12 +3,18 @@
 """The plan (create / update / unchanged / delete, one step per object) and its execution against one Datadog
 organization, through datadog-api-client's v1 dashboard and monitor APIs.
 
-The command finds its objects by their marker (see bodies.py), never by title. Two objects can carry the same
-marker when someone cloned one: the object whose title is the shipped one (the oldest, if several) is the
-command's, the others are copies it reports and leaves alone, on install as on uninstall.
+An object is the command's when it carries the marker (see bodies.py) AND its id is the one the command recorded
+(record.py) or, where nothing is recorded, its title is the shipped one (the oldest, if several). Any other object
+carrying the marker is a copy: someone cloned it, or renamed it where no record says it is ours. Copies are
+reported and left alone on every run, install and uninstall: never adopted, renamed or deleted.
+
+A 429 is retried after the wait Datadog gives (`Retry-After`, else `X-RateLimit-Reset`) when that is at most
+`max_wait` seconds, a few times; the request was refused, not carried out, so a retried create makes no duplicate.
 """
 
+import email.utils
 import json
+import time
 from collections import defaultdict, namedtuple
 
 import urllib3
@@ -18,10 +24,12 @@ from datadog_api_client.v1.api.monitors_api import MonitorsApi
 
 from . import bodies
 
-# action: create, update, unchanged, delete, copy (carries a marker, left alone), stale (marked, no longer shipped)
-Step = namedtuple('Step', 'action kind title asset_id remote_id body')
+# action: create, update, unchanged, delete, copy (carries a marker, left alone), stale (marked, no longer shipped);
+# changes: for an update, the fields that differ (bodies.differences); note: what to say of a copy or a stale object.
+Step = namedtuple('Step', 'action kind title asset_id remote_id body changes note', defaults=((), None))
 WRITES = {'create', 'update', 'delete'}
 MONITOR_PAGE = 1000  # the largest page Datadog's monitor list serves
+RETRIES = 3  # 429s waited out per request, each for at most max_wait seconds
 
 
 class Failure(Exception):
@@ -33,17 +41,42 @@ class Failure(Exception):
         self.error = error
 
 
+def retry_after(headers):
+    """Seconds a 429 asks to wait: `Retry-After` (seconds or an HTTP date), else Datadog's `X-RateLimit-Reset`
+    (seconds until its window resets); None when neither says."""
+    headers = {str(k).lower(): v for k, v in (headers or {}).items()}
+    for name in ('retry-after', 'x-ratelimit-reset'):
+        value = str(headers.get(name) or '').strip()
+        if value.isdigit():
+            return int(value)
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            continue
+        if when.tzinfo is not None:
+            return max(0, int(when.timestamp() - time.time() + 0.999))
+    return None
+
+
 class Organization:
-    def __init__(self, api_client):
+    def __init__(self, api_client, max_wait=0.0, tell=None):
         self.configuration = api_client.configuration
         self.dashboards = DashboardsApi(api_client)
         self.monitors = MonitorsApi(api_client)
+        self.max_wait, self.tell = max_wait, tell or (lambda text: None)
 
     def call(self, doing, fn, *args):
-        try:
-            return fn(*args)
-        except (ApiException, OpenApiException, urllib3.exceptions.HTTPError) as e:
-            raise Failure(doing, e) from None
+        for attempt in range(RETRIES + 1):
+            try:
+                return fn(*args)
+            except ApiException as e:
+                wait = retry_after(e.headers) if e.status == 429 else None
+                if wait is None or wait > self.max_wait or attempt == RETRIES:
+                    raise Failure(doing, e) from None
+                self.tell('Datadog rate-limited the request while {}: retrying in {} s'.format(doing, wait))
+                time.sleep(wait)
+            except (OpenApiException, urllib3.exceptions.HTTPError) as e:
+                raise Failure(doing, e) from None
 
     def call_raw(self, doing, fn, *args):
         """The reply as JSON, not as a model: what Datadog stores is compared as it is, and building a dashboard's
@@ -103,51 +136,52 @@ def remote_title(kind, data):
     return bodies.title(kind, data) or '(untitled)'
 
 
-def split(candidates, title):
-    """The command's object among those carrying one marker, and the copies: the shipped title first, then the
-    oldest."""
-    ordered = sorted(
-        candidates,
-        key=lambda r: (
-            title is not None and r.get('title', r.get('name')) != title,
-            str(r.get('created_at') or r.get('created') or ''),
-            str(r.get('id')),
-        ),
-    )
-    return ordered[0], ordered[1:]
+def split(candidates, title, recorded=None):
+    """The command's object among those carrying one marker (None if none is), and the copies: the object with the
+    recorded id, else the oldest with the shipped title. For a file no longer shipped, whose title is unknown, the
+    oldest stands in for the title."""
+    by_age = sorted(candidates, key=lambda r: (str(r.get('created_at') or r.get('created') or ''), str(r.get('id'))))
+    owner = next((r for r in by_age if recorded is not None and str(r.get('id')) == str(recorded)), None)
+    if owner is None:
+        owner = next((r for r in by_age if title is None or r.get('title', r.get('name')) == title), None)
+    return owner, [r for r in by_age if r is not owner]
 
 
-def copies(kind, asset_id, others):
-    return [Step('copy', kind, remote_title(kind, r), asset_id, r['id'], None) for r in others]
+def copies(kind, asset_id, others, owner):
+    note = 'copy' if owner is not None else 'renamed'
+    return [Step('copy', kind, remote_title(kind, r), asset_id, r['id'], None, note=note) for r in others]
 
 
-def plan_install(org, assets, notify):
+def plan_install(org, assets, notify, record):
     found = org.marked()
     steps = []
     for asset in assets:
         wanted = bodies.body(asset, notify)
         title = bodies.title(asset.kind, wanted)
-        candidates = found.pop((asset.kind, asset.id), [])
-        if not candidates:
+        owner, others = split(found.pop((asset.kind, asset.id), []), title, record.get(asset.kind, asset.id))
+        if owner is None:
             steps.append(Step('create', asset.kind, title, asset.id, None, wanted))
-            continue
-        owner, others = split(candidates, title)
-        action = 'unchanged' if bodies.same(wanted, org.full(asset.kind, owner)) else 'update'
-        steps.append(Step(action, asset.kind, title, asset.id, owner['id'], wanted))
-        steps += copies(asset.kind, asset.id, others)
+        else:
+            changes = bodies.differences(wanted, org.full(asset.kind, owner))
+            action = 'update' if changes else 'unchanged'
+            steps.append(Step(action, asset.kind, title, asset.id, owner['id'], wanted, changes))
+        steps += copies(asset.kind, asset.id, others, owner)
     for (kind, asset_id), candidates in sorted(found.items()):
-        steps += [Step('stale', kind, remote_title(kind, r), asset_id, r['id'], None) for r in candidates]
+        owner, others = split(candidates, None, record.get(kind, asset_id))
+        steps.append(Step('stale', kind, remote_title(kind, owner), asset_id, owner['id'], None, note='stale'))
+        steps += copies(kind, asset_id, others, owner)
     return steps
 
 
-def plan_uninstall(org, assets):
+def plan_uninstall(org, assets, record):
     titles = {
         (a.kind, a.id): bodies.title(a.kind, a.data if a.kind == 'dashboard' else a.data.get('definition', {}))
         for a in assets
     }
     steps = []
     for (kind, asset_id), candidates in sorted(org.marked().items()):
-        owner, others = split(candidates, titles.get((kind, asset_id)))
-        steps.append(Step('delete', kind, remote_title(kind, owner), asset_id, owner['id'], None))
-        steps += copies(kind, asset_id, others)
+        owner, others = split(candidates, titles.get((kind, asset_id)), record.get(kind, asset_id))
+        if owner is not None:
+            steps.append(Step('delete', kind, remote_title(kind, owner), asset_id, owner['id'], None))
+        steps += copies(kind, asset_id, others, owner)
     return steps
