@@ -297,3 +297,17 @@ def read_capped(response, limit):
         if len(body) > limit:
             raise ReplyTooLarge('at least {}'.format(len(body)), limit)
     return body
+
+
+def iter_capped(response, limit):
+    """The body of a streamed `response` as bytes chunks, as read_capped() reads it (the same `limit`, refused the
+    same way) without holding the whole body: the caller parses each chunk as it arrives."""
+    declared = response.headers.get('Content-Length', '')
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
+        raise ReplyTooLarge(int(declared), limit)
+    size = 0
+    for chunk in response.iter_content(chunk_size=1 << 16):
+        size += len(chunk)
+        if size > limit:
+            raise ReplyTooLarge('at least {}'.format(size), limit)
+        yield chunk
