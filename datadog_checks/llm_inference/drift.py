@@ -96,6 +96,7 @@ class DriftLog:
         self.check = check
         self.logged = set()
         self.tagged = {'raw_name': set(), 'label': set()}
+        self.last = None  # the last run's RunReport (the runner prints it)
 
     def once(self, key, message, *args):
         if key not in self.logged:
@@ -121,7 +122,9 @@ class DriftLog:
         return folded
 
     def submit(self, report):
-        """The run's drift telemetry (gauges: what the last reply held), and the once-per-name log lines."""
+        """The run's drift telemetry (gauges: what the last reply held), and the once-per-name log lines. The
+        report is kept as `last` for the runner to print."""
+        self.last = report
         provider = self.check.PROVIDER
         for name, count in sorted(report.unmapped_names.items()):
             self.warning_once(
@@ -135,7 +138,7 @@ class DriftLog:
         for label in sorted(report.unmapped_labels):
             self.once(
                 ('label', label),
-                '%s: label `%s` is not in the catalog\'s map: kept as a tag (list it in `exclude_labels` to aggregate '
+                '%s: label `%s` is not in the catalog\'s map: kept as a tag (list it in `aggregate_labels` to aggregate '
                 'it away).',
                 provider,
                 label,

@@ -7,6 +7,7 @@ structure, so this reads line by line with precompiled expressions instead of pr
 and refuses a malformed line with an error that quotes it instead of skipping or guessing.
 """
 
+import codecs
 import re
 
 _NAME = r'[a-zA-Z_:][a-zA-Z0-9_:]*'
@@ -63,7 +64,7 @@ def _value(text, line_number):
         raise ExpositionError('line {}: `{}` is not a number'.format(line_number, text[:40])) from None
 
 
-def parse_lines(text):
+def parse_lines(text, first_line=1):
     """Every sample line of `text` as a (name, labels, value) tuple of text, in order; the caller converts the
     values it uses with number() and parses the labels it uses with parse_labels();
     comments, `# HELP`/`# TYPE` and blank lines skipped. Raises ExpositionError, naming the line, on anything that is
@@ -82,20 +83,48 @@ def parse_lines(text):
         # A malformed line (the last one included) is named as such; a well-formed text without its final newline
         # is what a cut-off reply looks like (`12.5` arriving as `12`), so it is refused whole.
         try:
-            _parse_lines_slowly(text)
+            _parse_lines_slowly(text, first_line)
         except ExpositionError as e:
             raise ExpositionError(
                 '{} (and the text ends without a final newline: it may have been cut off)'.format(e)
             ) from None
         raise CutOff(
             'line {}: the text ends without a final newline, in the middle of `{}`'.format(
-                text.count('\n') + 1, text[text.rfind('\n') + 1 :][-80:]
+                text.count('\n') + first_line, text[text.rfind('\n') + 1 :][-80:]
             )
         )
     samples = _SAMPLE_LINE.findall(text)
-    if len(samples) + _count_skipped(text) == text.count('\n') + 1:
+    lines = text.count('\n') + 1
+    # Every line a sample (the usual reply: providers send no comments) needs no count of the skipped ones.
+    if len(samples) + 1 == lines or len(samples) + _count_skipped(text) == lines:
         return samples
-    return _parse_lines_slowly(text)
+    return _parse_lines_slowly(text, first_line)
+
+
+def parse_chunks(chunks):
+    """The samples of a reply read as byte `chunks`, parsed as they arrive: for each run of complete lines, the
+    list parse_lines() gives for them. Only a chunk's lines are held at a time, never the whole text.
+
+    UTF-8 is decoded strictly (UnicodeDecodeError); errors name the line in the whole reply. A reply whose last
+    line has no final newline raises CutOff after the earlier lines were given: a caller that wants all or nothing
+    submits only once this generator is exhausted.
+    """
+    decoder = codecs.getincrementaldecoder('utf-8')()
+    tail, first_line = '', 1
+    for chunk in chunks:
+        text = decoder.decode(chunk)
+        end = text.rfind('\n') + 1
+        if not end:
+            tail += text
+            continue
+        whole = tail + text[:end] if tail else text[:end]
+        tail = text[end:]
+        samples = parse_lines(whole, first_line)
+        first_line += whole.count('\n')
+        yield samples
+    tail += decoder.decode(b'', final=True)
+    if tail:
+        parse_lines(tail, first_line)  # raises: a malformed line, or CutOff
 
 
 def _count_skipped(text):
@@ -104,10 +133,10 @@ def _count_skipped(text):
     return text.count('\n#') + text.startswith('#') + text.count('\n\n') + text.startswith('\n') + text.endswith('\n')
 
 
-def _parse_lines_slowly(text):
+def _parse_lines_slowly(text, first_line=1):
     lines = []
     names = set()  # names already checked: a reply repeats a few names thousands of times
-    for line_number, line in enumerate(text.split('\n'), 1):
+    for line_number, line in enumerate(text.split('\n'), first_line):
         line = line.strip()
         if not line or line[0] == '#':
             continue
@@ -137,22 +166,3 @@ def number(text):
         return float(text)
     except ValueError:
         raise ExpositionError('`{}` is not a number'.format(text[:40])) from None
-
-
-_LE = re.compile(r'(^|,)[ \t]*le[ \t]*=[ \t]*"((?:[^"\\]|\\.)*)"[ \t]*(,|$)')
-
-
-def split_le(labels):
-    """(`le` value, the other labels' text) of a bucket series' label text; (None, labels) without `le`."""
-    # Fast path for the usual `...,le="0.5"` ending.
-    at = labels.rfind(',le="')
-    if at != -1 and labels[-1] == '"':
-        value = labels[at + 5 : -1]
-        if '"' not in value and '\\' not in value:
-            return value, labels[:at]
-    match = _LE.search(labels)
-    if match is None:
-        return None, labels
-    before, after = labels[: match.start()], labels[match.end() :]
-    joiner = ',' if match.group(1) and match.group(3) else ''
-    return match.group(2), before + joiner + after

@@ -57,17 +57,30 @@ class LabelMap:
 class Context:
     """The tags of one label set, and what the mapping needs to know about it (computed once per label set)."""
 
-    __slots__ = ('labels', 'tags', 'tag_of', 'unmapped', 'rank', 'problem', 'excluded', '_without')
+    __slots__ = ('names', 'values', 'raws', 'tag_list', 'tags', 'unmapped', 'rank', 'problem', 'excluded', '_without')
 
-    def __init__(self, labels, tag_of, unmapped, rank, problem, excluded):
-        self.labels = labels
-        self.tag_of = tag_of  # raw label -> its tag; (raw label, 'canonical') -> the tag derived from it
-        self.tags = tuple(sorted(set(tag_of.values())))
+    def __init__(self, names, values, raws, tag_list, unmapped, rank, problem, excluded):
+        # Tuples, not dicts, and shared where they can be (label names; tags): a query reply may hold 100k label
+        # sets, and the reply's own dicts are freed once it is mapped.
+        self.names = names
+        self.values = values
+        # raw label (or (raw label, 'canonical') for the tag derived from it) -> its tag, as two aligned tuples
+        # sorted by tag: without repeated tags, the tags themselves.
+        self.raws = raws
+        self.tag_list = tag_list
+        self.tags = tag_list if len(set(tag_list)) == len(tag_list) else tuple(sorted(set(tag_list)))
         self.unmapped = unmapped  # raw labels not in the provider's map (kept as tags)
         self.rank = rank  # 0: documented labels; 1: a variant was read
         self.problem = problem  # why the series cannot be submitted (e.g. a `quantile` that is not one), or None
-        self.excluded = excluded  # raw labels the `exclude_labels` option names
+        self.excluded = excluded  # raw labels the `aggregate_labels` option names
         self._without = None
+
+    def label(self, raw):
+        """The value of label `raw`, or None."""
+        try:
+            return self.values[self.names.index(raw)]
+        except ValueError:
+            return None
 
     def without(self, removed):
         """The tags left when the raw labels in `removed` (a frozenset) are aggregated away."""
@@ -79,7 +92,7 @@ class Context:
             # A derived tag (`canonical_model`, keyed (raw label, what)) goes with the label it comes from.
             kept = {
                 tag
-                for raw, tag in self.tag_of.items()
+                for raw, tag in zip(self.raws, self.tag_list)
                 if raw not in removed and (type(raw) is not tuple or raw[0] not in removed)
             }
             tags = cache[removed] = tuple(sorted(kept))
@@ -113,19 +126,29 @@ class LabelReader:
             labels = {k: v for k, v in labels.items() if v != ''}
         # The label names (sorted, one shared tuple per name set) and the values in their order: equal exactly when
         # the label sets are, at a fraction of a frozenset of items' memory (a query reply may hold 100k sets).
-        names = tuple(sorted(labels))
-        names = self.names.setdefault(names, names)
-        identity = (names, tuple([labels[name] for name in names]))
-        context = self.by_identity.get(identity)
+        names = self._names(labels)
+        values = tuple([labels[name] for name in names])
+        # {names: {values: context}}: no (names, values) key tuple per label set
+        known = self.by_identity.get(names)
+        if known is None:
+            known = self.by_identity[names] = {}
+        context = known.get(values)
         if context is None:
-            context = self.by_identity[identity] = self._build(labels)
+            context = known[values] = self._build(labels, names, values)
         return context
 
-    def _build(self, labels):
+    def _names(self, labels):
+        names = tuple(sorted(labels))
+        return self.names.setdefault(names, names)
+
+    def _build(self, labels, names, values):
         m = self.map
         rank = 0
         if m.derive is not None:
-            labels, rank = m.derive(labels)
+            derived, rank = m.derive(labels)
+            if derived is not labels:
+                labels, names = derived, self._names(derived)
+                values = tuple([labels[name] for name in names])
         tag_of, used, unmapped, problem = {}, {}, [], None
         for raw, key in m.rename.items():
             if raw not in labels:
@@ -159,7 +182,9 @@ class LabelReader:
             excluded = tuple(
                 raw for raw, tag in tag_of.items() if raw in self.exclude or tag.split(':', 1)[0] in self.exclude
             )
-        return Context(labels, tag_of, tuple(unmapped), rank, problem, excluded)
+        raws = tuple(sorted(tag_of, key=tag_of.__getitem__))
+        raws = self.names.setdefault(raws, raws)
+        return Context(names, values, raws, tuple([tag_of[raw] for raw in raws]), tuple(unmapped), rank, problem, excluded)
 
     def _tag(self, key, value):
         tag = self.made.get((key, value))

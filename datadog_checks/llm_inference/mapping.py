@@ -3,7 +3,7 @@
 """Series of one reply -> catalog points, combining series only by each metric's declared semantics.
 
 Providers feed the mapper (spec, context, value) members; the mapper decides which labels are aggregated away
-(the spec's own `without`, the `exclude_labels` option, labels over `max_label_values`), groups members whose
+(the spec's own `without`, the `aggregate_labels` option, labels over `max_label_values`), groups members whose
 remaining tags are equal, and makes one point of each group:
 
 - members of a better variant (rank 0: documented names and labels) win over the others in their group, so two
@@ -18,6 +18,7 @@ remaining tags are equal, and makes one point of each group:
 import math
 
 from .specs import DEFAULT_QUANTILES, KEEP, SUM, format_quantile
+from .buckets import pairs
 from .histogram import bucket_quantiles
 
 
@@ -25,7 +26,12 @@ class MappingOptions:
     """The options that decide how series become points (checked by the configuration models)."""
 
     def __init__(self, config):
-        self.exclude = frozenset(config.exclude_labels or ())
+        # `aggregate_labels`; `exclude_labels` is its old spelling (the base's option of that name drops a label,
+        # ours aggregates it away). Messages name the option the user wrote.
+        if config.aggregate_labels is None and config.exclude_labels is not None:
+            self.aggregate, self.aggregate_option = frozenset(config.exclude_labels), 'exclude_labels'
+        else:
+            self.aggregate, self.aggregate_option = frozenset(config.aggregate_labels or ()), 'aggregate_labels'
         self.max_label_values = config.max_label_values
         quantiles = config.quantiles if config.quantiles is not None else DEFAULT_QUANTILES
         self.quantiles = [(q, format_quantile(q)) for q in quantiles]
@@ -61,10 +67,13 @@ class Mapper:
     def add(self, spec, context, value, rank=0, extra=()):
         """One series of a gauge spec; `value` None is a member known to exist but missing from this reply. The
         first of a series given twice counts."""
-        self._member(self.gauges, spec, (context, rank + context.rank, extra), value)
+        # A context alone is the key when it says all (its own rank, no extra tags): a tuple less per series.
+        key = context if not rank and not extra else (context, rank + context.rank, extra)
+        self._member(self.gauges, spec, key, value)
 
     def add_histogram(self, spec, context, rows, rank=0, extra=()):
-        """One series' buckets, [(upper bound, cumulative value)], bounds in the unit `spec.scale` converts from."""
+        """One series' buckets as buckets.Buckets keeps them: a flat list [upper bound, cumulative value, ...] (no
+        tuple per bucket for the garbage collector to walk), bounds in the unit `spec.scale` converts from."""
         self._member(self.histograms, spec, (context, rank + context.rank, extra), rows)
 
     def _member(self, store, spec, key, value):
@@ -105,15 +114,16 @@ class Mapper:
                         seen = values.get(raw)
                         if seen is None:
                             seen = values[raw] = set()
-                        seen.add(context.labels[raw])
+                        seen.add(context.label(raw))
         over = {raw: len(seen) for raw, seen in values.items() if len(seen) > limit}
         blocked = frozenset()
         if spec.combine is KEEP:
             if excluded:
                 self.log.once(
                     ('exclude', spec.name, tuple(sorted(excluded))),
-                    '`exclude_labels`: %s cannot be aggregated away from llm_inference.%s (quantile gauges and '
+                    '`%s`: %s cannot be aggregated away from llm_inference.%s (quantile gauges and '
                     'ratios cannot be combined); the labels stay.',
+                    self.options.aggregate_option,
                     ', '.join(sorted(excluded)),
                     spec.name,
                 )
@@ -127,12 +137,13 @@ class Mapper:
             self.log.warning_once(
                 ('limit', raw, spec.name),
                 'label `%s` has %d values on llm_inference.%s this run, over `max_label_values` (%d): its series are '
-                '%s. Raise `max_label_values`, or list the label in `exclude_labels`.',
+                '%s. Raise `max_label_values`, or list the label in `%s`.',
                 raw,
                 count,
                 spec.name,
                 limit,
                 'not submitted (they cannot be combined)' if blocked else 'aggregated away ({})'.format(spec.combine),
+                self.options.aggregate_option,
             )
         return frozenset(removed), blocked
 
@@ -145,9 +156,9 @@ class Mapper:
         for key in members:
             context, rank, extra = _unpack(key)
             reason = context.problem
-            if reason is None and needs and needs not in context.labels:
+            if reason is None and needs and needs not in context.names:
                 reason = 'not_a_quantile'
-            if reason is None and blocked and not blocked.isdisjoint(context.labels):
+            if reason is None and blocked and not blocked.isdisjoint(context.names):
                 reason = 'label_limit'
             if reason is not None:
                 self.report.drop(reason)
@@ -203,14 +214,19 @@ class Mapper:
                 value = sum(values)
                 if combine is not SUM:
                     value /= len(values)
-            point = (name, value * scale, tags + const, spec.kind) if spec.kind else (name, value * scale, tags + const)
+            if scale != 1:
+                value = value * scale  # (not when 1: no new float per point)
+            point = (name, value, tags + const, spec.kind) if spec.kind else (name, value, tags + const)
             points.append(point)
 
     def _histogram_points(self, spec, members, points):
         qs, labels = self.options.quantile_values, self.options.quantile_tags
         raw_name = spec.raw_buckets if self.options.collect_raw_buckets else ''
         for tags, group in self._groups(spec, members).items():
-            rows = members[group] if type(group) is not list else _sum_buckets([members[key] for key in group])
+            if type(group) is not list:
+                rows = pairs(members[group])
+            else:
+                rows = _sum_buckets([members[key] for key in group])
             tags = tags + spec.tags
             # A bucket repeated in the reply (same labels, same `le`) counts once, the first, as for other series.
             for label, value in zip(labels, bucket_quantiles(qs, rows, repeated='first')):
@@ -235,7 +251,7 @@ def _sum_buckets(histograms):
     one member lacks would make the sum at that bound partial (a coarser histogram is still a right one)."""
     total = None
     for rows in histograms:
-        first = dict(_first_per_bound(rows))
+        first = dict(_first_per_bound(pairs(rows)))
         if total is None:
             total = first
             continue

@@ -5,6 +5,7 @@ read through the generated models, identity tags, the request budget, the servic
 place where a request's failure becomes the service check that says what to fix."""
 
 import copy
+from contextlib import contextmanager
 from urllib.parse import quote, urlencode
 
 from datadog_checks.base import AgentCheck, ConfigurationError
@@ -116,11 +117,16 @@ class ProviderMixin(ConfigMixin):
         self.transport.register(redact.option_credentials(instance, self.init_config))
         self.max_response_bytes = config.max_response_bytes
         self.mapping = MappingOptions(config)
+        if config.exclude_labels is not None:
+            self.log.warning(
+                '%s: `exclude_labels` is deprecated: rename it `aggregate_labels` (the labels are aggregated away by '
+                'each metric\'s semantics, not dropped as the OpenMetrics option of that name does)%s.',
+                self.PROVIDER,
+                '' if self.mapping.aggregate_option == 'exclude_labels' else '; `aggregate_labels` is set and wins',
+            )
         self.drift = DriftLog(self)
-        self.run_report = None
         self.pricing = Pricing.of(config.pricing)
         self.url = self.metrics_url()
-        self.series_this_run = 0
 
     def _read_instance(self, security_config):
         instance = copy.deepcopy(self.instance)
@@ -177,24 +183,29 @@ class ProviderMixin(ConfigMixin):
 
     # --- submission -------------------------------------------------------------------------------------------
 
-    def submit_points(self, points, deduplicated=False):
-        """Submit (name, value, tags[, type]) points (gauges unless a type is given), once a run has everything.
+    def submit_points(self, points, report, deduplicated=False):
+        """Submit (name, value, tags[, type]) points (gauges unless a type is given), once a run has everything;
+        `report` is the run's (drift.RunReport: what the costs must know was missing). Returns how many.
 
         A tag that repeats an identity tag (Wafer's `endpoint`, Fireworks' account) is not sent twice; callers that
         already left those out say `deduplicated`.
         """
         if self.pricing:
-            points = points + self.costs(points)
+            points = points + self.costs(points, report.missing)
         base, known = self.base_tags, self.base_tag_set
         gauge = self.gauge
-        for name, value, tags, *kind in points:
-            submit = getattr(self, kind[0]) if kind else gauge
-            submit(name, value, tags=[*base, *tags] if deduplicated else base + [t for t in tags if t not in known])
-        self.series_this_run += len(points)
+        if deduplicated:
+            for name, value, tags, *kind in points:
+                (getattr(self, kind[0]) if kind else gauge)(name, value, tags=[*base, *tags])
+        else:
+            for name, value, tags, *kind in points:
+                submit = getattr(self, kind[0]) if kind else gauge
+                submit(name, value, tags=base + [t for t in tags if t not in known])
+        return len(points)
 
-    def costs(self, points):
-        """cost.hourly and cost.per_million_tokens from the run's points and the user's prices (pricing.py)."""
-        missing = self.run_report.missing if self.run_report is not None else None
+    def costs(self, points, missing):
+        """cost.hourly and cost.per_million_tokens from the run's points and the user's prices (pricing.py);
+        `missing`: the series read but not submitted, by metric (a total over them is not one)."""
         costs = Costs(self.pricing, self.SPEND, self.base_tags, missing)
         out = costs.points(points)
         for model, why in sorted(set(costs.unpriced)):
@@ -202,7 +213,7 @@ class ProviderMixin(ConfigMixin):
                 why += (
                     ': set the `model` option'
                     if self.MODEL_OPTION
-                    else ': keep the provider\'s model label (is it in `exclude_labels`?)'
+                    else ': keep the provider\'s model label (is it in `{}`?)'.format(self.mapping.aggregate_option)
                 )
             self.drift.warning_once(
                 ('unpriced', model, why),
@@ -244,15 +255,17 @@ class ProviderMixin(ConfigMixin):
         """HTTP requests a run needs (redirects aside): checked against the budget before the first is sent."""
         return 1
 
-    def run_collection(self, collect):
-        """Run ``collect`` (which makes the requests and submits) inside the budget and the run's deadline, and
-        report the outcome. Every request ``collect`` sends draws from the budget (transport.py)."""
-        self.series_this_run = 0
+    @contextmanager
+    def run_collection(self):
+        """One run: the block draws on the budget (`run.start()` first: every request of the run is checked against
+        it before the first is sent), its requests within the run's deadline (transport.py); it sets `run.series`
+        to what it submitted. Its outcome is reported: OK, or the service check of the CollectionError it raised
+        (a CRITICAL one raised on, for the Agent's error report)."""
+        run = _Run(self)
         try:
-            self.budget.check_run(self.requests_per_run())
             self.transport.start()
             with redact.scrubbing_thread():
-                collect()
+                yield run
         except BudgetSpent as e:
             self.telemetry('runs_skipped', 1)
             self.report(e)
@@ -264,14 +277,15 @@ class ProviderMixin(ConfigMixin):
             return
         finally:
             self.transport.finish()
-        self.telemetry('series', self.series_this_run, method='gauge')
+        self.telemetry('series', run.series, method='gauge')
         self.service_check(SERVICE_CHECK, AgentCheck.OK, tags=self.base_tags)
 
-    def send(self, url, fetch):
-        """One request to ``url``: ``fetch()`` sends it and reads (and decodes) its reply. The request is counted
-        once, by its outcome, and any failure becomes the CollectionError that says what to fix, carrying the URL."""
+    @contextmanager
+    def send(self, url):
+        """One request to ``url``, sent and read (and decoded) in the block. The request is counted once, by its
+        outcome, and any failure becomes the CollectionError that says what to fix, carrying the URL."""
         try:
-            result = fetch()
+            yield
         except Exception as exc:
             if self.transport.expired() and not isinstance(exc, CollectionError):
                 exc = TimeoutError()  # the run's deadline cut the reply short, whatever the socket then said
@@ -284,7 +298,6 @@ class ProviderMixin(ConfigMixin):
                 self.rate_limited(error, exc.response.headers.get('Retry-After'))
             raise error from None
         self.note_request('ok')
-        return result
 
     def rate_limited(self, error, retry_after):
         """A 429: the cooldown starts, and the message says for how long and what to look at."""
@@ -320,3 +333,17 @@ class ProviderMixin(ConfigMixin):
                 'set `api_url` to the URL it redirects to.'.format(response.status_code)
             )
         response.raise_for_status()
+
+
+class _Run:
+    """What the block of ProviderMixin.run_collection() tells it."""
+
+    __slots__ = ('check', 'series')
+
+    def __init__(self, check):
+        self.check = check
+        self.series = 0
+
+    def start(self):
+        """Before the first request: BudgetSpent if the budget cannot pay for the run's requests."""
+        self.check.budget.check_run(self.check.requests_per_run())

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datadog_checks.base import AgentCheck
 
 from .specs import AVG, KEEP, NAMESPACE, SUM, Gauge
+from .buckets import Buckets
 from .drift import RunReport, no_points_message
 from .errors import NoData, QueryRejected
 from .labels import LabelMap, LabelReader
@@ -48,22 +49,13 @@ class Reading:
         reader = self.readers.get(id(label_map))
         if reader is None:
             reader = self.readers[id(label_map)] = LabelReader(
-                label_map, self.check.base_tags, self.options.exclude, self.check.canonical
+                label_map, self.check.base_tags, self.options.aggregate, self.check.canonical
             )
         return reader
 
-    def bucket_bound(self, labels, value, name):
-        """The upper bound (`le`) of a bucket sample, or None where the sample cannot be used, and said so: a `le`
-        that is not a number (the series `name` is reported as unmapped), or a NaN value or bound (not finite)."""
-        try:
-            bound = float(labels.get('le'))
-        except (TypeError, ValueError):
-            self.report.unmapped_name(name)
-            return None
-        if value - value or bound != bound:
-            self.mapper.not_finite()
-            return None
-        return bound
+    def buckets(self):
+        """A Buckets (buckets.py) whose unmapped names go straight into this run's report."""
+        return Buckets(self.report.unmapped_names)
 
 
 @dataclass(frozen=True)
@@ -141,25 +133,25 @@ class QueryCheck(ProviderMixin, AgentCheck):
         return len(self.queries) if self.batching is False else 1
 
     def check(self, _):
-        self.run_collection(self.collect)
-
-    def collect(self):
-        answers = self.answer(self.queries)
-        reading = Reading(self)
-        for query, samples in zip(self.queries, answers):
-            query.read(samples, reading)
-        points = reading.mapper.points()
-        self.run_report = reading.report
-        self.drift.submit(reading.report)
-        if not points:
-            # No series at all is a filter that matches nothing (a wrong project, model or URL), not "no traffic":
-            # idle counters still give rates of 0.
-            message = no_points_message(reading.report)
-            raise NoData(
-                message or 'the query API answered, but no series matched: {}.'.format(self.NO_DATA_HINT),
-                self.client.url,
-            )
-        self.submit_points(points)
+        """One run: fetch (one request, or one per query) -> samples -> mapping -> submissions."""
+        with self.run_collection() as run:
+            run.start()
+            answers = self.answer(self.queries)
+            reading = Reading(self)
+            for query, samples in zip(self.queries, answers):
+                query.read(samples, reading)
+                samples.clear()  # mapped: the contexts keep what they need, and the reply's dicts are freed
+            points = reading.mapper.points()
+            self.drift.submit(reading.report)
+            if not points:
+                # No series at all is a filter that matches nothing (a wrong project, model or URL), not "no
+                # traffic": idle counters still give rates of 0.
+                message = no_points_message(reading.report)
+                raise NoData(
+                    message or 'the query API answered, but no series matched: {}.'.format(self.NO_DATA_HINT),
+                    self.client.url,
+                )
+            run.series = self.submit_points(points, reading.report)
 
     def answer(self, queries):
         """The samples of every query, in one request where possible."""
@@ -201,4 +193,5 @@ class QueryCheck(ProviderMixin, AgentCheck):
         return answers
 
     def request(self, expr):
-        return self.send(self.client.url, lambda: self.client.query(expr))
+        with self.send(self.client.url):
+            return self.client.query(expr)

@@ -104,7 +104,7 @@ def run_once(checks, out):
             worst = max(worst, EXIT_CONFIGURATION)
             continue
         aggregator.reset()
-        check.run_report = None
+        check.drift.last = None
         error = check.run()
         worst = max(worst, exit_status(error))
         rows = []
@@ -128,7 +128,7 @@ def run_once(checks, out):
                     )
                 )
         # What the reply held that the check did not map or could not submit (drift, NaN members, label limits).
-        for line in check.run_report.lines() if check.run_report is not None else ():
+        for line in check.drift.last.lines() if check.drift.last is not None else ():
             out.write('  drift: {}\n'.format(line))
         if error:
             for report in json.loads(error):

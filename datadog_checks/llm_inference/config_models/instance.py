@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 from typing_extensions import Literal
@@ -29,6 +29,15 @@ class AuthToken(BaseModel):
     )
     reader: Optional[MappingProxyType[str, Any]] = None
     writer: Optional[MappingProxyType[str, Any]] = None
+
+
+class ExtraMetrics(BaseModel):
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True,
+        frozen=True,
+    )
+    name: Optional[str] = None
+    type: Optional[str] = None
 
 
 class MetricPatterns(BaseModel):
@@ -81,6 +90,7 @@ class InstanceConfig(BaseModel):
         frozen=True,
     )
     account_id: Optional[str] = None
+    aggregate_labels: Optional[tuple[str, ...]] = None
     allow_redirects: Optional[bool] = None
     api_key: Optional[str] = None
     api_url: Optional[str] = None
@@ -97,6 +107,7 @@ class InstanceConfig(BaseModel):
     endpoint: Optional[str] = None
     exclude_labels: Optional[tuple[str, ...]] = None
     extra_headers: Optional[MappingProxyType[str, Any]] = None
+    extra_metrics: Optional[tuple[Union[str, MappingProxyType[str, Union[str, ExtraMetrics]]], ...]] = None
     headers: Optional[MappingProxyType[str, Any]] = None
     kerberos_auth: Optional[Literal['required', 'optional', 'disabled']] = None
     kerberos_cache: Optional[str] = None
@@ -125,6 +136,7 @@ class InstanceConfig(BaseModel):
     quantiles: Optional[tuple[float, ...]] = None
     queries: Optional[tuple[Query, ...]] = None
     read_timeout: Optional[float] = None
+    rename_labels: Optional[MappingProxyType[str, Any]] = None
     request_size: Optional[float] = None
     requests_per_minute: Optional[int] = None
     service: Optional[str] = None

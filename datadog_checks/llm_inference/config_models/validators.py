@@ -110,7 +110,12 @@ def instance_max_label_values(value, **kwargs):
     return _whole(value, 'max_label_values', 0, ' (0 = no limit)')
 
 
+def instance_aggregate_labels(value, **kwargs):
+    return _strings(value, 'aggregate_labels', 'label names, e.g. [region, backend_id]')
+
+
 def instance_exclude_labels(value, **kwargs):
+    # The deprecated spelling of `aggregate_labels` (provider.py warns).
     return _strings(value, 'exclude_labels', 'label names, e.g. [region, backend_id]')
 
 

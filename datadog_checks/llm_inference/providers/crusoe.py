@@ -20,6 +20,7 @@ group the documented one is used, the other only where it is the one present: ne
 import math
 from functools import partial
 
+from ..buckets import without_le
 from ..specs import SUM, Gauge, Quantiles
 from ..labels import LabelMap
 from ..query import Query, QueryCheck
@@ -80,27 +81,26 @@ def read_rate(spec, samples, reading):
 
 def read_buckets(spec, metric, rank, ms_from, samples, reading):
     reader, mapper = reading.reader(LABELS), reading.mapper
-    groups = {}
+    histograms = reading.buckets()
     for labels, value in samples:
-        bound = reading.bucket_bound(labels, value, metric + '_bucket')
-        if bound is None:
-            continue
-        rest = frozenset((k, v) for k, v in labels.items() if k != 'le')
-        groups.setdefault(rest, []).append((bound, value))
+        le, rest = without_le(labels)
+        histograms.add(rest, le, value, metric + '_bucket')
+    histograms.report_to(reading.report, mapper)
+    groups = histograms.groups
     if not groups:
         return
-    scale = latency_scale({b for rows in groups.values() for b, _ in rows}, ms_from, reading.options.latency_unit)
+    scale = latency_scale({b for rows in groups.values() for b in rows[0::2]}, ms_from, reading.options.latency_unit)
     if scale != 1.0 and reading.options.latency_unit == 'auto':
         reading.check.drift.once(
             ('unit', metric),
             'crusoe: %s bucket bounds are whole numbers up to %g: read as milliseconds (set `latency_unit` to say '
             'otherwise)',
             metric,
-            max(b for rows in groups.values() for b, _ in rows if b < math.inf),
+            max(b for rows in groups.values() for b in rows[0::2] if b < math.inf),
         )
     for rest, rows in groups.items():
         if scale != 1.0:
-            rows = [(bound * scale, value) for bound, value in rows]
+            rows[0::2] = [bound * scale for bound in rows[0::2]]
         mapper.add_histogram(spec, reader.context(dict(rest)), rows, rank, WINDOW_TAG)
 
 

@@ -13,6 +13,7 @@ below reads is reported as drift instead of being ignored.
 
 import re
 
+from ..buckets import without_le
 from ..specs import KEEP, SUM, Gauge, Quantiles, normalize_quantile
 from ..labels import LabelMap
 from ..query import Query, QueryCheck
@@ -132,17 +133,15 @@ def read(samples, reading):
         mapper.add(PERCENTILE_SPECS[family], reader.context(labels), value, extra=extra)
 
     # Buckets only for families no percentile series covers; grouped by series (labels without `le`).
-    groups = {}
+    histograms = reading.buckets()
     for match, labels, value in buckets:
         prefix, family, window = match.groups()
         if family in seen_families:
             continue
-        bound = reading.bucket_bound(labels, value, labels.get('__name__', ''))
-        if bound is None:
-            continue
-        key = (family, window, int(not prefix), _identity({k: v for k, v in labels.items() if k != 'le'}))
-        groups.setdefault(key, []).append((bound, value))
-    for (family, window, rank, identity), rows in groups.items():
+        le, identity = without_le(labels)
+        histograms.add((family, window, int(not prefix), identity), le, value, labels.get('__name__', ''))
+    histograms.report_to(report, mapper)
+    for (family, window, rank, identity), rows in histograms.groups.items():
         mapper.add_histogram(BUCKET_SPECS[family], reader.context(dict(identity)), rows, rank, ('window:' + window,))
 
 
