@@ -159,8 +159,9 @@ def scrape_benchmarks():
 
 def query_benchmarks():
     from simulator.auth_proxy import AuthProxy
+    from simulator.crusoe import crusoe_samples
     from simulator.engines import Prometheus, VictoriaMetrics
-    from simulator.query_data import crusoe_samples, groq_samples
+    from simulator.groq import groq_samples
 
     now = time.time()
     results = []

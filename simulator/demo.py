@@ -1,4 +1,5 @@
-"""The demo: start the simulator, write a conf.yaml for every provider plus one failing instance, run the runner."""
+"""The demo: start the simulator, write a conf.yaml for every simulated provider's instances (some failing on purpose),
+run the runner over it."""
 
 import os
 import sys
@@ -7,23 +8,27 @@ import time
 
 import yaml
 
-from datadog_checks.llm_inference import runner
-
+from .provider import FAILING_TAG
 from .server import Simulator
 
 
 def main():
+    from datadog_checks.llm_inference import runner  # here, not at import: registry.py imports every module
+
     started = time.monotonic()
     with Simulator() as sim, tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, 'conf.yaml')
         with open(path, 'w') as f:
             yaml.safe_dump({'init_config': {}, 'instances': sim.instances()}, f, sort_keys=False)
-        print('Simulated providers on 127.0.0.1: ' + ', '.join('{} {}'.format(k, v) for k, v in sim.urls.items()))
+        print('Simulated providers on 127.0.0.1:')
+        for name, url in sim.urls.items():
+            print('  {:<10} {}'.format(name, url))
         print('Running the check over {} (as conf.d/llm_inference.d/conf.yaml):'.format(path))
         code = runner.main([path])
     print(
-        '\nDemo done in {:.1f} s. The last instance uses a serverless Wafer key on purpose: see its service '
-        'check.'.format(time.monotonic() - started)
+        '\nDemo done in {:.1f} s. Instances tagged {} fail on purpose: see their service check.'.format(
+            time.monotonic() - started, FAILING_TAG
+        )
     )
     return code
 

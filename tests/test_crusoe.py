@@ -6,7 +6,7 @@ from datadog_checks.base import AgentCheck, ConfigurationError
 from datadog_checks.dev.utils import get_metadata_metrics
 from datadog_checks.llm_inference import LlmInferenceCheck
 from datadog_checks.llm_inference.providers.crusoe import CrusoeCheck
-from simulator.query_data import CRUSOE_HISTOGRAMS, CRUSOE_MODELS, LATENCY_BOUNDS
+from simulator.crusoe import CRUSOE_HISTOGRAMS, CRUSOE_MODELS, LATENCY_BOUNDS
 
 from .common import CRUSOE, CRUSOE_KEY, CRUSOE_PROJECT, assert_gauge_close, assert_no_drift, model_tags
 from .reference import expected_quantile
