@@ -24,7 +24,7 @@ def main():
         for name, url in sim.urls.items():
             print('  {:<10} {}'.format(name, url))
         print('Running the check over {} (as conf.d/llm_inference.d/conf.yaml):'.format(path))
-        code = runner.main([path])
+        code = runner.main([path, '--brief'], out=sys.stdout)  # the stdout of now, not of import time
     print(
         '\nDemo done in {:.1f} s. Instances tagged {} fail on purpose: see their service check.'.format(
             time.monotonic() - started, FAILING_TAG

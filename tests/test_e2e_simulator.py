@@ -2,6 +2,7 @@
 
 import io
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -11,7 +12,7 @@ import pytest
 from datadog_checks.base import AgentCheck
 from datadog_checks.dev.utils import get_metadata_metrics
 from datadog_checks.llm_inference import LlmInferenceCheck, runner
-from simulator import crusoe, fireworks, groq, registry, traffic, wafer
+from simulator import crusoe, demo, fireworks, groq, registry, traffic, wafer
 from simulator.crusoe import CRUSOE_MODELS
 from simulator.groq import GROQ_MODELS, GROQ_PROJECT, MINUTES, groq_rate, groq_token_rate
 from simulator.provider import FAILING_TAG
@@ -216,6 +217,42 @@ def test_runner_prints_what_reaches_datadog(simulation, tmp_path):
     assert 'service check llm_inference.can_connect CRITICAL' in text and 'serverless' in text
     for key in sim.keys():
         assert key not in text
+
+
+def test_runner_prints_each_error_once_under_unique_headers(simulation, tmp_path):
+    sim, _ = simulation
+    import yaml
+
+    conf = tmp_path / 'conf.yaml'
+    conf.write_bytes(yaml.safe_dump({'init_config': {}, 'instances': sim.instances()}, encoding='utf-8'))
+    for brief in ([], ['--brief']):
+        out = io.StringIO()
+        assert runner.main([str(conf)] + brief, out=out) == 0
+        text = out.getvalue()
+        headers = re.findall(r'^=== (.*) ===$', text, re.M)
+        assert len(headers) == len(sim.instances()) == len(set(headers))
+        (failing,) = [h for h in headers if FAILING_TAG in h]  # told apart from its twin by its tags
+        # The failing instance's message: in its service check, not again as the run's error or a log line.
+        assert len(re.findall('metrics are for dedicated endpoints only', text)) == 1
+
+
+def test_demo_prints_a_block_per_instance_and_a_summary(capsys):
+    """The demo over every discovered provider: a short block per instance, one summary table, no key anywhere."""
+    assert demo.main() == 0
+    captured = capsys.readouterr()
+    text = captured.out + captured.err
+    lines = text.splitlines()
+    assert len(lines) < 80 and max(len(line) for line in lines) <= 120
+    headers = re.findall(r'^=== (.*) ===$', text, re.M)
+    assert len(headers) == len(set(headers))
+    assert {h.split()[0] for h in headers} == {p.name for p in registry.providers()}
+    (table,) = [i for i, line in enumerate(lines) if line.split()[:2] == ['provider', 'model']]
+    for column in ('requests/s', 'error share', 'TTFT p50', 'TTFT p99', '$/h'):
+        assert column in lines[table]
+    rows = [line.split()[0] for line in lines[table + 1 :] if line.strip() and not line.startswith('Demo done')]
+    assert set(rows) == {p.name for p in registry.providers()}
+    assert text.count('metrics are for dedicated endpoints only') == 1
+    assert not [key for p in registry.providers() for key in p.keys.values() if key in text]
 
 
 def test_runner_refuses_secret_handles_and_bad_files(tmp_path):
