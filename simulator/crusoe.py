@@ -30,9 +30,22 @@ CRUSOE_COUNTERS = {
     'input': 'crusoe_inference_input_token_count',
     'output': 'crusoe_inference_output_token_count',
 }
-CRUSOE_HISTOGRAMS = {  # family -> cumulative shares over LATENCY_BOUNDS (tokens per request, as rates)
-    'crusoe_inference_histogram_first_token_latency': (0.05, 0.25, 0.60, 0.85, 0.95, 0.99, 1.0, 1.0),
-    'crusoe_inference_histogram_output_token_latency': (0.40, 0.90, 0.98, 1.0, 1.0, 1.0, 1.0, 1.0),
+TTFT, TPOT = 'crusoe_inference_histogram_first_token_latency', 'crusoe_inference_histogram_output_token_latency'
+# (model_name, service_tier) -> family -> cumulative shares over LATENCY_BOUNDS: each its own latency shape (the
+# on-demand tier queues behind provisioned traffic; a reasoning model is slower to its first token).
+CRUSOE_HISTOGRAMS = {
+    ('meta-llama/Llama-3.3-70B-Instruct', 'pt'): {
+        TTFT: (0.05, 0.25, 0.60, 0.85, 0.95, 0.99, 1.0, 1.0),
+        TPOT: (0.40, 0.90, 0.98, 1.0, 1.0, 1.0, 1.0, 1.0),
+    },
+    ('meta-llama/Llama-3.3-70B-Instruct', 'on-demand'): {
+        TTFT: (0.01, 0.08, 0.35, 0.65, 0.85, 0.95, 0.99, 1.0),
+        TPOT: (0.20, 0.70, 0.93, 0.99, 1.0, 1.0, 1.0, 1.0),
+    },
+    ('deepseek-ai/DeepSeek-R1', 'pt'): {
+        TTFT: (0.0, 0.02, 0.15, 0.45, 0.80, 0.97, 1.0, 1.0),
+        TPOT: (0.10, 0.55, 0.90, 0.98, 1.0, 1.0, 1.0, 1.0),
+    },
 }
 CRUSOE_TOKENS_PER_REQUEST = 300.0  # output-token latency observations per request
 
@@ -52,7 +65,7 @@ def crusoe_samples(now, project_id='proj-1', other_project='proj-2'):
                 labels = {'project_id': project, 'model_name': model, 'service_tier': tier}
                 for key, metric in CRUSOE_COUNTERS.items():
                     samples.append((metric, labels, spec[key] * factor * elapsed, ts))
-                for family, shares in CRUSOE_HISTOGRAMS.items():
+                for family, shares in CRUSOE_HISTOGRAMS[model, tier].items():
                     if project != project_id:
                         shares = (0.0,) * (len(LATENCY_BOUNDS) - 1) + (1.0,)  # would show if not filtered out
                     rate = crusoe_observation_rate(family, spec) * factor

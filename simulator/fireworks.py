@@ -25,12 +25,17 @@ class Deployment:
     replicas: int
     ttft_ms: float  # typical time to first token at low load
     peak_hour: float = 15.0  # UTC hour of the daily peak (users in different regions)
+    tail: float = 0.35  # spread of its latencies (traffic.cdf_log): p99 / p50 = 99 ** tail
+    headroom: float = 1.9  # capacity over the daily peak: KV-cache pressure and queueing follow load / capacity
+    cached_share: float = 0.35  # share of prompt tokens served from the prompt cache
 
 
 DEPLOYMENTS = (
     Deployment('acme', 'llama70b-prod', 'accounts/fireworks/models/llama-v3p3-70b-instruct', 14.0, 4, 180.0, 15.0),
-    Deployment('acme', 'dsv3-batch', 'accounts/fireworks/models/deepseek-v3', 4.0, 2, 420.0, 3.0),
-    Deployment('acme', 'qwen3-8b-chat', 'accounts/fireworks/models/qwen3-8b', 22.0, 3, 60.0, 20.0),
+    # Batch jobs: long shared prompts (a warm cache), run close to capacity, with a long tail.
+    Deployment('acme', 'dsv3-batch', 'accounts/fireworks/models/deepseek-v3', 4.0, 2, 420.0, 3.0, 0.5, 1.3, 0.6),
+    # Chat on a small model: short prompts, room to spare, tight latencies.
+    Deployment('acme', 'qwen3-8b-chat', 'accounts/fireworks/models/qwen3-8b', 22.0, 3, 60.0, 20.0, 0.25, 2.6, 0.15),
 )
 
 
@@ -40,7 +45,7 @@ def deployment_load(d, t):
 
 def utilization(d, t):
     """Share of capacity in use: KV-cache pressure and queueing follow it."""
-    return min(0.99, deployment_load(d, t) / (d.peak_rps * 1.9))
+    return min(0.99, deployment_load(d, t) / (d.peak_rps * d.headroom))
 
 
 def latency_medians_ms(d, t):
@@ -62,7 +67,7 @@ def buckets(d, t):
     rps = deployment_load(d, t)
     families = {}
     for family, median in latency_medians_ms(d, t).items():
-        rows = [(str(b), rps * traffic.cdf_log(b, median, 0.35)) for b in LATENCY_BOUNDS_MS]
+        rows = [(str(b), rps * traffic.cdf_log(b, median, d.tail)) for b in LATENCY_BOUNDS_MS]
         families[family] = rows + [('+Inf', rps)]
     for family, median in (('tokens_prompt_per_request', 900.0), ('tokens_generated_per_request', 280.0)):
         rows = [(str(b), rps * traffic.cdf_log(b, median, 0.5)) for b in TOKEN_BOUNDS]
@@ -77,7 +82,7 @@ def gauges(d, t):
     return {
         'request_counter_total:sum_by_deployment': rps,
         'tokens_prompt_total:sum_by_deployment': rps * 900.0,
-        'tokens_cached_prompt_total:sum_by_deployment': rps * 900.0 * 0.35,
+        'tokens_cached_prompt_total:sum_by_deployment': rps * 900.0 * d.cached_share,
         'generator_kv_blocks_fraction:avg_by_deployment': min(0.99, 0.15 + 0.85 * u),
         'generator_kv_slots_fraction:avg_by_deployment': min(0.99, 0.10 + 0.85 * u),
         'generator_model_forward_time:avg_by_deployment': 12.0 + 20.0 * u,

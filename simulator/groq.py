@@ -15,7 +15,8 @@ FORBIDDEN = 'metrics are available to Enterprise customers only'
 KEY = 'gsk-demo-enterprise-key'
 FREE_KEY = 'gsk-demo-free-key'
 
-# Model -> request rate by status code, and per family a base value for the p50 (p95, p99 scale up).
+# Model -> request rate by status code, per family a base value for the p50, and how far its p95 and p99 reach
+# above the p50 (`tail`: 1 is PERCENTILE_SCALE itself), so that each model has its own latency shape.
 GROQ_MODELS = {
     'llama-3.3-70b-versatile': {
         'rates': {'200': 41.5, '429': 2.25, '500': 0.5},
@@ -24,6 +25,7 @@ GROQ_MODELS = {
         'queue': 0.012,
         'tokens_in': 850.0,
         'tokens_out': 310.0,
+        'tail': 1.0,
     },
     'openai/gpt-oss-120b': {
         'rates': {'200': 17.0, '400': 0.75},
@@ -32,6 +34,7 @@ GROQ_MODELS = {
         'queue': 0.02,
         'tokens_in': 1400.0,
         'tokens_out': 620.0,
+        'tail': 1.6,
     },
     'qwen/qwen3-32b': {
         'rates': {'200': 5.5},
@@ -40,6 +43,7 @@ GROQ_MODELS = {
         'queue': 0.008,
         'tokens_in': 400.0,
         'tokens_out': 150.0,
+        'tail': 0.6,
     },
 }
 GROQ_PROJECT = 'proj-demo'  # the project_id label of Groq's `model_project_id:` series
@@ -59,7 +63,9 @@ SPELLINGS = {
 
 
 def groq_value(model, family_key, quantile, minute):
-    return GROQ_MODELS[model][family_key] * PERCENTILE_SCALE[quantile] * drift(min(minute, MINUTES - 1))
+    spec = GROQ_MODELS[model]
+    scale = 1.0 + (PERCENTILE_SCALE[quantile] - 1.0) * spec['tail']
+    return spec[family_key] * scale * drift(min(minute, MINUTES - 1))
 
 
 def groq_rate(model, status_code, minute):

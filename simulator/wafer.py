@@ -1,15 +1,28 @@
 """Wafer: `/v1/endpoints/metrics/prometheus?endpoint=<e>` in Prometheus text (docs/providers/wafer.md): a dedicated key
 reads its endpoints, a serverless key gets 403, 6 requests a minute per key."""
 
+from dataclasses import dataclass
+
 from . import traffic
 from .exposition import line, text
 from .provider import FAILING_TAG, Reply, ScrapeProvider
 
 KEY = 'wafer-dedicated-demo-key'
 SERVERLESS_KEY = 'wafer-serverless-demo-key'  # Wafer's docs: serverless keys get 403
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    peak_rps: float  # requests per second at the daily peak
+    ttft: float  # p50 time to first token (s)
+    tail: float  # how far the upper quantiles reach above the p50 (1: p99 = 7.5 x p50)
+    headroom: float  # capacity over the daily peak: KV-cache pressure and queueing follow load / capacity
+    cache_hit: float  # share of input tokens read from the prompt cache
+
+
 ENDPOINTS = {
-    'acme-llama.wafer.ai': (9.0, 0.18),  # peak requests/s, p50 time to first token (s)
-    'acme-coder.wafer.ai': (3.0, 0.32),
+    'acme-llama.wafer.ai': Endpoint(9.0, 0.18, 1.0, 1.9, 0.4),
+    'acme-coder.wafer.ai': Endpoint(3.0, 0.32, 1.6, 1.2, 0.22),  # long code prompts on a busier endpoint
 }
 # Wafer's series carry no model: the model each endpoint serves, for the instances' `model` option.
 MODELS = {
@@ -21,9 +34,10 @@ PRICING = {'acme-llama.wafer.ai': {'hour': 12.0}, 'acme-coder.wafer.ai': {'hour'
 
 def values(endpoint, t):
     """raw name -> value, or -> {label value: value} for labelled series."""
-    peak, ttft = ENDPOINTS[endpoint]
+    e = ENDPOINTS[endpoint]
+    peak, ttft, tail = e.peak_rps, e.ttft, e.tail
     day_requests = peak * 0.625 * traffic.DAY  # the 24 h window averages the daily shape
-    u = min(0.99, traffic.load(peak, t) / (peak * 1.9))
+    u = min(0.99, traffic.load(peak, t) / (peak * e.headroom))
     spike = 0.03 if traffic.in_error_spike(t) else 0.002
     return {
         'wafer_requests_last_24h': {
@@ -33,15 +47,24 @@ def values(endpoint, t):
         },
         'wafer_input_tokens_last_24h': round(day_requests * 1200),
         'wafer_output_tokens_last_24h': round(day_requests * 300),
-        'wafer_cache_read_tokens_last_24h': round(day_requests * 1200 * 0.4),
-        'wafer_cache_hit_ratio_last_24h': 0.4,
-        'wafer_ttft_seconds': {'0.5': ttft, '0.9': ttft * 2.2, '0.95': ttft * 3.1, '0.99': ttft * 7.5},
-        'wafer_request_duration_seconds': {'0.5': ttft * 12, '0.9': ttft * 30, '0.99': ttft * 70},
+        'wafer_cache_read_tokens_last_24h': round(day_requests * 1200 * e.cache_hit),
+        'wafer_cache_hit_ratio_last_24h': e.cache_hit,
+        'wafer_ttft_seconds': {
+            '0.5': ttft,
+            '0.9': ttft * (1 + 1.2 * tail),
+            '0.95': ttft * (1 + 2.1 * tail),
+            '0.99': ttft * (1 + 6.5 * tail),
+        },
+        'wafer_request_duration_seconds': {
+            '0.5': ttft * 12,
+            '0.9': ttft * (12 + 18 * tail),
+            '0.99': ttft * (12 + 58 * tail),
+        },
         'wafer_output_tokens_per_second': {'0.1': 35.0, '0.5': 70.0, '0.9': 95.0, '0.99': 110.0},
         'wafer_engine_running_requests': round(traffic.load(peak, t) * 2.5),
         'wafer_engine_queue_depth': round(max(0.0, (u - 0.6) * 40)),
         'wafer_engine_kv_cache_usage_ratio': round(min(0.99, 0.2 + 0.8 * u), 4),
-        'wafer_engine_kv_cache_hit_ratio': 0.37,
+        'wafer_engine_kv_cache_hit_ratio': round(e.cache_hit * 0.9, 4),
         'wafer_concurrent_requests': round(traffic.load(peak, t) * 3),
         'wafer_metrics_window_seconds': 86400,
     }

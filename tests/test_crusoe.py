@@ -43,7 +43,7 @@ def test_catalog_in_one_request(dd_run_check, aggregator, crusoe_engine):
             assert_gauge_close(aggregator, 'llm_inference.' + name, spec[key], base, rel=1e-6)
         for family, name in QUANTILES.items():
             for q in ('0.5', '0.9', '0.95', '0.99'):
-                value = expected_quantile(float(q), LATENCY_BOUNDS, CRUSOE_HISTOGRAMS[family])
+                value = expected_quantile(float(q), LATENCY_BOUNDS, CRUSOE_HISTOGRAMS[model, tier][family])
                 assert_gauge_close(aggregator, 'llm_inference.' + name, value, base + ['quantile:' + q], rel=1e-6)
     tags = ['provider:crusoe', 'project_id:' + CRUSOE_PROJECT]
     aggregator.assert_metric('llm_inference.integration.requests', 1, tags=tags + ['outcome:ok'])

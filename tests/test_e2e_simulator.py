@@ -310,3 +310,30 @@ def test_simulator_stops_cleanly_on_a_signal(tmp_path, signum):
             process.wait()
     assert [pid for pid in engines if os.path.exists('/proc/{}'.format(pid))] == []
     assert os.listdir(temp) == []
+
+
+def test_each_deployment_has_its_own_load_latency_shape_and_cache_pressure(aggregator, simulation):
+    """Within a provider, no two deployments show the same load, TTFT shape (p99 / p50) or KV-cache usage."""
+    sim, _ = simulation
+    for instance in sim.instances():
+        if FAILING_TAG not in instance.get('tags', ()):
+            assert not LlmInferenceCheck('llm_inference', {}, [instance]).run()
+
+    def per_provider(name, value):
+        """provider -> [one value per series of `name`], the series told apart by every tag but the quantile."""
+        series = {}
+        for m in aggregator.metrics('llm_inference.' + name):
+            key = tuple(sorted(t for t in m.tags if not t.startswith('quantile:')))
+            series.setdefault(key, {})[dict(t.split(':', 1) for t in m.tags).get('quantile')] = m.value
+        found = {}
+        for key, values in series.items():
+            provider = dict(t.split(':', 1) for t in key)['provider']
+            found.setdefault(provider, []).append(value(values))
+        return found
+
+    shapes = per_provider('time_to_first_token.seconds', lambda q: round(q['0.99'] / q['0.5'], 4))
+    loads = per_provider('requests.rate', lambda q: round(q[None], 4))
+    kv = per_provider('kv_cache.usage', lambda q: round(q[None], 4))
+    for found in (shapes, loads, kv):
+        for provider, values in found.items():
+            assert len(set(values)) == len(values), (provider, values)
