@@ -28,14 +28,19 @@ class Deployment:
     tail: float = 0.35  # spread of its latencies (traffic.cdf_log): p99 / p50 = 99 ** tail
     headroom: float = 1.9  # capacity over the daily peak: KV-cache pressure and queueing follow load / capacity
     cached_share: float = 0.35  # share of prompt tokens served from the prompt cache
+    bad_requests: float = 0.004  # share of requests refused with 400 (its clients' own mistakes)
 
 
 DEPLOYMENTS = (
     Deployment('acme', 'llama70b-prod', 'accounts/fireworks/models/llama-v3p3-70b-instruct', 14.0, 4, 180.0, 15.0),
-    # Batch jobs: long shared prompts (a warm cache), run close to capacity, with a long tail.
-    Deployment('acme', 'dsv3-batch', 'accounts/fireworks/models/deepseek-v3', 4.0, 2, 420.0, 3.0, 0.5, 1.3, 0.6),
+    # Batch jobs: long shared prompts (a warm cache), run close to capacity, with a long tail and more bad requests.
+    Deployment(
+        'acme', 'dsv3-batch', 'accounts/fireworks/models/deepseek-v3', 4.0, 2, 420.0, 3.0, 0.5, 1.3, 0.6, 0.012
+    ),
     # Chat on a small model: short prompts, room to spare, tight latencies.
-    Deployment('acme', 'qwen3-8b-chat', 'accounts/fireworks/models/qwen3-8b', 22.0, 3, 60.0, 20.0, 0.25, 2.6, 0.15),
+    Deployment(
+        'acme', 'qwen3-8b-chat', 'accounts/fireworks/models/qwen3-8b', 22.0, 3, 60.0, 20.0, 0.25, 2.6, 0.15, 0.001
+    ),
 )
 
 
@@ -94,7 +99,7 @@ def gauges(d, t):
 def errors(d, t):
     """http_code -> errors per second."""
     rps = deployment_load(d, t)
-    rates = {'400': rps * 0.004, '429': rps * 0.01 if traffic.in_burst(t) else 0.0}
+    rates = {'400': rps * d.bad_requests, '429': rps * 0.01 if traffic.in_burst(t) else 0.0}
     if traffic.in_error_spike(t):
         rates['500'] = rps * 0.08
     return {code: rate for code, rate in rates.items() if rate > 0}

@@ -337,3 +337,49 @@ def test_each_deployment_has_its_own_load_latency_shape_and_cache_pressure(aggre
     for found in (shapes, loads, kv):
         for provider, values in found.items():
             assert len(set(values)) == len(values), (provider, values)
+
+
+def test_no_simulator_or_script_file_names_a_provider_but_its_own():
+    """Adding a provider to the simulator is adding its module: nothing else in simulator/ or scripts/ names one."""
+    from datadog_checks.llm_inference.providers import PROVIDERS
+
+    names = set(PROVIDERS) | {p.name for p in registry.providers()}
+    pattern = re.compile('|'.join(sorted(names)), re.I)
+    found = []
+    for folder in ('simulator', 'scripts'):
+        for path in sorted(os.listdir(os.path.join(ROOT, folder))):
+            full = os.path.join(ROOT, folder, path)
+            if os.path.isfile(full) and not (folder == 'simulator' and path[: -len('.py')] in names):
+                with open(full, encoding='utf-8') as f:
+                    found += ['{}/{}: {}'.format(folder, path, m.group()) for m in pattern.finditer(f.read())]
+    assert found == []
+
+
+def test_a_provider_is_one_module(tmp_path):
+    """A module dropped into a copy of simulator/ is found, served and given demo instances, nothing else edited."""
+    import shutil
+
+    ignore = shutil.ignore_patterns('__pycache__')
+    shutil.copytree(os.path.join(ROOT, 'simulator'), tmp_path / 'simulator', ignore=ignore)
+    (tmp_path / 'simulator' / 'acmecloud.py').write_text(
+        'from .provider import Reply, ScrapeProvider\n\n\n'
+        'class Acme(ScrapeProvider):\n'
+        "    name = 'acmecloud'\n"
+        "    path = '/metrics'\n"
+        "    auth_scheme = 'Api-Key'\n\n"
+        '    def answer(self, path, query, key, limited, now):\n'
+        "        return Reply(200, 'up 1\\n', {}) if path == self.path and key == 'k' else None\n\n"
+        '    def demo_instances(self, url):\n'
+        "        return [{'provider': self.name, 'api_url': url}]\n\n\n"
+        'PROVIDER = Acme()\n'
+    )
+    script = (
+        'import urllib.request\n'
+        'from simulator.server import Simulator\n'
+        'with Simulator(with_engines=False) as sim:\n'
+        "    request = urllib.request.Request(sim.urls['acmecloud'], headers={'Authorization': 'Api-Key k'})\n"
+        "    providers = {i['provider'] for i in sim.instances()}\n"
+        "    print(urllib.request.urlopen(request).read().decode().strip(), 'acmecloud' in providers)\n"
+    )
+    out = subprocess.run([sys.executable, '-c', script], cwd=str(tmp_path), capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == ['up', '1', 'True'], out.stderr
