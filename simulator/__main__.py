@@ -5,8 +5,6 @@ Either signal stops it the same way: engines ended and their temporary folders r
 import signal
 import sys
 
-import yaml
-
 from .server import Simulator
 
 
@@ -26,8 +24,7 @@ def main(argv):
         signal.signal(signum, _stop)
     try:
         with Simulator() as sim:
-            with open(path, 'w') as f:
-                yaml.safe_dump({'init_config': {}, 'instances': sim.instances()}, f, sort_keys=False)
+            sim.write_conf(path)
             print('simulator running; configuration for it written to {}'.format(path), flush=True)
             print('try: .venv/bin/python -m datadog_checks.llm_inference.runner {} --times 2 --every 10'.format(path))
             while True:

@@ -6,8 +6,6 @@ import sys
 import tempfile
 import time
 
-import yaml
-
 from .provider import FAILING_TAG
 from .server import Simulator
 
@@ -18,8 +16,7 @@ def main():
     started = time.monotonic()
     with Simulator() as sim, tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, 'conf.yaml')
-        with open(path, 'w') as f:
-            yaml.safe_dump({'init_config': {}, 'instances': sim.instances()}, f, sort_keys=False)
+        sim.write_conf(path)
         print('Simulated providers on 127.0.0.1:')
         for name, url in sim.urls.items():
             print('  {:<10} {}'.format(name, url))

@@ -3,6 +3,8 @@ server, each query provider by its engine behind its URL path), with the provide
 
 import time
 
+import yaml
+
 from . import registry
 from .provider import FAILING_TAG, QueryProvider, ScrapeProvider
 from .scrape_server import ScrapeServer
@@ -64,6 +66,13 @@ class Simulator:
             for instance in provider.demo_instances(self.urls[provider.name])
         ]
         return sorted(instances, key=lambda instance: FAILING_TAG in instance.get('tags', ()))
+
+    def write_conf(self, path):
+        """An Agent-style conf.yaml of `instances()`. As bytes, with no other option: datadog-checks-base 37.0.0
+        replaces yaml's dumpers with ones that return UTF-8 bytes and take no `sort_keys`."""
+        conf = {'init_config': {}, 'instances': self.instances()}
+        with open(path, 'wb') as f:
+            f.write(yaml.safe_dump(conf, encoding='utf-8'))
 
     def keys(self):
         """Every key the simulator knows: none may appear in what the check or the runner prints."""
