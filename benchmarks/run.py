@@ -220,8 +220,9 @@ def scrape_benchmarks(sizes=SIZES, legacy=True):
 
 def query_benchmarks():
     from simulator.auth_proxy import AuthProxy
+    from simulator.crusoe import crusoe_samples
     from simulator.engines import Prometheus, VictoriaMetrics
-    from simulator.query_data import crusoe_samples, groq_samples
+    from simulator.groq import groq_samples
 
     now = time.time()
     results = []

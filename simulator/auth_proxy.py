@@ -1,8 +1,8 @@
 """An engine behind a provider's URL path, with the provider's bearer-key check, on 127.0.0.1.
 
-`/v1/metrics/prometheus/api/v1/query` (Groq) or `/v1alpha5/projects/<id>/metrics/timeseries/api/v1/query` (Crusoe)
-are forwarded to the engine's `/api/v1/query`; a missing or wrong key gets 401, a key in `forbidden_keys` 403
-(Groq's non-Enterprise keys). Every request is counted, so tests can assert requests per run.
+`<prefix>/api/v1/...` is forwarded to the engine's `/api/v1/...`; a missing or wrong key gets 401, a key in
+`forbidden_keys` 403 (a provider that refuses some plans' keys). Every request is counted, so tests can assert
+requests per run.
 """
 
 import urllib.error

@@ -1,7 +1,7 @@
 """Real VictoriaMetrics and Prometheus servers on 127.0.0.1, loaded with series, for the query providers.
 
-Groq answers MetricsQL from VictoriaMetrics and Crusoe answers PromQL, so the tests and the demo run those
-engines (Debian's `victoria-metrics` and `prometheus`) rather than imitate them.
+The providers' query APIs are these engines (or speak their languages), so the tests and the demo run them (Debian's
+`victoria-metrics` and `prometheus`) rather than imitate them.
 """
 
 import json
@@ -86,6 +86,10 @@ class Engine:
                 self.process.wait()
         shutil.rmtree(self.dir, ignore_errors=True)
 
+    def serve(self, samples):
+        """Start holding `samples`: (name, labels dict, value, unix seconds) each."""
+        raise NotImplementedError
+
     def query(self, expr, at=None):
         """The engine's own answer (decoded JSON), for tests that compare against it."""
         params = {'query': expr, 'nocache': '1'}
@@ -114,6 +118,9 @@ class VictoriaMetrics(Engine):
             '-search.disableCache',
         ]
 
+    def serve(self, samples):
+        return self.start().load(samples)
+
     def load(self, samples):
         """samples: iterable of (name, labels dict, value, unix seconds). Imported, then flushed to be searchable."""
         lines = ''.join(
@@ -123,6 +130,7 @@ class VictoriaMetrics(Engine):
         request = urllib.request.Request(self.url + '/api/v1/import/prometheus', data=lines.encode(), method='POST')
         urllib.request.urlopen(request, timeout=30).read()
         urllib.request.urlopen(self.url + '/internal/force_flush', timeout=30).read()
+        return self
 
 
 class Prometheus(Engine):
@@ -147,6 +155,10 @@ class Prometheus(Engine):
             '--web.listen-address=127.0.0.1:{}'.format(self.port),
             '--query.lookback-delta=10m',
         ]
+
+    def serve(self, samples):
+        self.samples = list(samples)
+        return self.start()
 
     def start(self):
         if self.samples:

@@ -1,20 +1,12 @@
-"""Groq's and Crusoe's query APIs: a real engine loaded with series, behind the provider's URL path and its key check
+"""A query provider's API: a real engine loaded with series, behind the provider's URL path(s) and its key check
 (auth_proxy.py). The simulator and the tests' session engines both start them here."""
 
 from .auth_proxy import AuthProxy
-from .engines import Prometheus, VictoriaMetrics
-
-GROQ_PATH = '/v1/metrics/prometheus'
-GROQ_FORBIDDEN = 'metrics are available to Enterprise customers only'
-
-
-def crusoe_path(project):
-    return '/v1alpha5/projects/{}/metrics/timeseries'.format(project)
 
 
 class QueryAPI:
-    """An engine and the proxies in front of it (`proxies`: one per URL path, by path or project); `stop()` ends
-    them all, and so does a failure while they start."""
+    """An engine and the proxies in front of it (`proxies`: one per URL path, keyed as the provider chooses); `stop()`
+    ends them all, and so does a failure while they start."""
 
     def __init__(self, engine):
         self.engine = engine
@@ -37,28 +29,16 @@ class QueryAPI:
         self.stop()
 
 
-def groq(samples, key, non_enterprise_keys=()):
-    """VictoriaMetrics holding `samples` behind Groq's path: `key` reads, `non_enterprise_keys` get Groq's 403."""
-    api = QueryAPI(VictoriaMetrics())
+def serve(engine, samples, prefixes, key, forbidden_keys=(), forbidden_message='forbidden'):
+    """`engine` holding `samples`, behind an AuthProxy at each of `prefixes` ({name: URL path}): `key` reads,
+    `forbidden_keys` get 403 with `forbidden_message`."""
+    api = QueryAPI(engine)
     try:
-        api.engine.start().load(samples)
-        api.proxies[GROQ_PATH] = AuthProxy(
-            api.engine.url, GROQ_PATH, key, forbidden_keys=non_enterprise_keys, forbidden_message=GROQ_FORBIDDEN
-        ).start()
-    except BaseException:
-        api.stop()
-        raise
-    return api
-
-
-def crusoe(samples, key, projects):
-    """Prometheus holding `samples` (backfilled before it starts) behind Crusoe's path of each of `projects`
-    (`proxies` keyed by project), `key` reading every one."""
-    api = QueryAPI(Prometheus(samples))
-    try:
-        api.engine.start()
-        for project in projects:
-            api.proxies[project] = AuthProxy(api.engine.url, crusoe_path(project), key).start()
+        engine.serve(samples)
+        for name, prefix in prefixes.items():
+            api.proxies[name] = AuthProxy(
+                engine.url, prefix, key, forbidden_keys=forbidden_keys, forbidden_message=forbidden_message
+            ).start()
     except BaseException:
         api.stop()
         raise

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pytest
 
 from datadog_checks.llm_inference import LlmInferenceCheck, budget
-from simulator.query_apis import GROQ_PATH, crusoe_path
+from simulator import crusoe, groq
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -102,11 +102,11 @@ FIREWORKS = Provider('fireworks', {'account_id': 'acme'}, '/v1/accounts/acme/met
 WAFER = Provider(
     'wafer', {'endpoint': ENDPOINT}, '/v1/endpoints/metrics/prometheus', identity=('deployment:' + ENDPOINT,)
 )
-GROQ = Provider('groq', {}, GROQ_PATH, query_api=True)
+GROQ = Provider('groq', {}, groq.PATH, query_api=True)
 CRUSOE = Provider(
     'crusoe',
     {'project_id': CRUSOE_PROJECT},
-    crusoe_path(CRUSOE_PROJECT),
+    crusoe.path(CRUSOE_PROJECT),
     query_api=True,
     identity=('project_id:' + CRUSOE_PROJECT,),
 )

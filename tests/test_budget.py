@@ -7,7 +7,8 @@ import pytest
 from datadog_checks.base import AgentCheck
 from datadog_checks.llm_inference import LlmInferenceCheck, budget
 from datadog_checks.llm_inference.errors import BudgetSpent
-from simulator.server import KEYS, ScrapeServer
+from simulator import fireworks
+from simulator.scrape_server import ScrapeServer
 
 from .common import FIREWORKS, GROQ, JSON, START, vector
 from .provider_server import Reply
@@ -112,11 +113,11 @@ def test_configurable_budget(dd_run_check, aggregator, clock, provider_server):
 
 
 def test_cooldown_survives_an_agent_restart(dd_run_check, aggregator, clock):
-    sim = ScrapeServer(clock).start()
+    sim = ScrapeServer([fireworks.PROVIDER], clock).start()
     try:
         # Another client already spent the account's budget at the provider.
         sim._windows[('fireworks', 'acme')].extend([clock.t - 5] * 6)
-        instance = FIREWORKS.instance(sim, api_key=KEYS['fireworks'])
+        instance = FIREWORKS.instance(sim, api_key=fireworks.KEY)
         first = LlmInferenceCheck('llm_inference', {}, [instance])
         first.check_id = 'llm_inference:restart-test'
         dd_run_check(first)
@@ -147,11 +148,11 @@ def test_cooldown_survives_an_agent_restart(dd_run_check, aggregator, clock):
 def test_thirty_minutes_three_instances_one_account(aggregator, clock):
     """Three instances share one Fireworks account against a server that answers 429 above 6 requests a minute,
     run every 15 s (a misconfigured interval): after the first cooldown no more 429s, and every instance collects."""
-    sim = ScrapeServer(clock).start()
+    sim = ScrapeServer([fireworks.PROVIDER], clock).start()
     try:
         # The provider's window is already full (an Agent restarted, or another client): the first request gets 429.
         sim._windows[('fireworks', 'acme')].extend([clock.t - 1] * 6)
-        instance = FIREWORKS.instance(sim, api_key=KEYS['fireworks'], min_collection_interval=15)
+        instance = FIREWORKS.instance(sim, api_key=fireworks.KEY, min_collection_interval=15)
         checks = [
             LlmInferenceCheck('llm_inference', {}, [dict(instance, tags=['instance:{}'.format(i)])]) for i in range(3)
         ]

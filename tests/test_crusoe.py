@@ -6,7 +6,7 @@ from datadog_checks.base import AgentCheck, ConfigurationError
 from datadog_checks.dev.utils import get_metadata_metrics
 from datadog_checks.llm_inference import LlmInferenceCheck
 from datadog_checks.llm_inference.providers.crusoe import CrusoeCheck
-from simulator.query_data import CRUSOE_HISTOGRAMS, CRUSOE_MODELS, LATENCY_BOUNDS
+from simulator.crusoe import CRUSOE_HISTOGRAMS, CRUSOE_MODELS, LATENCY_BOUNDS
 
 from .common import CRUSOE, CRUSOE_KEY, CRUSOE_PROJECT, assert_gauge_close, assert_no_drift, model_tags
 from .reference import expected_quantile
@@ -43,7 +43,7 @@ def test_catalog_in_one_request(dd_run_check, aggregator, crusoe_engine):
             assert_gauge_close(aggregator, 'llm_inference.' + name, spec[key], base, rel=1e-6)
         for family, name in QUANTILES.items():
             for q in ('0.5', '0.9', '0.95', '0.99'):
-                value = expected_quantile(float(q), LATENCY_BOUNDS, CRUSOE_HISTOGRAMS[family])
+                value = expected_quantile(float(q), LATENCY_BOUNDS, CRUSOE_HISTOGRAMS[model, tier][family])
                 assert_gauge_close(aggregator, 'llm_inference.' + name, value, base + ['quantile:' + q], rel=1e-6)
     tags = ['provider:crusoe', 'project_id:' + CRUSOE_PROJECT]
     aggregator.assert_metric('llm_inference.integration.requests', 1, tags=tags + ['outcome:ok'])

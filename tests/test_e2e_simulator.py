@@ -2,17 +2,23 @@
 
 import io
 import os
+import re
+import signal
+import subprocess
+import sys
 
 import pytest
 
 from datadog_checks.base import AgentCheck
 from datadog_checks.dev.utils import get_metadata_metrics
 from datadog_checks.llm_inference import LlmInferenceCheck, runner
-from simulator import models
-from simulator.query_data import CRUSOE_MODELS, GROQ_MODELS, GROQ_PROJECT, MINUTES, groq_rate, groq_token_rate
-from simulator.server import CRUSOE_PROJECT, KEYS, PRICING, Simulator
+from simulator import crusoe, demo, fireworks, groq, registry, traffic, wafer
+from simulator.crusoe import CRUSOE_MODELS
+from simulator.groq import GROQ_MODELS, GROQ_PROJECT, MINUTES, groq_rate, groq_token_rate
+from simulator.provider import FAILING_TAG
+from simulator.server import Simulator
 
-from .common import Clock, assert_gauge_close, model_tags
+from .common import ROOT, Clock, assert_gauge_close, model_tags
 from .reference import expected_quantile
 
 pytestmark = pytest.mark.integration
@@ -27,24 +33,24 @@ QUANTILE_FAMILIES = {
 @pytest.fixture
 def simulation(monkeypatch, load_time):
     # A fixed phase of the simulated day: outside bursts and error spikes, so the run is the same every time.
-    start = load_time - (load_time % models.SPIKE_EVERY) + models.SPIKE_FOR + 60
+    start = load_time - (load_time % traffic.SPIKE_EVERY) + traffic.SPIKE_FOR + 60
     clock = Clock(start).install(monkeypatch)
     with Simulator(clock=clock) as sim:
         yield sim, clock
 
 
 def fireworks_expectations(aggregator, t):
-    for d in models.FIREWORKS_DEPLOYMENTS:
+    for d in fireworks.DEPLOYMENTS:
         tags = ['provider:fireworks', 'account:acme', *model_tags(d.base_model), 'deployment:' + d.deployment_id]
-        rps = models.deployment_load(d, t)
+        rps = fireworks.deployment_load(d, t)
         assert_gauge_close(aggregator, 'llm_inference.requests.rate', rps, tags + ['window:1m'])
-        gauges = models.fireworks_gauges(d, t)
+        gauges = fireworks.gauges(d, t)
         assert_gauge_close(
             aggregator, 'llm_inference.kv_cache.usage', gauges['generator_kv_blocks_fraction:avg_by_deployment'], tags
         )
         # Spend: replicas at the demo's price per replica-hour, over the prompt tokens of the hour (Fireworks reports
         # no output tokens).
-        hourly = d.replicas * PRICING['fireworks']['replica_hour']
+        hourly = d.replicas * fireworks.PROVIDER.pricing['replica_hour']
         cost = tags + ['basis:replicas']
         assert_gauge_close(aggregator, 'llm_inference.cost.hourly', hourly, cost)
         prompt = gauges['tokens_prompt_total:sum_by_deployment'] * 3600 / 1e6
@@ -54,7 +60,7 @@ def fireworks_expectations(aggregator, t):
             hourly / prompt,
             cost + ['window:1m', 'tokens_counted:input'],
         )
-        buckets = models.fireworks_buckets(d, t)
+        buckets = fireworks.buckets(d, t)
         for family, name in QUANTILE_FAMILIES.items():
             rows = buckets[family][:-1]
             bounds = [float(le) for le, _ in rows]
@@ -67,10 +73,10 @@ def fireworks_expectations(aggregator, t):
 
 
 def wafer_expectations(aggregator, endpoint, t):
-    values = models.wafer_values(endpoint, t)
-    tags = ['provider:wafer', 'deployment:' + endpoint, *model_tags(models.WAFER_MODELS[endpoint])]
+    values = wafer.values(endpoint, t)
+    tags = ['provider:wafer', 'deployment:' + endpoint, *model_tags(wafer.MODELS[endpoint])]
     # A flat hourly price over the tokens of the last 24 hours (an hourly average).
-    hourly = PRICING[endpoint]['hour']
+    hourly = wafer.PRICING[endpoint]['hour']
     assert_gauge_close(aggregator, 'llm_inference.cost.hourly', hourly, tags + ['basis:flat'])
     served = (values['wafer_input_tokens_last_24h'] + values['wafer_output_tokens_last_24h']) / 24 / 1e6
     assert_gauge_close(
@@ -91,7 +97,7 @@ def wafer_expectations(aggregator, endpoint, t):
 
 
 def query_expectations(aggregator):
-    prices = PRICING['groq']['tokens']
+    prices = groq.PROVIDER.pricing['tokens']
     for model, spec in GROQ_MODELS.items():
         total = sum(groq_rate(model, code, MINUTES - 1) for code in spec['rates'])
         assert_gauge_close(
@@ -115,13 +121,13 @@ def query_expectations(aggregator):
     for (model, tier), spec in CRUSOE_MODELS.items():
         tags = [
             'provider:crusoe',
-            'project_id:' + CRUSOE_PROJECT,
+            'project_id:' + crusoe.PROJECT,
             *model_tags(model),
             'service_tier:' + tier,
             'window:5m',
         ]
         assert_gauge_close(aggregator, 'llm_inference.tokens.output.rate', spec['output'], tags)
-        price = PRICING['crusoe']['tokens'][model_tags(model)[1].split(':', 1)[1]]
+        price = crusoe.PROVIDER.pricing['tokens'][model_tags(model)[1].split(':', 1)[1]]
         hourly = (spec['input'] * price['input'] + spec['output'] * price['output']) * 3600 / 1e6
         assert_gauge_close(aggregator, 'llm_inference.cost.hourly', hourly, tags + ['basis:tokens'])
         assert_gauge_close(
@@ -141,20 +147,39 @@ def test_every_provider_for_several_cycles(aggregator, simulation):
         # Every instance but the serverless-key one collects; that one fails with a message that says why.
         assert [bool(e) for e in errors] == [False] * (len(checks) - 1) + [True]
         fireworks_expectations(aggregator, clock.t)
-        for endpoint in models.WAFER_ENDPOINTS:
+        for endpoint in wafer.ENDPOINTS:
             wafer_expectations(aggregator, endpoint, clock.t)
         query_expectations(aggregator)
         statuses = [sc.status for sc in aggregator.service_checks('llm_inference.can_connect')]
         assert statuses == [AgentCheck.OK] * (len(checks) - 1) + [AgentCheck.CRITICAL]
         failing = aggregator.service_checks('llm_inference.can_connect')[-1]
         assert 'serverless' in failing.message and 'demo:failing-instance' in failing.tags
-        assert KEYS['wafer_serverless'] not in failing.message
+        assert wafer.SERVERLESS_KEY not in failing.message
         aggregator.assert_metrics_using_metadata(get_metadata_metrics(), check_submission_type=True)
         clock.t += 60
     # One request per instance per cycle, and never a 429 from the simulated providers.
     assert [status for _, status in sim.scrape.requests].count(429) == 0
     assert sum(1 for p, _ in sim.scrape.requests if p == 'fireworks') == CYCLES
-    assert len(sim.groq.requests) == CYCLES and len(sim.crusoe.requests) == CYCLES
+    assert len(sim.servers['groq'].requests) == CYCLES and len(sim.servers['crusoe'].requests) == CYCLES
+
+
+@pytest.mark.parametrize('provider', registry.providers(), ids=lambda p: p.name)
+def test_each_discovered_provider_collects(aggregator, monkeypatch, load_time, provider):
+    """Every provider module of the simulator, found as the demo finds them (a new one too): each of its demo
+    instances collects catalog metrics with an OK service check, or fails as its tag says it will."""
+    clock = Clock(load_time - (load_time % traffic.SPIKE_EVERY) + traffic.SPIKE_FOR + 60).install(monkeypatch)
+    with Simulator(clock=clock, providers=[provider]) as sim:
+        instances = sim.instances()
+        assert instances and {i['provider'] for i in instances} == {provider.name}
+        for instance in instances:
+            aggregator.reset()
+            fails = FAILING_TAG in instance.get('tags', ())
+            assert bool(LlmInferenceCheck('llm_inference', {}, [instance]).run()) == fails
+            (sc,) = aggregator.service_checks('llm_inference.can_connect')
+            assert sc.status == (AgentCheck.CRITICAL if fails else AgentCheck.OK), sc.message
+            catalog = [n for n in aggregator.metric_names if not n.startswith('llm_inference.integration.')]
+            assert bool(catalog) != fails
+            aggregator.assert_metrics_using_metadata(get_metadata_metrics(), check_submission_type=True)
 
 
 def test_budget_keeps_under_the_providers_limit(aggregator, simulation):
@@ -187,12 +212,48 @@ def test_runner_prints_what_reaches_datadog(simulation, tmp_path):
     # The demo's failing instance (a serverless Wafer key) is CRITICAL, and so is the exit status.
     assert runner.main([str(conf)], out=out) == runner.EXIT_CRITICAL
     text = out.getvalue()
-    assert '=== fireworks acme ===' in text and '=== crusoe {} ==='.format(CRUSOE_PROJECT) in text
+    assert '=== fireworks acme ===' in text and '=== crusoe {} ==='.format(crusoe.PROJECT) in text
     assert 'llm_inference.time_to_first_token.seconds' in text
     assert 'service check llm_inference.can_connect OK [provider:groq]' in text
     assert 'service check llm_inference.can_connect CRITICAL' in text and 'serverless' in text
-    for key in KEYS.values():
+    for key in sim.keys():
         assert key not in text
+
+
+def test_runner_prints_each_error_once_under_unique_headers(simulation, tmp_path):
+    sim, _ = simulation
+    import yaml
+
+    conf = tmp_path / 'conf.yaml'
+    conf.write_bytes(yaml.safe_dump({'init_config': {}, 'instances': sim.instances()}, encoding='utf-8'))
+    for brief in ([], ['--brief']):
+        out = io.StringIO()
+        assert runner.main([str(conf)] + brief, out=out) == runner.EXIT_CRITICAL  # the failing instance
+        text = out.getvalue()
+        headers = re.findall(r'^=== (.*) ===$', text, re.M)
+        assert len(headers) == len(sim.instances()) == len(set(headers))
+        (failing,) = [h for h in headers if FAILING_TAG in h]  # told apart from its twin by its tags
+        # The failing instance's message: in its service check, not again as the run's error or a log line.
+        assert len(re.findall('metrics are for dedicated endpoints only', text)) == 1
+
+
+def test_demo_prints_a_block_per_instance_and_a_summary(capsys):
+    """The demo over every discovered provider: a short block per instance, one summary table, no key anywhere."""
+    assert demo.main() == 0
+    captured = capsys.readouterr()
+    text = captured.out + captured.err
+    lines = text.splitlines()
+    assert len(lines) < 80 and max(len(line) for line in lines) <= 120
+    headers = re.findall(r'^=== (.*) ===$', text, re.M)
+    assert len(headers) == len(set(headers))
+    assert {h.split()[0] for h in headers} == {p.name for p in registry.providers()}
+    (table,) = [i for i, line in enumerate(lines) if line.split()[:2] == ['provider', 'model']]
+    for column in ('requests/s', 'error share', 'TTFT p50', 'TTFT p99', '$/h'):
+        assert column in lines[table]
+    rows = [line.split()[0] for line in lines[table + 1 :] if line.strip() and not line.startswith('Demo done')]
+    assert set(rows) == {p.name for p in registry.providers()}
+    assert text.count('metrics are for dedicated endpoints only') == 1
+    assert not [key for p in registry.providers() for key in p.keys.values() if key in text]
 
 
 def test_runner_refuses_secret_handles_and_bad_files(tmp_path):
@@ -208,3 +269,118 @@ def test_runner_refuses_secret_handles_and_bad_files(tmp_path):
     out = io.StringIO()
     assert runner.main([str(conf)], out=out) == runner.EXIT_CONFIGURATION
     assert 'configuration error: `provider` must be one of' in out.getvalue()
+
+
+def children(pid):
+    """Pids of the live processes whose parent is `pid` (from /proc)."""
+    found = []
+    for entry in os.listdir('/proc'):
+        try:
+            with open('/proc/{}/stat'.format(entry)) as f:
+                fields = f.read().rsplit(')', 1)[1].split()  # after the command name, which may hold spaces
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid and fields[0] != 'Z':
+            found.append(int(entry))
+    return found
+
+
+@pytest.mark.parametrize('signum', [signal.SIGTERM, signal.SIGINT], ids=['SIGTERM', 'SIGINT'])
+def test_simulator_stops_cleanly_on_a_signal(tmp_path, signum):
+    """`python -m simulator conf.yaml` stopped as a service manager or a terminal stops it: it exits 0 with its
+    engines ended and their temporary folders removed."""
+    temp = tmp_path / 'tmp'
+    temp.mkdir()
+    process = subprocess.Popen(
+        [sys.executable, '-m', 'simulator', str(tmp_path / 'conf.yaml')],
+        cwd=ROOT,
+        env=dict(os.environ, TMPDIR=str(temp)),  # its temporary folders, apart from anything else's
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert 'simulator running' in process.stdout.readline()
+        engines = children(process.pid)
+        assert len(engines) >= 2 and os.listdir(temp)  # the query providers' engines and their folders
+        process.send_signal(signum)
+        assert process.wait(60) == 0, process.stdout.read()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert [pid for pid in engines if os.path.exists('/proc/{}'.format(pid))] == []
+    assert os.listdir(temp) == []
+
+
+def test_each_deployment_has_its_own_load_latency_shape_and_cache_pressure(aggregator, simulation):
+    """Within a provider, no two deployments show the same load, TTFT shape (p99 / p50) or KV-cache usage."""
+    sim, _ = simulation
+    for instance in sim.instances():
+        if FAILING_TAG not in instance.get('tags', ()):
+            assert not LlmInferenceCheck('llm_inference', {}, [instance]).run()
+
+    def per_provider(name, value):
+        """provider -> [one value per series of `name`], the series told apart by every tag but the quantile."""
+        series = {}
+        for m in aggregator.metrics('llm_inference.' + name):
+            key = tuple(sorted(t for t in m.tags if not t.startswith('quantile:')))
+            series.setdefault(key, {})[dict(t.split(':', 1) for t in m.tags).get('quantile')] = m.value
+        found = {}
+        for key, values in series.items():
+            provider = dict(t.split(':', 1) for t in key)['provider']
+            found.setdefault(provider, []).append(value(values))
+        return found
+
+    shapes = per_provider('time_to_first_token.seconds', lambda q: round(q['0.99'] / q['0.5'], 4))
+    loads = per_provider('requests.rate', lambda q: round(q[None], 4))
+    kv = per_provider('kv_cache.usage', lambda q: round(q[None], 4))
+    for found in (shapes, loads, kv):
+        for provider, values in found.items():
+            assert len(set(values)) == len(values), (provider, values)
+
+
+def test_no_simulator_or_script_file_names_a_provider_but_its_own():
+    """Adding a provider to the simulator is adding its module: nothing else in simulator/ or scripts/ names one."""
+    from datadog_checks.llm_inference.providers import PROVIDERS
+
+    names = set(PROVIDERS) | {p.name for p in registry.providers()}
+    pattern = re.compile('|'.join(sorted(names)), re.I)
+    found = []
+    for folder in ('simulator', 'scripts'):
+        for path in sorted(os.listdir(os.path.join(ROOT, folder))):
+            full = os.path.join(ROOT, folder, path)
+            if os.path.isfile(full) and not (folder == 'simulator' and path[: -len('.py')] in names):
+                with open(full, encoding='utf-8') as f:
+                    found += ['{}/{}: {}'.format(folder, path, m.group()) for m in pattern.finditer(f.read())]
+    assert found == []
+
+
+def test_a_provider_is_one_module(tmp_path):
+    """A module dropped into a copy of simulator/ is found, served and given demo instances, nothing else edited."""
+    import shutil
+
+    ignore = shutil.ignore_patterns('__pycache__')
+    shutil.copytree(os.path.join(ROOT, 'simulator'), tmp_path / 'simulator', ignore=ignore)
+    (tmp_path / 'simulator' / 'acmecloud.py').write_text(
+        'from .provider import Reply, ScrapeProvider\n\n\n'
+        'class Acme(ScrapeProvider):\n'
+        "    name = 'acmecloud'\n"
+        "    path = '/metrics'\n"
+        "    auth_scheme = 'Api-Key'\n\n"
+        '    def answer(self, path, query, key, limited, now):\n'
+        "        return Reply(200, 'up 1\\n', {}) if path == self.path and key == 'k' else None\n\n"
+        '    def demo_instances(self, url):\n'
+        "        return [{'provider': self.name, 'api_url': url}]\n\n\n"
+        'PROVIDER = Acme()\n'
+    )
+    script = (
+        'import urllib.request\n'
+        'from simulator.server import Simulator\n'
+        'with Simulator(with_engines=False) as sim:\n'
+        "    request = urllib.request.Request(sim.urls['acmecloud'], headers={'Authorization': 'Api-Key k'})\n"
+        "    providers = {i['provider'] for i in sim.instances()}\n"
+        "    print(urllib.request.urlopen(request).read().decode().strip(), 'acmecloud' in providers)\n"
+    )
+    out = subprocess.run([sys.executable, '-c', script], cwd=str(tmp_path), capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == ['up', '1', 'True'], out.stderr

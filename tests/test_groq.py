@@ -5,7 +5,7 @@ import pytest
 from datadog_checks.base import AgentCheck
 from datadog_checks.dev.utils import get_metadata_metrics
 from datadog_checks.llm_inference.providers.groq import GroqCheck
-from simulator.query_data import (
+from simulator.groq import (
     GROQ_MODELS,
     GROQ_OLD_TTFT_SHARES,
     LATENCY_BOUNDS,

@@ -4,7 +4,8 @@ import pytest
 
 from datadog_checks.base import AgentCheck
 from datadog_checks.dev.utils import get_metadata_metrics
-from simulator.query_data import CRUSOE_MODELS, GROQ_MODELS, MINUTES, groq_rate
+from simulator.crusoe import CRUSOE_MODELS
+from simulator.groq import GROQ_MODELS, MINUTES, groq_rate
 
 from .common import CRUSOE_KEY, GROQ_KEY, PROMQL, assert_gauge_close, assert_no_drift, model_tags
 

@@ -7,21 +7,23 @@ import pytest
 
 from datadog_checks.base import AgentCheck
 from datadog_checks.dev.utils import get_metadata_metrics
-from simulator.query_data import (
+from simulator.crusoe import (
     CRUSOE_RENAMED_PROJECT,
     CRUSOE_VARIANT,
     CRUSOE_VARIANT_PROJECT,
-    GROQ_VARIANT_BUCKET_RATE,
-    GROQ_VARIANT_E2E_SHARES,
-    GROQ_VARIANT_PROJECT,
-    GROQ_VARIANT_TOKENS,
-    GROQ_VARIANT_TTFT_SHARES,
-    LATENCY_BOUNDS,
     MS_TPOT_BOUNDS,
     MS_TPOT_SHARES,
     MS_TTFT_BOUNDS,
     MS_TTFT_SHARES,
 )
+from simulator.groq import (
+    GROQ_VARIANT_BUCKET_RATE,
+    GROQ_VARIANT_E2E_SHARES,
+    GROQ_VARIANT_PROJECT,
+    GROQ_VARIANT_TOKENS,
+    GROQ_VARIANT_TTFT_SHARES,
+)
+from simulator.query_series import LATENCY_BOUNDS
 
 from .common import CRUSOE, CRUSOE_KEY, GROQ, GROQ_KEY, assert_gauge_close, catalog_values, drift_values, model_tags
 from .reference import expected_quantile

@@ -254,7 +254,7 @@ def test_a_provider_label_named_like_a_cost_tag_is_kept_apart(dd_run_check, aggr
 
 @pytest.mark.integration
 def test_crusoe_flat_price_over_every_token_of_the_project(dd_run_check, aggregator, crusoe_engine):
-    from simulator.query_data import CRUSOE_MODELS
+    from simulator.crusoe import CRUSOE_MODELS
 
     _, proxy = crusoe_engine
     instance = CRUSOE.instance(api_key=CRUSOE_KEY, api_url=proxy.url, pricing={'hour': 40.0})

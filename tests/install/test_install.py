@@ -29,9 +29,9 @@ import yaml
 from datadog_checks.base import AgentCheck
 from datadog_checks.dev.utils import get_metadata_metrics
 from datadog_checks.llm_inference import LlmInferenceCheck
-from simulator import models
+from simulator import fireworks, traffic
 from ..common import model_tags
-from simulator.server import KEYS, Simulator
+from simulator.server import Simulator
 
 pytestmark = pytest.mark.install
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -199,7 +199,7 @@ class Clock:
 def tls_simulator(pki):
     """The simulator's Fireworks and Wafer endpoints over TLS that require a client certificate from the test CA."""
     now = datetime.datetime.now(datetime.timezone.utc).timestamp()
-    clock = Clock(now - (now % models.SPIKE_EVERY) + models.SPIKE_FOR + 60)  # outside the simulated error spikes
+    clock = Clock(now - (now % traffic.SPIKE_EVERY) + traffic.SPIKE_FOR + 60)  # outside the simulated error spikes
     sim = Simulator(clock=clock, with_engines=False)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(pki['server'], pki['server_key'])
@@ -213,7 +213,7 @@ def tls_simulator(pki):
 def instances(example_instance, url, pki):
     good = dict(
         example_instance,
-        api_key=KEYS['fireworks'],
+        api_key=fireworks.KEY,
         account_id='acme',
         api_url=url,
         min_collection_interval=60,
@@ -307,9 +307,9 @@ def test_installed_check_runs_as_in_the_agent(leg, wheel, tls_simulator, pki, tm
         aggregator.assert_metric(m['name'], value=m['value'], tags=m['tags'])
     aggregator.assert_all_metrics_covered()
     rates = {tuple(m['tags']): m['value'] for m in installed['metrics'] if m['name'] == 'llm_inference.requests.rate'}
-    for d in models.FIREWORKS_DEPLOYMENTS:
+    for d in fireworks.DEPLOYMENTS:
         tags = ('account:acme', 'deployment:' + d.deployment_id, *model_tags(d.base_model), 'provider:fireworks')
-        expected = models.deployment_load(d, clock.t)
+        expected = fireworks.deployment_load(d, clock.t)
         assert rates[tuple(sorted(tags + ('window:1m',)))] == pytest.approx(expected, rel=1e-9)
 
     # A bad instance: both of the Agent's constructor calls end in the configuration error that names the option.
@@ -320,7 +320,7 @@ def test_installed_check_runs_as_in_the_agent(leg, wheel, tls_simulator, pki, tm
 
     # Without the client certificate the server refuses the handshake: the TLS options are what made it work.
     (error,) = json.loads(no_certificate['run'])  # the run's error, as the Agent shows it
-    assert 'SSLError' in error['message'] and KEYS['fireworks'] not in no_certificate['run']
+    assert 'SSLError' in error['message'] and fireworks.KEY not in no_certificate['run']
     assert [(sc['name'], sc['status']) for sc in no_certificate['service_checks']] == [
         ('llm_inference.can_connect', AgentCheck.CRITICAL)
     ]

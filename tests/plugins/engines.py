@@ -1,22 +1,14 @@
-"""Session-wide real engines for the query-provider tests, started as the simulator starts them
-(simulator/query_apis.py): VictoriaMetrics with Groq's series, Prometheus with Crusoe's, each behind the provider's URL
-path with its bearer-key check."""
+"""Session-wide real engines for the query-provider tests, started as the simulator starts them (`api()` of
+simulator/groq.py and simulator/crusoe.py): VictoriaMetrics with Groq's series, Prometheus with Crusoe's, each behind
+the provider's URL path with its bearer-key check."""
 
 import time
 
 import pytest
 
-from simulator import query_apis
-from simulator.query_data import (
-    CRUSOE_RENAMED_PROJECT,
-    CRUSOE_VARIANT_PROJECT,
-    crusoe_samples,
-    crusoe_variant_samples,
-    groq_old_samples,
-    groq_renamed_samples,
-    groq_samples,
-    groq_variant_samples,
-)
+from simulator import crusoe, groq
+from simulator.crusoe import CRUSOE_RENAMED_PROJECT, CRUSOE_VARIANT_PROJECT, crusoe_samples, crusoe_variant_samples
+from simulator.groq import groq_old_samples, groq_renamed_samples, groq_samples, groq_variant_samples
 from tests.common import CRUSOE_KEY, CRUSOE_PROJECT, GROQ_KEY, GROQ_NON_ENTERPRISE_KEY
 
 
@@ -26,7 +18,7 @@ def load_time():
 
 
 def groq_api(samples):
-    return query_apis.groq(samples, GROQ_KEY, [GROQ_NON_ENTERPRISE_KEY])
+    return groq.api(samples, GROQ_KEY, [GROQ_NON_ENTERPRISE_KEY])
 
 
 @pytest.fixture(scope='session')
@@ -52,7 +44,7 @@ def groq_old_engine(load_time):
 
 @pytest.fixture(scope='session')
 def crusoe_engine(load_time):
-    with query_apis.crusoe(crusoe_samples(load_time, project_id=CRUSOE_PROJECT), CRUSOE_KEY, [CRUSOE_PROJECT]) as api:
+    with crusoe.api(crusoe_samples(load_time, project_id=CRUSOE_PROJECT), CRUSOE_KEY, [CRUSOE_PROJECT]) as api:
         yield api.engine, api.proxy
 
 
@@ -74,5 +66,5 @@ def crusoe_variant_engine():
     """Prometheus with both histogram spellings, millisecond buckets, a `region` label, an unread name; and a
     project whose every name changed."""
     projects = [CRUSOE_VARIANT_PROJECT, CRUSOE_RENAMED_PROJECT]
-    with query_apis.crusoe(crusoe_variant_samples(time.time()), CRUSOE_KEY, projects) as api:
+    with crusoe.api(crusoe_variant_samples(time.time()), CRUSOE_KEY, projects) as api:
         yield api.engine, api.proxies
