@@ -58,6 +58,15 @@ class Reading:
         return Buckets(self.report.unmapped_names)
 
 
+def consumed(samples):
+    """The samples of a list in order, each let go of as it is read: the contexts keep what they need of a label
+    set, so its dict is freed at once, and the reply's samples never sit beside the whole mapping in memory."""
+    samples.reverse()
+    pop = samples.pop
+    while samples:
+        yield pop()
+
+
 @dataclass(frozen=True)
 class UserQuery:
     """A `queries:` entry: every sample submitted as `llm_inference.<name>` with its labels as tags.
@@ -139,8 +148,7 @@ class QueryCheck(ProviderMixin, AgentCheck):
             answers = self.answer(self.queries)
             reading = Reading(self)
             for query, samples in zip(self.queries, answers):
-                query.read(samples, reading)
-                samples.clear()  # mapped: the contexts keep what they need, and the reply's dicts are freed
+                query.read(consumed(samples), reading)
             points = reading.mapper.points()
             self.drift.submit(reading.report)
             if not points:
