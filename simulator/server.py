@@ -67,11 +67,10 @@ class Simulator:
         ]
         return sorted(instances, key=lambda instance: FAILING_TAG in instance.get('tags', ()))
 
-    def write_conf(self, path, instances=None):
-        """An Agent-style conf.yaml of `instances` (default: `instances()`). As bytes, with no other option:
-        datadog-checks-base 37.0.0 replaces yaml's dumpers with ones that return UTF-8 bytes and take no
-        `sort_keys`."""
-        conf = {'init_config': {}, 'instances': self.instances() if instances is None else instances}
+    def write_conf(self, path):
+        """An Agent-style conf.yaml of `instances()`. As bytes, with no other option: datadog-checks-base 37.0.0
+        replaces yaml's dumpers with ones that return UTF-8 bytes and take no `sort_keys`."""
+        conf = {'init_config': {}, 'instances': self.instances()}
         with open(path, 'wb') as f:
             f.write(yaml.safe_dump(conf, encoding='utf-8'))
 

@@ -64,3 +64,21 @@ def test_the_exit_status_is_documented():
     for code, meaning in ((0, 'OK'), (1, 'WARNING'), (2, 'configuration error'), (3, 'CRITICAL')):
         assert '`{}`'.format(code) in readme and meaning in readme
     assert 'exit status' in runner.EXIT_STATUS
+
+
+def test_an_instance_meant_to_fail_counts_as_ok_only_when_it_fails(provider_server, tmp_path):
+    """`--expect-critical TAG` (the demo's deliberate failure): CRITICAL is what such an instance should end in."""
+    provider_server.reply(FIREWORKS.path, Reply(body=fixture_text('fireworks_live.txt')))
+    provider_server.reply('/v1/accounts/other/metrics', Reply(status=403, body='forbidden'))
+    good = FIREWORKS.instance(provider_server)
+    refused = dict(
+        good,
+        account_id='other',
+        api_url=provider_server.url + '/v1/accounts/other/metrics',
+        tags=['demo:failing-instance'],
+    )
+    code, text = run(tmp_path, [good, refused], '--expect-critical', 'demo:failing-instance')
+    assert code == runner.EXIT_OK, text
+    # The same tag on an instance that collects is not what was expected.
+    code, text = run(tmp_path, [dict(good, tags=['demo:failing-instance'])], '--expect-critical', 'demo:failing-instance')
+    assert code == runner.EXIT_CRITICAL, text
