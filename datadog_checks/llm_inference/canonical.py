@@ -43,9 +43,14 @@ def rule_name(raw):
     return _NICKNAMES.get(name, name)
 
 
+# Raw names whose canonical name is remembered: far more models than any account serves at once. The names come
+# from the provider's replies, so model churn (fine-tunes, deployments by the hour) must not grow the cache forever.
+MAX_CACHED = 1024
+
+
 class CanonicalNames:
     """raw model name -> canonical name, with the user's `model_aliases` (raw or canonical name -> canonical name)
-    applied after the rules; each raw name is worked out once."""
+    applied after the rules; each raw name is worked out once (while at most MAX_CACHED are remembered)."""
 
     def __init__(self, aliases=None):
         self.aliases = {str(k).strip(): str(v).strip().lower() for k, v in (aliases or {}).items()}
@@ -59,5 +64,7 @@ class CanonicalNames:
             else:
                 name = rule_name(raw)
                 name = self.aliases.get(name, name)
+            if len(self._cache) >= MAX_CACHED:
+                self._cache.clear()  # only on a miss: the names of today's models are back within a run
             self._cache[raw] = name
         return name

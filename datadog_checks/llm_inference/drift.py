@@ -8,6 +8,9 @@ how a user learns it happened instead of reading a silently shorter catalog."""
 # provider that sends ever new names cannot grow the integration's own series without bound.
 MAX_TAGGED = 10
 OTHER = 'other'
+# Messages remembered as said (keyed by names from the replies): past this many, they are forgotten and may be said
+# again, rather than the memory of a check whose provider churns names growing for the life of the Agent.
+MAX_LOGGED = 1024
 
 
 class RunReport:
@@ -99,14 +102,22 @@ class DriftLog:
         self.last = None  # the last run's RunReport (the runner prints it)
 
     def once(self, key, message, *args):
-        if key not in self.logged:
-            self.logged.add(key)
+        if self._first(key):
             self.check.log.info(message, *args)
 
     def warning_once(self, key, message, *args):
-        if key not in self.logged:
-            self.logged.add(key)
+        if self._first(key):
             self.check.log.warning(message, *args)
+
+    def _first(self, key):
+        """Whether `key` is new (and now remembered)."""
+        logged = self.logged
+        if key in logged:
+            return False
+        if len(logged) >= MAX_LOGGED:
+            logged.clear()
+        logged.add(key)
+        return True
 
     def _tag(self, key, value):
         seen = self.tagged[key]

@@ -12,6 +12,8 @@ sum), and a rate of tokens of 0 gives no cost per million tokens (not an infinit
 import math
 from dataclasses import dataclass, field
 
+from .suggest import unknown_names
+
 TOKEN_KINDS = ('input', 'output', 'cached_input')
 PER_MILLION = 1e6
 
@@ -45,11 +47,9 @@ class Pricing:
                     type(raw).__name__
                 )
             )
-        unknown = sorted(str(k) for k in set(raw) - {'tokens', 'replica_hour', 'hour'})
+        unknown = unknown_names(raw, ('tokens', 'replica_hour', 'hour'))
         if unknown:
-            raise ValueError(
-                '`pricing` has unknown keys {}; allowed: tokens, replica_hour, hour.'.format(', '.join(unknown))
-            )
+            raise ValueError('`pricing` has unknown keys {}; allowed: tokens, replica_hour, hour.'.format(unknown))
         tokens = raw.get('tokens') or {}
         if not hasattr(tokens, 'items'):
             raise ValueError('`pricing.tokens` must map model names to {input, output, cached_input} prices.')
@@ -64,11 +64,9 @@ class Pricing:
                         where
                     )
                 )
-            bad = sorted(str(k) for k in set(prices) - set(TOKEN_KINDS))
+            bad = unknown_names(prices, TOKEN_KINDS)
             if bad:
-                raise ValueError(
-                    '`{}` has unknown keys {}; allowed: input, output, cached_input.'.format(where, ', '.join(bad))
-                )
+                raise ValueError('`{}` has unknown keys {}; allowed: input, output, cached_input.'.format(where, bad))
             if 'cached_input' in prices and 'input' not in prices:
                 raise ValueError(
                     '`{}` has `cached_input` without `input`: cached tokens are a part of input.'.format(where)

@@ -18,10 +18,11 @@ from .config_models import ConfigMixin
 from .config_models.validators import instance_timeout
 from .errors import BudgetSpent, CollectionError, RateLimited, Redirected, classify
 from .mapping import MappingOptions
-from .options import require_options
+from .options import declared_providers, refuse_unknown_options, require_options, unused_options
 from .pricing import NO_MODEL, Costs, Pricing, Spend
 from .redact import redact_url
 from .transport import Transport
+from .urls import check_api_url
 
 SERVICE_CHECK = 'can_connect'
 
@@ -38,6 +39,11 @@ class ProviderMixin(ConfigMixin):
     PROVIDER = ''
     # Options this provider cannot work without, besides `provider`.
     REQUIRED_OPTIONS = ('api_key',)
+    # Options only some providers read that this one reads too, beyond those its other declarations name (required
+    # options, identity tags, URL fields and parameters, budget scope, `model`, the query API's; options.py).
+    OPTIONS = ()
+    # The path the check appends to the URL (a PromQL API's `/api/v1/query`), '' for none.
+    API_PATH = ''
     # Instance option -> identity tag on every metric and the service check; the first set option also names the
     # instance in the runner's output.
     IDENTITY_TAGS = {}
@@ -70,8 +76,14 @@ class ProviderMixin(ConfigMixin):
         """Reads the instance through the generated models (config_models/: types from spec.yaml, the rest in
         validators.py) and what this provider needs (options.py), so a bad option is the ConfigurationError that
         names it, at start-up."""
+        refuse_unknown_options(self.instance or {})
         self._config_model_instance = self._read_instance(security_config=None)
         require_options(self, self.config)
+        # An `api_url` that cannot work is refused (urls.py); options that do nothing here, and an `api_url` at odds
+        # with the identity options, are said.
+        providers = declared_providers(ProviderMixin)
+        for message in unused_options(self, self.instance or {}, providers) + check_api_url(self, providers):
+            self.warning('%s: %s', self.PROVIDER, message)  # logged, and on the status page after the first run
         self.check_initializations.appendleft(self._check_trusted_providers)
         config = self.config
         instance = self.instance or {}

@@ -8,8 +8,18 @@ from dataclasses import dataclass
 NAMESPACE = 'llm_inference'
 DEFAULT_QUANTILES = (0.5, 0.9, 0.95, 0.99)
 
-# Tags the Agent sets itself; a provider label is never allowed to take one of these names.
-RESERVED_TAGS = frozenset(('host', 'service', 'env', 'version', 'cluster', 'cluster_name', 'device', 'source'))
+try:
+    # The tags the base treats as the Agent's own (AgentCheck renames them in a check's tags unless
+    # `disable_generic_tags`); a public constant of datadog_checks.base.utils.tagging, absent on some older bases.
+    from datadog_checks.base.utils.tagging import GENERIC_TAGS
+except ImportError:  # pragma: no cover - an older base without it: our own list below still holds
+    GENERIC_TAGS = frozenset()
+
+# Tags the Agent sets itself; a provider label is never allowed to take one of these names (it becomes
+# `label_<name>`): the base's GENERIC_TAGS, and what the Agent or Datadog also set that the base does not list.
+RESERVED_TAGS = frozenset(GENERIC_TAGS) | frozenset(
+    ('host', 'service', 'env', 'version', 'cluster', 'cluster_name', 'device', 'source')
+)
 # Tags the check sets itself; a label the catalog does not map may not pose as one of these either.
 CATALOG_TAGS = frozenset(
     (

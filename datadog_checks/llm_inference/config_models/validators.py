@@ -14,6 +14,7 @@ import re
 
 from ..labels import LabelMap
 from ..pricing import Pricing
+from ..suggest import unknown_names
 
 METRIC_NAME = re.compile(r'^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$')
 QUERY_TYPES = ('gauge', 'count', 'rate')
@@ -154,7 +155,7 @@ def instance_queries(value, **kwargs):
 
         if not isinstance(entry, dict):
             fail('must be a mapping with `query`, `name` and optional `type`, `labels`, `rename_labels`, `tags`.')
-        unknown = sorted(str(k) for k in set(entry) - set(QUERY_KEYS))
+        unknown = unknown_names(entry, QUERY_KEYS)
         if unknown:
             fail('unknown keys {}; allowed: {}.'.format(unknown, ', '.join(QUERY_KEYS)))
         expr, name = entry.get('query'), entry.get('name')

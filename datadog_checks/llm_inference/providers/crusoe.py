@@ -23,6 +23,7 @@ from functools import partial
 from ..buckets import without_le
 from ..specs import SUM, Gauge, Quantiles
 from ..labels import LabelMap
+from ..promql_client import QUERY_PATH
 from ..query import Query, QueryCheck
 
 DEFAULT_URL = 'https://api.crusoecloud.com/v1alpha5/projects/{project_id}/metrics/timeseries'
@@ -128,6 +129,8 @@ def crusoe_queries(project_id):
 
 class CrusoeCheck(QueryCheck):
     PROVIDER = 'crusoe'
+    API_PATH = QUERY_PATH  # the PromQL API's: its options (`queries`, `method`, `nocache`) are read
+    OPTIONS = ('latency_unit',)  # its histograms' unit is not documented
     REQUIRED_OPTIONS = ('api_key', 'project_id')
     IDENTITY_TAGS = {'project_id': 'project_id'}
     DEFAULT_URL = DEFAULT_URL

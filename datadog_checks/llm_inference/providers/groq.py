@@ -16,6 +16,7 @@ import re
 from ..buckets import without_le
 from ..specs import KEEP, SUM, Gauge, Quantiles, normalize_quantile
 from ..labels import LabelMap
+from ..promql_client import QUERY_PATH
 from ..query import Query, QueryCheck
 
 DEFAULT_URL = 'https://api.groq.com/v1/metrics/prometheus'
@@ -147,6 +148,7 @@ def read(samples, reading):
 
 class GroqCheck(QueryCheck):
     PROVIDER = 'groq'
+    API_PATH = QUERY_PATH  # the PromQL API's: its options (`queries`, `method`, `nocache`) are read
     DEFAULT_URL = DEFAULT_URL
     # Its model list (https://console.groq.com/docs/models, as public client docs quote it, read 2026-11-24):
     # `llama-3.3-70b-versatile` is Llama 3.3 70B (Instruct), `llama-3.1-8b-instant` Llama 3.1 8B (Instruct); the
