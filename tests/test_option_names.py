@@ -82,8 +82,8 @@ def test_options_the_base_or_the_agent_reads_are_known(option, value):
 
 def test_an_openmetrics_option_the_check_does_not_read_is_a_warning(caplog):
     caplog.set_level(logging.WARNING)
-    check = start(dict(FW, rename_labels={'a': 'b'}))
-    assert any('`rename_labels`' in w and 'no effect' in w for w in check.warnings)
+    check = start(dict(FW, share_labels={'deployment_replicas': True}))
+    assert any('`share_labels`' in w and 'no effect' in w for w in check.warnings)
 
 
 @pytest.mark.parametrize(

@@ -50,7 +50,7 @@ CHECK_OPTIONS = frozenset(
 )
 # OpenMetricsScraper's own options (the base has no public list of them): the scrape providers are OpenMetrics checks,
 # so these are known, but the check maps replies itself, so beyond the HTTP ones they change nothing (named in a
-# warning). `exclude_labels` is ours (spec.yaml), with a meaning of its own.
+# warning). `extra_metrics` and `rename_labels` are read (spec.yaml), for the raw series beyond the catalog.
 OPENMETRICS_OPTIONS = frozenset(
     (
         'openmetrics_endpoint', 'metrics', 'extra_metrics', 'exclude_metrics', 'exclude_metrics_by_labels',
