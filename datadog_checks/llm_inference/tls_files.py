@@ -3,9 +3,9 @@
 """The TLS files an instance names (`tls_ca_cert`, `tls_cert`, `tls_private_key`), loaded before a request is sent
 over https, so that a missing or unreadable one is a CRITICAL run naming the option and the file.
 
-Left to the base, the same mistake names neither, and differs with its version: an exception from the depths of
-requests (37.0), an error while the TLS context is built (37.21), or a warning in the Agent's log and then a
-handshake that fails, "SSLError", or succeeds without the client certificate (38.x).
+Left to the base, the same mistake names neither, and differs with its version: an OSError from the depths of
+requests, an exception while the TLS context is built, or only a warning in the Agent's log and then a handshake that
+fails ("SSLError: check the URL, DNS...") or goes on without the client certificate.
 """
 
 import os
