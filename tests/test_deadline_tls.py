@@ -1,91 +1,16 @@
-"""The run's deadline over HTTPS: the base's TLS adapter carries the budget and the deadline too, and a reply that
-drips a byte at a time through TLS is cut off at the deadline. A TLS server on 127.0.0.1 with a certificate made
-here."""
+"""HTTPS: the base's TLS adapter carries the budget and the deadline too, a reply that drips a byte at a time through
+TLS is cut off at the deadline, and a TLS file named wrong is a CRITICAL run that names the option and the file. A
+TLS server on 127.0.0.1 with a certificate made here (tls_server.py)."""
 
-import datetime
-import ipaddress
-import socket
-import ssl
 import threading
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
 
 from datadog_checks.base import AgentCheck
 
-from .common import FIREWORKS, catalog_values, fixture_text
-
-
-@pytest.fixture(scope='module')
-def certificate(tmp_path_factory):
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, '127.0.0.1')])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address('127.0.0.1'))]), False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-        .sign(key, hashes.SHA256())
-    )
-    folder = tmp_path_factory.mktemp('tls')
-    cert_path, key_path = folder / 'cert.pem', folder / 'key.pem'
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return str(cert_path), str(key_path)
-
-
-class TLSServer:
-    """Answers each connection with `reply(connection)` after reading the request head."""
-
-    def __init__(self, certificate, reply):
-        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        self.context.load_cert_chain(*certificate)
-        self.sock = socket.create_server(('127.0.0.1', 0))
-        self.url = 'https://127.0.0.1:{}'.format(self.sock.getsockname()[1])
-        self.reply = reply
-        self.requests = 0
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self):
-        while True:
-            try:
-                raw, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._handle, args=(raw,), daemon=True).start()
-
-    def _handle(self, raw):
-        try:
-            with self.context.wrap_socket(raw, server_side=True) as conn:
-                head = b''
-                while b'\r\n\r\n' not in head:
-                    chunk = conn.recv(4096)
-                    if not chunk:
-                        return
-                    head += chunk
-                self.requests += 1
-                self.reply(conn)
-        except OSError:
-            pass  # the check hung up
-
-    def close(self):
-        self.sock.close()
-
-
-def whole(conn):
-    body = fixture_text('fireworks_untyped.txt').encode()
-    conn.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n' % len(body) + body)
+from .common import FIREWORKS, catalog_values
+from .tls_server import TLSServer, make_certificate, whole  # noqa: F401 (the `certificate` fixture)
 
 
 DRIPPED = []  # whether the check hung up (at its deadline) before the drip ended
@@ -126,3 +51,62 @@ def test_tls(aggregator, certificate, reply, status, needle):
         assert DRIPPED == ['the check hung up']
         assert 'cut off' not in sc.message
         assert catalog_values(aggregator) == []
+
+
+def encrypted_key(certificate, folder):
+    """The certificate's key, encrypted with the password `right-password`."""
+    with open(certificate[1], 'rb') as f:
+        key = serialization.load_pem_private_key(f.read(), password=None)
+    path = folder / 'encrypted.pem'
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b'right-password'),
+        )
+    )
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    'options, named',
+    [
+        ({'tls_ca_cert': '{missing}'}, ('`tls_ca_cert`', '{missing}', 'does not exist')),
+        ({'tls_ca_cert': '{garbage}'}, ('`tls_ca_cert`', '{garbage}', 'no certificate')),
+        ({'tls_cert': '{missing}', 'tls_private_key': '{key}'}, ('`tls_cert`', '{missing}', 'does not exist')),
+        ({'tls_cert': '{cert}', 'tls_private_key': '{missing}'}, ('`tls_private_key`', '{missing}', 'does not exist')),
+        ({'tls_cert': '{folder}', 'tls_private_key': '{key}'}, ('`tls_cert`', '{folder}', 'a folder')),
+        ({'tls_cert': '{garbage}', 'tls_private_key': '{key}'}, ('`tls_cert`', '{garbage}', '`tls_private_key`')),
+        (
+            {'tls_cert': '{cert}', 'tls_private_key': '{encrypted}', 'tls_private_key_password': 'wrong-password'},
+            ('`tls_private_key`', '{encrypted}', '`tls_private_key_password`'),
+        ),
+    ],
+)
+def test_a_missing_or_unreadable_tls_file_is_critical_and_named(aggregator, certificate, tmp_path, options, named):
+    """Not an exception at construction, not "cannot connect (SSLError): check the URL, DNS..." (nor, on some bases,
+    no service check at all): the option and its file, and nothing sent."""
+    garbage = tmp_path / 'garbage.pem'
+    garbage.write_text('not a certificate\n')
+    paths = {
+        'missing': str(tmp_path / 'missing.pem'),
+        'garbage': str(garbage),
+        'folder': str(tmp_path),
+        'cert': certificate[0],
+        'key': certificate[1],
+        'encrypted': encrypted_key(certificate, tmp_path),
+    }
+    server = TLSServer(certificate, whole)
+    try:
+        options = dict({'tls_ca_cert': certificate[0]}, **{k: v.format(**paths) for k, v in options.items()})
+        check = FIREWORKS.check(server, **options)  # never raises
+        error = check.run()
+    finally:
+        server.close()
+    (sc,) = aggregator.service_checks('llm_inference.can_connect')
+    assert sc.status == AgentCheck.CRITICAL, sc.message
+    for needle in named:
+        assert needle.format(**paths) in sc.message, sc.message
+    assert 'cannot connect' not in sc.message and 'SSLError' not in sc.message and 'wrong-password' not in sc.message
+    assert sc.message in error
+    assert server.requests == 0

@@ -5,6 +5,7 @@ received (path, query and every header) in error bodies and error envelopes, as 
 
 import base64
 import logging
+import uuid
 
 import pytest
 
@@ -12,8 +13,9 @@ from datadog_checks.llm_inference import LlmInferenceCheck
 from datadog_checks.llm_inference.redact import redact_url, scrub
 from simulator.local_server import send
 
-from .common import JSON, fixture_text, query_error, vector
+from .common import FIREWORKS, JSON, fixture_text, query_error, vector
 from .provider_server import ProviderServer, Reply
+from .tls_server import FixedReplyServer, TLSServer, make_certificate, whole  # noqa: F401 (the `certificate` fixture)
 
 CANARIES = {
     'api_key': 'sk-CANARY-apikey-5b1e',
@@ -271,3 +273,164 @@ def test_a_cross_host_redirect_drops_every_credential_header(dd_run_check, aggre
     assert 'X-Api-Token' not in second.headers and 'Authorization' not in second.headers
     assert second.headers['Accept'] == 'application/json'
     aggregator.assert_metric('llm_inference.requests.rate', 4.5)
+
+
+# Where else the base reads a TLS or proxy secret from: each its own canary.
+MORE_CANARIES = {
+    'tls_private_key_password': 'CANARY-tlskeypass-51d0',
+    'init_config proxy password': 'CANARY-initproxy-2b2b',
+    'Agent proxy password': 'CANARY-agentproxy-6f6f',
+    'HTTP_PROXY password': 'CANARY-envproxy-4d4d',
+}
+
+
+def more_leaks(text):
+    encoded = {
+        name + ' (basic)': base64.b64encode(('proxyuser:' + canary).encode()).decode()
+        for name, canary in MORE_CANARIES.items()
+    }
+    return [name for name, canary in {**MORE_CANARIES, **encoded}.items() if text and canary in text]
+
+
+def test_no_tls_or_proxy_secret_in_any_record(aggregator, caplog, certificate, monkeypatch, datadog_agent):
+    """`tls_private_key_password` is in the base's TLS DEBUG record (of a logger named by file path, which differs
+    across versions of the base); proxies' passwords come from the instance, init_config, the Agent's configuration
+    or the environment. None of them reaches any record of any logger."""
+    debug_everywhere(caplog)
+    cert, key = certificate
+    tls = TLSServer(certificate, whole)
+    try:
+        check = FIREWORKS.check(
+            tls,
+            tls_ca_cert=cert,
+            tls_cert=cert,
+            tls_private_key=key,
+            tls_private_key_password=MORE_CANARIES['tls_private_key_password'],
+        )
+        assert check.run() == ''
+    finally:
+        tls.close()
+
+    def proxy(name):
+        return 'http://proxyuser:{}@{}'.format(MORE_CANARIES[name], server.url.split('//')[1])
+
+    query = {'provider': 'promql', 'queries': [{'name': 'requests.rate', 'query': 'sum(x)'}], 'timeout': 0.5}
+    with ProviderServer() as server:
+        # The reply's warning repeats the request's headers (`Proxy-Authorization` among them), and the check logs it.
+        server.reply('http://{}/p/api/v1/query'.format(server.url.split('//')[1]), Reply(raw=echo(200, warning=True)))
+        init_config = {'proxy': {'http': proxy('init_config proxy password')}}
+        assert LlmInferenceCheck('llm_inference', init_config, [dict(query, api_url=server.url + '/p')]).run() == ''
+        datadog_agent._config['proxy'] = {'http': proxy('Agent proxy password')}
+        assert LlmInferenceCheck('llm_inference', {}, [dict(query, api_url=server.url + '/p')]).run() == ''
+        datadog_agent._config['proxy'] = {}
+        monkeypatch.setenv('HTTP_PROXY', proxy('HTTP_PROXY password'))
+        for name in ('NO_PROXY', 'no_proxy', 'http_proxy'):
+            monkeypatch.delenv(name, raising=False)
+        assert LlmInferenceCheck('llm_inference', {}, [dict(query, api_url=server.url + '/p')]).run() == ''
+        sent = ' '.join(' '.join(r.headers.values()) for r in server.requests)
+    # Every proxy was used, its credentials sent, echoed back and logged (masked).
+    assert len(server.requests) == 3 and sent.count('Basic ') == 3
+    echoed_back = [r.getMessage() for r in caplog.records if 'Proxy-Authorization: ' in r.getMessage()]
+    assert len(echoed_back) == 3 and all('Proxy-Authorization: Basic ********' in m for m in echoed_back)
+
+    for record in caplog.records:
+        for text in record_texts(record):
+            assert not more_leaks(text), (record.name, record.levelname, text)
+    for sc in aggregator.service_checks('llm_inference.can_connect'):
+        assert not more_leaks(sc.message), sc
+    # Where the base logs its TLS configuration (37.21 and later), the password is in it, masked.
+    tls_records = [r.getMessage() for r in caplog.records if 'Creating SSL context' in r.getMessage()]
+    assert all('tls_private_key_password' in m and '********' in m for m in tls_records)
+
+
+PROXY_407 = (
+    b'HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="proxy"\r\n'
+    b'Content-Length: 0\r\nConnection: close\r\n\r\n'
+)
+
+
+@pytest.mark.parametrize(
+    'scheme, where, credentials, named',
+    [
+        ('http', 'instance', True, '`proxy.http` in the instance'),
+        ('https', 'instance', False, '`proxy.https` in the instance'),  # a CONNECT refused
+        ('https', 'init_config', True, '`proxy.https` in init_config'),
+        ('http', 'agent', True, "`proxy.http` in the Agent's datadog.yaml"),
+        ('https', 'environment', True, 'the environment variable `HTTPS_PROXY`'),
+        ('http', 'api_url', False, 'none is configured for this URL'),  # `api_url` names the proxy itself
+    ],
+)
+def test_a_407_names_the_proxy_and_its_credential_option(
+    aggregator, datadog_agent, monkeypatch, scheme, where, credentials, named
+):
+    """Not "unexpected HTTP 407": which proxy (its URL without user-info) and which option holds its credentials."""
+    for name in ('HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'NO_PROXY'):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    server = FixedReplyServer(PROXY_407)
+    proxy = 'http://{}{}'.format(
+        'proxyuser:{}@'.format(CANARIES['proxy password']) if credentials else '', server.address
+    )
+    init_config, instance = (
+        {},
+        {
+            'provider': 'promql',
+            'api_url': '{}://metrics.example.com/prom'.format(scheme),
+            'queries': [{'name': 'requests.rate', 'query': 'sum(x)'}],
+            'timeout': 2,
+        },
+    )
+    if where == 'instance':
+        instance['proxy'] = {scheme: proxy}
+    elif where == 'init_config':
+        init_config['proxy'] = {scheme: proxy}
+    elif where == 'agent':
+        datadog_agent._config['proxy'] = {scheme: proxy}
+    elif where == 'environment':
+        monkeypatch.setenv(scheme.upper() + '_PROXY', proxy)
+    else:
+        instance['api_url'] = 'http://{}/prom'.format(server.address)
+    try:
+        error = LlmInferenceCheck('llm_inference', init_config, [instance]).run()
+    finally:
+        server.close()
+        datadog_agent._config['proxy'] = {}
+    assert len(server.heads) == 1 and server.heads[0].startswith('CONNECT' if scheme == 'https' else 'GET')
+    (sc,) = aggregator.service_checks('llm_inference.can_connect')
+    assert sc.status == LlmInferenceCheck.CRITICAL
+    assert 'HTTP 407' in sc.message and 'unexpected' not in sc.message, sc.message
+    assert named in sc.message and ('refused the credentials' if credentials else 'asked for credentials') in sc.message
+    if where != 'api_url':
+        assert 'the proxy http://{} '.format(server.address) in sc.message, sc.message
+    assert not leaks(sc.message) and not leaks(error)
+    aggregator.assert_metric('llm_inference.integration.requests', 1, tags=['provider:promql', 'outcome:http_4xx'])
+
+
+def test_a_secret_is_masked_in_every_logger_even_one_made_later(caplog):
+    """Not only the loggers the check knows of: a logger created after the check (named by file path, as the base
+    names some of its own, or by any library) has its records scrubbed as they are made."""
+    debug_everywhere(caplog)
+    LlmInferenceCheck(
+        'llm_inference',
+        {},
+        [
+            {
+                'provider': 'promql',
+                'api_url': 'http://127.0.0.1:9/p',
+                'password': CANARIES['password'],
+                'username': 'svc',
+                'queries': [{'name': 'x', 'query': 'up'}],
+            }
+        ],
+    )
+    name = '/opt/somewhere-{}/lib/module.py'.format(uuid.uuid4().hex)
+    logging.getLogger(name).debug('config: %s', {'password': CANARIES['password']})
+    try:
+        raise ValueError('failed with ' + CANARIES['password'])
+    except ValueError:
+        logging.getLogger('another.library.{}'.format(uuid.uuid4().hex)).exception('oops')
+    records = [r for r in caplog.records if r.name == name or r.name.startswith('another.library.')]
+    assert len(records) == 2 and "'password': '********'" in records[0].getMessage()
+    for record in records:
+        for text in record_texts(record):
+            assert not leaks(text), text

@@ -109,10 +109,39 @@ class RunTimedOut(CollectionError):
 
 
 class Redirected(CollectionError):
-    """A redirect the check does not follow, or too many of them. Each hop was counted as a `redirect` request (the
-    transport's hook), so the failure itself counts none."""
+    """A redirect the check does not follow, or too many of them. Transport.request counted each hop as a `redirect`
+    request as it received it, so the failure itself counts none."""
 
     outcome = None
+
+
+class TlsFileError(CollectionError):
+    """A TLS file an option names is missing or cannot be loaded (tls_files.py): nothing was sent."""
+
+    outcome = None
+
+
+class ProxyAuthRequired(HttpStatus):
+    """A proxy answered HTTP 407 (to the request, or to the CONNECT of an https one): the message names the proxy,
+    redacted, and the option whose user-info holds its credentials."""
+
+    def __init__(self, proxy, option, sent_credentials):
+        if proxy is None:
+            hint = (
+                'a proxy asked for credentials, and none is configured for this URL: one sits in the way (or '
+                '`api_url` names one). Set `proxy` (`https:` or `http:`, as the URL\'s scheme) to '
+                '`http://<user>:<password>@<host>:<port>`.'
+            )
+        elif sent_credentials:
+            hint = (
+                'the proxy {} refused the credentials it was sent: correct the user-info of {} '
+                '(`http://<user>:<password>@<host>:<port>`).'.format(proxy, option)
+            )
+        else:
+            hint = 'the proxy {} asked for credentials: set {} to `http://<user>:<password>@<host>:<port>`.'.format(
+                proxy, option
+            )
+        super().__init__(407, hint)
 
 
 class RateLimited(CollectionError):

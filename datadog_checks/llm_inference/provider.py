@@ -126,7 +126,7 @@ class ProviderMixin(ConfigMixin):
                 raise ConfigurationError('init_config: {}'.format(e)) from None
         self.timeout = float(timeout)
         self.transport = Transport(self.budget, self.timeout, self.register_secret, self.note_request)
-        self.transport.register(redact.option_credentials(instance, self.init_config))
+        self.transport.configure(instance, self.init_config)
         self.max_response_bytes = config.max_response_bytes
         self.mapping = MappingOptions(config)
         if config.exclude_labels is not None:

@@ -6,10 +6,13 @@ A credential can sit in `api_key`, in any header (`headers`, `extra_headers`, a 
 `password` options, in a proxy URL, or in `api_url` itself (`https://user:secret@host/...?token=secret`). Each is
 registered as a secret (`register`); `scrub()` replaces registered secrets, URL user-info and query-string values.
 
-The base check scrubs its own secrets only in what reaches the Agent's log handler, and the HTTP libraries log
-through their own loggers (urllib3 writes `"GET /path?token=... HTTP/1.1" 200` at DEBUG). So a logging.Filter,
-attached to each of those loggers (a logger's filters see only the records that logger creates), rewrites the
-record itself: every handler, and every test's capture, then sees the scrubbed text.
+The base check scrubs its own secrets only in what reaches the Agent's log handler, and other code logs through
+loggers of its own: urllib3 writes `"GET /path?token=... HTTP/1.1" 200` at DEBUG, the base's TLS module writes its
+whole configuration (`tls_private_key_password` included) at DEBUG to a logger named by its file path, which differs
+with every install and version. So the records themselves are rewritten where they are made: a log record factory
+(`logging.setLogRecordFactory`, the standard library's public hook) scrubs every record of every logger, whatever
+handler then receives it (the Agent's, a test's capture), including loggers created later. Filters on the known
+loggers stay as a second line, should other code install a record factory that does not call ours.
 """
 
 import base64
@@ -17,6 +20,8 @@ import logging
 import re
 import threading
 from urllib.parse import urlsplit, urlunsplit
+
+from requests.utils import get_auth_from_url
 
 MASK = '********'
 # Shorter values are not registered: they would mask ordinary words in every message, and protect nothing.
@@ -138,12 +143,14 @@ def _nested_credentials(value, key=''):
 
 
 def option_credentials(instance, init_config=None):
-    """Every credential an instance configuration holds, wherever the user put it."""
+    """Every credential an instance configuration holds, wherever the user put it: `api_key`, `password` (basic,
+    digest, NTLM), `tls_private_key_password` and any other `*_password`/`*_secret` option, the headers,
+    `auth_token`'s reader and writer, the `proxy` URLs, and `api_url`'s user-info and query string."""
     found = []
     for config in (init_config or {}, instance or {}):
-        for option in ('api_key', 'password', 'tls_private_key_password'):
-            if isinstance(config.get(option), str):
-                found.append(config[option].strip())
+        for option, value in config.items():
+            if isinstance(value, str) and (option in CREDENTIAL_KEYS or option.endswith(('_password', '_secret'))):
+                found.append(value.strip())
         for option in ('headers', 'extra_headers'):
             if isinstance(config.get(option), dict):
                 found += header_credentials(config[option])
@@ -154,14 +161,21 @@ def option_credentials(instance, init_config=None):
     return found
 
 
+def proxy_credentials(proxy_url):
+    """What a proxy URL's user-info becomes on the wire, as well as in the URL: urllib3 sends it as
+    `Proxy-Authorization: Basic <base64>`, which a proxy may echo."""
+    return url_credentials(proxy_url) + basic_credentials(*get_auth_from_url(proxy_url))
+
+
 # --- log records --------------------------------------------------------------------------------------------------
 
 # Set while this thread runs a collection of ours: the HTTP libraries' records in it are scrubbed of query values
 # too (other checks' records keep their query strings; registered secrets are masked in every record).
 _active = threading.local()
 
-# The loggers that can write a URL, a header or an exception of ours. `datadog_checks.base.utils.http` names its
-# module logger by file path, so that name is looked up.
+# The loggers known to write a URL, a header or an exception of ours (the record factory covers every logger; these
+# keep their filters should another record factory replace it). The base names some of its loggers by file path:
+# see base_loggers().
 LIBRARY_LOGGERS = (
     'urllib3',
     'urllib3.connectionpool',
@@ -173,9 +187,16 @@ LIBRARY_LOGGERS = (
     'requests',
     'charset_normalizer',
     'py.warnings',
-    'datadog_checks.base.utils.http',
-    'datadog_checks.base.utils.tls',
 )
+
+
+def base_loggers():
+    """The names of the base's loggers that see URLs, headers and TLS options: its HTTP and TLS modules name theirs
+    `logging.getLogger(__file__)`, a path that differs with every install (and the module that logs the TLS
+    configuration differs across versions)."""
+    from datadog_checks.base.utils import http, tls
+
+    return (http.__file__, tls.__file__)
 
 
 class ScrubFilter(logging.Filter):
@@ -218,20 +239,38 @@ def _attach(logger, log_filter):
         logger.addFilter(log_filter)
 
 
-def install_filters(own_logger):
-    """Attach the filters to the HTTP libraries' loggers and to the check's own logger (idempotent)."""
-    import datadog_checks.base.utils.http as base_http
+def _scrubbing_factory(make_record):
+    def factory(*args, **kwargs):
+        record = make_record(*args, **kwargs)
+        _library_filter.filter(record)
+        return record
 
-    for name in LIBRARY_LOGGERS + (base_http.__file__,):
-        _attach(logging.getLogger(name), _library_filter)
+    factory.scrubs_credentials = True
+    return factory
+
+
+def _install_record_factory():
+    """Make every log record, of any logger, pass through the scrubbing as it is made (idempotent; the factory in
+    place, the standard one or another library's, still makes the record)."""
+    with _lock:
+        current = logging.getLogRecordFactory()
+        if not getattr(current, 'scrubs_credentials', False):
+            logging.setLogRecordFactory(_scrubbing_factory(current))
+
+
+def install_filters(own_logger):
+    """Scrub every log record as it is made, filter the known library loggers too, and always scrub URLs in the
+    check's own logger (idempotent)."""
+    mask_in_loggers((), LIBRARY_LOGGERS + base_loggers())
     _attach(own_logger, _own_filter)
 
 
 def mask_in_loggers(secrets, names):
-    """Register `secrets` and mask them in every record the loggers `names` create (the assets command's client,
-    which logs whole replies at DEBUG: a proxy may echo the keys in one)."""
+    """Register `secrets` and mask them in every log record (the assets command's client logs whole replies at
+    DEBUG: a proxy may echo the keys in one), with a filter on the loggers `names` as well."""
     for secret in secrets:
         register(secret)
+    _install_record_factory()
     for name in names:
         _attach(logging.getLogger(name), _library_filter)
 

@@ -22,11 +22,14 @@ import time
 from urllib.parse import urljoin, urlsplit
 
 import requests
-from requests.utils import get_auth_from_url
+from requests.utils import get_auth_from_url, get_environ_proxies, getproxies
 from urllib3.exceptions import ProtocolError
 
+from datadog_checks.base.utils.http import should_bypass_proxy
+
 from . import redact
-from .errors import MAX_REDIRECTS, ReplyTooLarge, RunTimedOut
+from .errors import MAX_REDIRECTS, ProxyAuthRequired, ReplyTooLarge, RunTimedOut
+from .tls_files import TlsFiles
 
 CHUNK = 1 << 16
 DEFAULT_PORTS = {'http': 80, 'https': 443}
@@ -81,15 +84,28 @@ class Transport:
         self.headers = {}  # credential headers of the check's own (`api_key`), sent with every request
         self.run = None
         self._registered = set()
+        self.tls_files = TlsFiles({})
+        self.proxy_options = {}  # where the user set `proxy`: 'the instance' / 'init_config' -> its mapping
+
+    def configure(self, instance, init_config):
+        """Take in what the instance and init_config say about requests: their credentials (registered at once),
+        their TLS files (checked before each https request), where their proxies are set (named by a 407)."""
+        self.register(redact.option_credentials(instance, init_config))
+        self.tls_files = TlsFiles(instance or {})
+        for where, config in (('the instance', instance), ('init_config', init_config)):
+            if isinstance((config or {}).get('proxy'), dict):
+                self.proxy_options[where] = config['proxy']
 
     def install(self, http):
         """Register the credentials of the base's HTTP client ``http``; returns the client to send requests with."""
         options = http.options
         self.register(redact.header_credentials(options.get('headers')))
-        for proxy in (options.get('proxies') or {}).values():
+        # The proxies the base passes (the instance's, init_config's or the Agent's), and those of the environment,
+        # which requests uses for a scheme the base passes none for.
+        environment = [proxy for scheme, proxy in getproxies().items() if scheme != 'no']  # 'no': NO_PROXY
+        for proxy in [*(options.get('proxies') or {}).values(), *environment]:
             if isinstance(proxy, str):
-                # urllib3 sends the proxy's user-info as `Proxy-Authorization: Basic <base64>`, out of our sight.
-                self.register(redact.url_credentials(proxy) + redact.basic_credentials(*get_auth_from_url(proxy)))
+                self.register(redact.proxy_credentials(proxy))
         auth = options.get('auth')
         password = auth[1] if isinstance(auth, tuple) and len(auth) == 2 else getattr(auth, 'password', None)
         if isinstance(password, str):
@@ -130,7 +146,15 @@ class Transport:
             options['extra_headers'] = dict(options.get('extra_headers') or {}, **self.headers)
         hops = 0
         while True:
-            response = self.send(http, method, url, options)
+            try:
+                response = self.send(http, method, url, options)
+            except requests.exceptions.ProxyError as e:
+                if ' 407 ' in str(e):  # urllib3: "Tunnel connection failed: 407 Proxy Authentication Required"
+                    raise self.proxy_refused(http, url) from None
+                raise
+            if response.status_code == 407:
+                response.close()
+                raise self.proxy_refused(http, url)
             if not response.is_redirect:
                 return response
             self.note_request('redirect')
@@ -144,6 +168,28 @@ class Transport:
             hops += 1
             method, options = self._next_hop(http, method, status, options, same_origin(url, target))
             url = target
+
+    def proxy_refused(self, http, url):
+        """The 407 error for a request to `url`: the proxy requests chose for it, redacted, and the option that sets
+        it (the instance's or init_config's `proxy`, the Agent's, or the environment's, as requests chooses)."""
+        configured = http.options.get('proxies') or {}
+        if getattr(http, 'no_proxy_uris', None) and should_bypass_proxy(url, http.no_proxy_uris):
+            configured = {}
+        # requests fills the schemes the base gives no proxy for from the environment
+        proxies = dict(get_environ_proxies(url), **configured)
+        parts = urlsplit(url)
+        for key in (parts.scheme + '://' + str(parts.hostname), parts.scheme, 'all://' + str(parts.hostname), 'all'):
+            if proxies.get(key):
+                break
+        else:
+            return ProxyAuthRequired(None, None, False)
+        proxy = proxies[key]
+        if key not in configured:
+            option = 'the environment variable `{}_PROXY`'.format(key.partition(':')[0].upper())
+        else:
+            where = [w for w, mapping in self.proxy_options.items() if mapping.get(key) == proxy]
+            option = '`proxy.{}` in {}'.format(key, where[0] if where else 'the Agent\'s datadog.yaml')
+        return ProxyAuthRequired(redact.redact_url(proxy), option, bool(urlsplit(proxy).username))
 
     def _next_hop(self, http, method, status, options, same):
         options = dict(options)
@@ -164,6 +210,8 @@ class Transport:
     def send(self, http, method, url, options):
         """One request: within the run's deadline, drawn from the budget, its credentials registered first."""
         options = dict(options)
+        if urlsplit(url).scheme.lower() == 'https':
+            self.tls_files.check()  # before anything is drawn from the budget: a file named wrong sends nothing
         run = self.run
         if run is not None:
             remaining = run.remaining()
