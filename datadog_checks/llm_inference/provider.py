@@ -16,6 +16,7 @@ from .config_compat import MODELS
 from .config_models import ConfigMixin
 from .config_models.validators import instance_timeout
 from .errors import BudgetSpent, CollectionError, RateLimited, Redirected, classify
+from .list_prices import ListPrices
 from .mapping import MappingOptions
 from .options import require_options
 from .pricing import NO_MODEL, Costs, Pricing, Spend
@@ -118,7 +119,11 @@ class ProviderMixin(ConfigMixin):
         self.mapping = MappingOptions(config)
         self.drift = DriftLog(self)
         self.run_report = None
-        self.pricing = Pricing.of(config.pricing)
+        try:
+            listed = ListPrices(self.PROVIDER) if config.list_prices else None
+        except ValueError as e:
+            raise ConfigurationError(str(e)) from None
+        self.pricing = Pricing.of(config.pricing, listed)
         self.url = self.metrics_url()
         self.series_this_run = 0
 
@@ -222,6 +227,15 @@ class ProviderMixin(ConfigMixin):
                     key,
                     ', '.join(sorted(costs.models)[:20]),
                 )
+        if costs.stale is not None:
+            self.drift.warning_once(
+                ('list prices stale',),
+                '%s: `list_prices` uses a snapshot of %s, %d days old: list prices may have changed (upgrade the '
+                'check, or set your prices in `pricing`)',
+                self.PROVIDER,
+                self.pricing.listed.as_of,
+                costs.stale,
+            )
         for tags in costs.not_finite:
             self.drift.warning_once(
                 ('cost not finite', tags),
