@@ -51,7 +51,7 @@ def fireworks_expectations(aggregator, t):
         # Spend: replicas at the demo's price per replica-hour, over the prompt tokens of the hour (Fireworks reports
         # no output tokens).
         hourly = d.replicas * fireworks.PROVIDER.pricing['replica_hour']
-        cost = tags + ['basis:replicas']
+        cost = tags + ['basis:replicas', 'price_source:user']
         assert_gauge_close(aggregator, 'llm_inference.cost.hourly', hourly, cost)
         prompt = gauges['tokens_prompt_total:sum_by_deployment'] * 3600 / 1e6
         assert_gauge_close(
@@ -77,13 +77,13 @@ def wafer_expectations(aggregator, endpoint, t):
     tags = ['provider:wafer', 'deployment:' + endpoint, *model_tags(wafer.MODELS[endpoint])]
     # A flat hourly price over the tokens of the last 24 hours (an hourly average).
     hourly = wafer.PRICING[endpoint]['hour']
-    assert_gauge_close(aggregator, 'llm_inference.cost.hourly', hourly, tags + ['basis:flat'])
+    assert_gauge_close(aggregator, 'llm_inference.cost.hourly', hourly, tags + ['basis:flat', 'price_source:user'])
     served = (values['wafer_input_tokens_last_24h'] + values['wafer_output_tokens_last_24h']) / 24 / 1e6
     assert_gauge_close(
         aggregator,
         'llm_inference.cost.per_million_tokens',
         hourly / served,
-        tags + ['basis:flat', 'window:24h', 'tokens_counted:input_output'],
+        tags + ['basis:flat', 'price_source:user', 'window:24h', 'tokens_counted:input_output'],
     )
     total = sum(values['wafer_requests_last_24h'].values())
     assert_gauge_close(aggregator, 'llm_inference.requests.rate', total / 86400, tags + ['window:24h'])
@@ -111,12 +111,14 @@ def query_expectations(aggregator):
             assert not [m for m in aggregator.metrics('llm_inference.cost.hourly') if 'model:' + model in m.tags]
             continue
         hourly = (tokens['tokens_in'] * price['input'] + tokens['tokens_out'] * price['output']) / 1e6
-        assert_gauge_close(aggregator, 'llm_inference.cost.hourly', hourly, tags + ['basis:tokens'])
+        assert_gauge_close(
+            aggregator, 'llm_inference.cost.hourly', hourly, tags + ['basis:tokens', 'price_source:user']
+        )
         assert_gauge_close(
             aggregator,
             'llm_inference.cost.per_million_tokens',
             hourly / (sum(tokens.values()) / 1e6),
-            tags + ['basis:tokens', 'tokens_counted:input_output'],
+            tags + ['basis:tokens', 'price_source:user', 'tokens_counted:input_output'],
         )
     for (model, tier), spec in CRUSOE_MODELS.items():
         tags = [
@@ -129,12 +131,14 @@ def query_expectations(aggregator):
         assert_gauge_close(aggregator, 'llm_inference.tokens.output.rate', spec['output'], tags)
         price = crusoe.PROVIDER.pricing['tokens'][model_tags(model)[1].split(':', 1)[1]]
         hourly = (spec['input'] * price['input'] + spec['output'] * price['output']) * 3600 / 1e6
-        assert_gauge_close(aggregator, 'llm_inference.cost.hourly', hourly, tags + ['basis:tokens'])
+        assert_gauge_close(
+            aggregator, 'llm_inference.cost.hourly', hourly, tags + ['basis:tokens', 'price_source:user']
+        )
         assert_gauge_close(
             aggregator,
             'llm_inference.cost.per_million_tokens',
             hourly / ((spec['input'] + spec['output']) * 3600 / 1e6),
-            tags + ['basis:tokens', 'tokens_counted:input_output'],
+            tags + ['basis:tokens', 'price_source:user', 'tokens_counted:input_output'],
         )
 
 

@@ -2,6 +2,7 @@
 model names and aliases, and bad pricing named. Expected costs are worked out here from the fixtures' own numbers
 (the simulator's are checked in test_e2e_simulator.py)."""
 
+import json
 import logging
 
 import pytest
@@ -9,9 +10,22 @@ import pytest
 from datadog_checks.base import ConfigurationError
 from datadog_checks.dev.utils import get_metadata_metrics
 from datadog_checks.llm_inference import LlmInferenceCheck
+from datadog_checks.llm_inference import list_prices
 from datadog_checks.llm_inference.pricing import Pricing
+from simulator.groq import GROQ_PROJECT, groq_token_rate
+from simulator.query_series import MINUTES
 
-from .common import CRUSOE, CRUSOE_KEY, FIREWORKS, WAFER, assert_gauge_close, fixture_text, model_tags
+from .common import (
+    CRUSOE,
+    CRUSOE_KEY,
+    FIREWORKS,
+    GROQ,
+    GROQ_KEY,
+    WAFER,
+    assert_gauge_close,
+    fixture_text,
+    model_tags,
+)
 from .provider_server import Reply
 
 # tests/fixtures/fireworks_untyped.txt, llama70b-prod: prompt and cached prompt tokens a second over the last minute.
@@ -35,7 +49,7 @@ def test_fireworks_token_prices_with_cached_prompt_tokens(dd_run_check, aggregat
     pricing = {'tokens': {'llama-3.1-70b-instruct': {'input': 0.9, 'cached_input': 0.45}}}
     dd_run_check(FIREWORKS.check(provider_server, pricing=pricing))
     hourly = ((PROMPT - CACHED) * 0.9 + CACHED * 0.45) * 3600 / 1e6  # $25.20 an hour
-    tags = FIREWORKS.tags + DEPLOYMENT + ['window:1m', 'basis:tokens']
+    tags = FIREWORKS.tags + DEPLOYMENT + ['window:1m', 'basis:tokens', 'price_source:user']
     assert_gauge_close(aggregator, 'llm_inference.cost.hourly', hourly, tags)
     assert_gauge_close(
         aggregator,
@@ -78,7 +92,7 @@ def test_fireworks_replica_hours_and_aliases(dd_run_check, aggregator, provider_
         'qwen-idle': (1 * 3.5, ['model:accounts/fireworks/models/qwen3-8b', 'canonical_model:our-qwen-chat'], 0.0),
     }
     for deployment, (hourly, model, prompt) in expected.items():
-        tags = FIREWORKS.tags + ['deployment:' + deployment, *model, 'basis:replicas']
+        tags = FIREWORKS.tags + ['deployment:' + deployment, *model, 'basis:replicas', 'price_source:user']
         assert_gauge_close(aggregator, 'llm_inference.cost.hourly', hourly, tags)
         per_million = [
             m
@@ -112,7 +126,7 @@ def test_wafer_model_option_flat_and_token_prices(dd_run_check, aggregator, prov
         assert all(set(model) <= set(m.tags) for m in aggregator.metrics(name)) and aggregator.metrics(name)
     # The last 24 hours' billed tokens, priced, averaged per hour (cache reads are a part of input).
     hourly = ((WAFER_INPUT - WAFER_CACHE) * 0.6 + WAFER_CACHE * 0.3 + WAFER_OUTPUT * 1.8) / 24 / 1e6
-    tags = WAFER.tags + model + ['window:24h', 'basis:tokens']
+    tags = WAFER.tags + model + ['window:24h', 'basis:tokens', 'price_source:user']
     assert_gauge_close(aggregator, 'llm_inference.cost.hourly', hourly, tags)
     served = (WAFER_INPUT + WAFER_OUTPUT) / 24 / 1e6
     assert_gauge_close(
@@ -121,7 +135,7 @@ def test_wafer_model_option_flat_and_token_prices(dd_run_check, aggregator, prov
 
     aggregator.reset()
     dd_run_check(WAFER.check(provider_server, model='meta-llama/Llama-3.3-70B-Instruct', pricing={'hour': 9.5}))
-    flat = WAFER.tags + model + ['basis:flat']
+    flat = WAFER.tags + model + ['basis:flat', 'price_source:user']
     assert_gauge_close(aggregator, 'llm_inference.cost.hourly', 9.5, flat)
     assert_gauge_close(
         aggregator,
@@ -170,7 +184,7 @@ def test_a_price_for_a_name_no_series_carries_is_said_once(dd_run_check, aggrega
     assert LLAMA_31 in said[0] and 'llama-3.1-70b-instruct' in said[0]
     # The key that matches prices its model as before.
     hourly = PROMPT * 3600 / 1e6 * 0.8
-    tags = ['deployment:llama70b-prod', *model_tags(LLAMA_31), 'window:1m', 'basis:tokens']
+    tags = ['deployment:llama70b-prod', *model_tags(LLAMA_31), 'window:1m', 'basis:tokens', 'price_source:user']
     own = set(FIREWORKS.tags + tags)
     values = [m.value for m in aggregator.metrics('llm_inference.cost.hourly') if set(m.tags) == own]
     assert values == [pytest.approx(hourly)] * 2
@@ -189,7 +203,13 @@ def test_replica_cost_per_token_is_over_the_tokens_of_those_replicas(dd_run_chec
     provider_server.reply(FIREWORKS.path, Reply(body=BY_REGION))
     dd_run_check(FIREWORKS.check(provider_server, pricing={'replica_hour': 2.0}))
     for region, replicas, prompt in (('a', 1, 1000.0), ('b', 3, 3000.0)):
-        tags = FIREWORKS.tags + ['deployment:d1', *model_tags('m'), 'region:' + region, 'basis:replicas']
+        tags = FIREWORKS.tags + [
+            'deployment:d1',
+            *model_tags('m'),
+            'region:' + region,
+            'basis:replicas',
+            'price_source:user',
+        ]
         assert_gauge_close(aggregator, 'llm_inference.cost.hourly', replicas * 2.0, tags)
         # The region's replicas over the region's tokens, not over the whole deployment's: $0.56, not $0.14.
         assert_gauge_close(
@@ -222,7 +242,7 @@ def test_a_cost_per_token_over_tokens_with_a_missing_member_is_not_submitted(
     provider_server.reply(WAFER.path, Reply(body=WAFER_BACKENDS))
     dd_run_check(WAFER.check(provider_server, pricing={'hour': 2.0}))
     assert costs(aggregator) == {
-        'llm_inference.cost.hourly': [(2.0, sorted(WAFER.tags + ['basis:flat']))],
+        'llm_inference.cost.hourly': [(2.0, sorted(WAFER.tags + ['basis:flat', 'price_source:user']))],
         'llm_inference.cost.per_million_tokens': [],
     }
 
@@ -230,8 +250,8 @@ def test_a_cost_per_token_over_tokens_with_a_missing_member_is_not_submitted(
     aggregator.reset()
     provider_server.reply(FIREWORKS.path, Reply(body=NAN_REGION))
     dd_run_check(FIREWORKS.check(provider_server, pricing={'replica_hour': 2.0}))
-    d1 = FIREWORKS.tags + ['deployment:d1', *model_tags('m'), 'basis:replicas']
-    d2 = FIREWORKS.tags + ['deployment:d2', *model_tags('m'), 'basis:replicas']
+    d1 = FIREWORKS.tags + ['deployment:d1', *model_tags('m'), 'basis:replicas', 'price_source:user']
+    d2 = FIREWORKS.tags + ['deployment:d2', *model_tags('m'), 'basis:replicas', 'price_source:user']
     assert costs(aggregator) == {
         'llm_inference.cost.hourly': sorted([(4.0, sorted(d1)), (2.0, sorted(d2))]),
         'llm_inference.cost.per_million_tokens': [
@@ -246,9 +266,12 @@ def test_a_provider_label_named_like_a_cost_tag_is_kept_apart(dd_run_check, aggr
     dd_run_check(FIREWORKS.check(provider_server, pricing={'tokens': {'m': {'input': 1.0}}}))
     tags = FIREWORKS.tags + ['deployment:d1', *model_tags('m'), 'label_tokens_counted:all', 'window:1m']
     assert_gauge_close(aggregator, 'llm_inference.tokens.input.rate', 1000.0, tags)
-    assert_gauge_close(aggregator, 'llm_inference.cost.hourly', 3.6, tags + ['basis:tokens'])
+    assert_gauge_close(aggregator, 'llm_inference.cost.hourly', 3.6, tags + ['basis:tokens', 'price_source:user'])
     assert_gauge_close(
-        aggregator, 'llm_inference.cost.per_million_tokens', 1.0, tags + ['basis:tokens', 'tokens_counted:input']
+        aggregator,
+        'llm_inference.cost.per_million_tokens',
+        1.0,
+        tags + ['basis:tokens', 'price_source:user', 'tokens_counted:input'],
     )
 
 
@@ -260,12 +283,12 @@ def test_crusoe_flat_price_over_every_token_of_the_project(dd_run_check, aggrega
     instance = CRUSOE.instance(api_key=CRUSOE_KEY, api_url=proxy.url, pricing={'hour': 40.0})
     dd_run_check(LlmInferenceCheck('llm_inference', {}, [instance]))
     served = sum(spec['input'] + spec['output'] for spec in CRUSOE_MODELS.values()) * 3600 / 1e6
-    assert_gauge_close(aggregator, 'llm_inference.cost.hourly', 40.0, CRUSOE.tags + ['basis:flat'])
+    assert_gauge_close(aggregator, 'llm_inference.cost.hourly', 40.0, CRUSOE.tags + ['basis:flat', 'price_source:user'])
     assert_gauge_close(
         aggregator,
         'llm_inference.cost.per_million_tokens',
         40.0 / served,
-        CRUSOE.tags + ['basis:flat', 'window:5m', 'tokens_counted:input_output'],
+        CRUSOE.tags + ['basis:flat', 'price_source:user', 'window:5m', 'tokens_counted:input_output'],
     )
 
 
@@ -301,3 +324,87 @@ def test_pricing_is_parsed_once_per_instance(monkeypatch):
     check = FIREWORKS.check(pricing=pricing)
     assert len(calls) == 1
     assert check.pricing == parse(Pricing, pricing)  # as parsed: prices as numbers, the model name stripped
+
+
+# --- list prices (`list_prices`): the snapshot data/list_prices.json, Groq at $0.59 / $0.79 for llama-3.3-70b ----
+
+GROQ_LLAMA = 'llama-3.3-70b-versatile'
+
+
+def groq_cost_tags(model, source):
+    return ['provider:groq', *model_tags(model), 'project_id:' + GROQ_PROJECT, 'window:5m', 'basis:tokens', source]
+
+
+def assert_groq_cost(aggregator, model, input_price, output_price, source):
+    """The cost of `model`'s tokens at these prices, worked out from the fixture's token rates."""
+    tokens = {kind: groq_token_rate(model, kind, MINUTES - 1) * 3600 for kind in ('tokens_in', 'tokens_out')}
+    hourly = (tokens['tokens_in'] * input_price + tokens['tokens_out'] * output_price) / 1e6
+    tags = groq_cost_tags(model, source)
+    assert_gauge_close(aggregator, 'llm_inference.cost.hourly', hourly, tags)
+    assert_gauge_close(
+        aggregator,
+        'llm_inference.cost.per_million_tokens',
+        hourly / (sum(tokens.values()) / 1e6),
+        tags + ['tokens_counted:input_output'],
+    )
+
+
+def without_model(tmp_path, provider, model, as_of=None):
+    """The shipped snapshot less one model (and dated `as_of`), as a file."""
+    with open(list_prices.SNAPSHOT, encoding='utf-8') as f:
+        snapshot = json.load(f)
+    del snapshot['prices'][provider][model]
+    snapshot['as_of'] = as_of or snapshot['as_of']
+    path = tmp_path / 'list_prices.json'
+    path.write_text(json.dumps(snapshot))
+    return str(path)
+
+
+@pytest.mark.integration
+def test_groq_list_prices_and_a_user_price_that_wins(dd_run_check, aggregator, groq_token_engine, caplog):
+    _, proxy = groq_token_engine
+    instance = GROQ.instance(api_key=GROQ_KEY, api_url=proxy.url, list_prices=True)
+    dd_run_check(LlmInferenceCheck('llm_inference', {}, [instance]))
+    assert_groq_cost(aggregator, GROQ_LLAMA, 0.59, 0.79, 'price_source:list')
+    assert_groq_cost(aggregator, 'openai/gpt-oss-120b', 0.15, 0.6, 'price_source:list')  # no cached tokens reported
+    assert_groq_cost(aggregator, 'qwen/qwen3-32b', 0.29, 0.59, 'price_source:list')
+    assert len(aggregator.metrics('llm_inference.cost.hourly')) == 3
+    aggregator.assert_metrics_using_metadata(get_metadata_metrics(), check_submission_type=True)
+    assert 'no token cost' not in caplog.text
+    # The user's price for one model wins over the list; the others stay at list prices.
+    aggregator.reset()
+    pricing = {'tokens': {GROQ_LLAMA: {'input': 0.5, 'output': 0.6}}}
+    dd_run_check(LlmInferenceCheck('llm_inference', {}, [dict(instance, pricing=pricing)]))
+    assert_groq_cost(aggregator, GROQ_LLAMA, 0.5, 0.6, 'price_source:user')
+    assert_groq_cost(aggregator, 'qwen/qwen3-32b', 0.29, 0.59, 'price_source:list')
+    assert len(aggregator.metrics('llm_inference.cost.hourly')) == 3
+
+
+@pytest.mark.integration
+def test_a_model_without_a_list_price_and_an_old_snapshot_are_named_once(
+    dd_run_check, aggregator, groq_token_engine, caplog, tmp_path, monkeypatch
+):
+    snapshot = without_model(tmp_path, 'groq', 'qwen/qwen3-32b', as_of='2020-01-01')
+    monkeypatch.setattr(list_prices, 'SNAPSHOT', snapshot)
+    _, proxy = groq_token_engine
+    instance = GROQ.instance(api_key=GROQ_KEY, api_url=proxy.url, list_prices=True)
+    check = LlmInferenceCheck('llm_inference', {}, [instance])
+    dd_run_check(check)
+    dd_run_check(check)
+    hourly = aggregator.metrics('llm_inference.cost.hourly')
+    assert not [m for m in hourly if 'model:qwen/qwen3-32b' in m.tags]  # no cost, not a zero
+    priced = {t for m in hourly for t in m.tags if t.startswith('model:')}
+    assert priced == {'model:' + GROQ_LLAMA, 'model:openai/gpt-oss-120b'}
+    said = [r.getMessage() for r in caplog.records if 'no token cost' in r.getMessage()]
+    assert said == [
+        'groq: no token cost for qwen/qwen3-32b: the list prices of groq (snapshot of 2020-01-01) have none for '
+        'it: set it in `pricing.tokens` (see `pricing`)'
+    ]
+    stale = [r.getMessage() for r in caplog.records if 'days old' in r.getMessage()]
+    assert len(stale) == 1 and 'a snapshot of 2020-01-01' in stale[0]
+
+
+@pytest.mark.parametrize('provider', [FIREWORKS, WAFER])
+def test_list_prices_on_a_provider_of_dedicated_capacity_is_refused(provider):
+    with pytest.raises(ConfigurationError, match='`list_prices` is for providers whose metrics'):
+        provider.check(list_prices=True)

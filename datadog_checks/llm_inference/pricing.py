@@ -2,11 +2,13 @@
 # Licensed under a 3-clause BSD style license (see LICENSE)
 """Spend: the user's prices (the `pricing` option) turned into `cost.hourly` and `cost.per_million_tokens`.
 
-No price is built in: prices differ by provider and contract, and a built-in list would go stale. Costs are worked
-out from the catalog points a run already mapped, the same way for every provider; what a provider reports of
-tokens and replicas it declares in its module (`SPEND`). A model without a price gets no cost, never a zero; a token
-cost that would leave out a kind of token the user priced is not submitted (a sum with a missing member is not a
-sum), and a rate of tokens of 0 gives no cost per million tokens (not an infinity).
+No price is built in by default: prices differ by provider and contract. `list_prices` opts into the providers' dated
+public list prices (list_prices.py) for the models the user did not price; every cost says which it used
+(`price_source:user` or `price_source:list`). Costs are worked out from the catalog points a run already mapped, the
+same way for every provider; what a provider reports of tokens and replicas it declares in its module (`SPEND`). A
+model without a price gets no cost, never a zero; a token cost that would leave out a kind of token the user priced
+is not submitted (a sum with a missing member is not a sum), and a rate of tokens of 0 gives no cost per million
+tokens (not an infinity).
 """
 
 import math
@@ -35,6 +37,7 @@ class Pricing:
     tokens: dict = field(default_factory=dict)  # model name (raw or canonical) -> {kind: $ per million tokens}
     replica_hour: float | None = None
     hour: float | None = None
+    listed: object = None  # list_prices.ListPrices when `list_prices` is on: the models `tokens` does not price
 
     @classmethod
     def parse(cls, raw):
@@ -82,15 +85,15 @@ class Pricing:
         )
 
     @classmethod
-    def of(cls, model):
+    def of(cls, model, listed=None):
         """The `pricing` option as the configuration models hold it: already parsed by their validator (validators.py
-        keeps what `parse` made of it), so taken as it is."""
+        keeps what `parse` made of it), so taken as it is; `listed`: the list prices, if `list_prices` is on."""
         if model is None:
-            return cls()
-        return cls(dict(model.tokens or {}), model.replica_hour, model.hour)
+            return cls(listed=listed)
+        return cls(dict(model.tokens or {}), model.replica_hour, model.hour, listed)
 
     def __bool__(self):
-        return bool(self.tokens) or self.replica_hour is not None or self.hour is not None
+        return bool(self.tokens) or self.replica_hour is not None or self.hour is not None or self.listed is not None
 
     def price_key(self, model, canonical):
         """The `pricing.tokens` key that prices `model`: its raw name first, then its canonical name; None."""
@@ -121,6 +124,8 @@ class Spend:
 
 
 NO_MODEL = 'its series carry no model'
+# Which prices a cost is at: the user's (`pricing`) or the snapshot's list prices (`list_prices`).
+USER, LIST = 'price_source:user', 'price_source:list'
 
 
 def _tag(tags, key):
@@ -151,6 +156,7 @@ class Costs:
         self.models = set()  # the raw and canonical model names of this run's token series
         self.matched = set()  # the `pricing.tokens` keys that priced one of them
         self.not_finite = []  # the tags of costs left out for not being a finite number, for a log line
+        self.stale = None  # the list prices' age in days, when past list_prices.STALE_DAYS
 
     def points(self, points):
         spend = self.spend
@@ -169,11 +175,13 @@ class Costs:
             if deployment is not None and deployment not in models and _tag(tags, 'model') is not None:
                 models[deployment] = tuple(t for t in tags if t.startswith(('model:', 'canonical_model:')))
         out = []
-        if self.pricing.tokens:
+        if self.pricing.tokens or self.pricing.listed is not None:
             for tags, tokens in series.items():
-                hourly = self.token_cost(tags, tokens)
+                hourly, source = self.token_cost(tags, tokens)
                 if hourly is not None:
-                    self._cost(out, hourly, tags + ('basis:tokens',), {tags: tokens}, None)
+                    self._cost(out, hourly, tags + ('basis:tokens', source), {tags: tokens}, None)
+            if self.pricing.listed is not None and series:
+                self.stale = self.pricing.listed.stale()
         if self.pricing.replica_hour is not None:
             for tags, count in replicas:
                 # The tokens those replicas served: the token series that carry every tag the replicas do (their
@@ -181,26 +189,41 @@ class Costs:
                 own = frozenset(tags)
                 served = {t: tokens for t, tokens in series.items() if own.issubset(t)}
                 scope = tags
-                tags = tags + models.get(_tag(tags, 'deployment'), ()) + ('basis:replicas',)
+                tags = tags + models.get(_tag(tags, 'deployment'), ()) + ('basis:replicas', USER)
                 self._cost(out, count * self.pricing.replica_hour, tags, served, scope)
         if self.pricing.hour is not None:
-            self._cost(out, self.pricing.hour, ('basis:flat',), series, ())
+            self._cost(out, self.pricing.hour, ('basis:flat', USER), series, ())
         return out
 
     def token_cost(self, tags, tokens):
-        """$ per hour of one series of token metrics, or None: no price for its model, or a priced kind of token
-        the provider does not report (the cost would then be a sum with a missing member)."""
+        """($ per hour, its price_source tag) of one series of token metrics, or (None, None): no price for its
+        model, or a priced kind of token the provider does not report (a sum with a missing member)."""
         model = _tag(tags, 'model') or _tag(self.base_tags, 'model')
         if model is None:
             self.unpriced.append(('this instance', NO_MODEL))
-            return None
+            return None, None
         canonical = _tag(tags, 'canonical_model') or _tag(self.base_tags, 'canonical_model')
         self.models.update((model, canonical))
+        prices, source = self._prices(model, canonical, tags + self.base_tags)
+        if prices is None:
+            return None, None
+        return self._token_cost(model, prices, tokens), source
+
+    def _prices(self, model, canonical, tags):
+        """The user's price for the model, else its list price (if on): (prices, price_source tag) or (None, None)."""
         key = self.pricing.price_key(model, canonical)
-        if key is None:
-            return None
-        self.matched.add(key)
-        prices = self.pricing.tokens[key]
+        if key is not None:
+            self.matched.add(key)
+            return self.pricing.tokens[key], USER
+        if self.pricing.listed is None:
+            return None, None
+        prices, why = self.pricing.listed.lookup(model, tags)
+        if prices is None:
+            self.unpriced.append((model, why))
+            return None, None
+        return prices, LIST
+
+    def _token_cost(self, model, prices, tokens):
         for kind in ('input', 'output'):
             if kind in prices and kind not in tokens:  # priced, but not reported (by this provider, or this run)
                 self.unpriced.append((model, 'it has a price for {} tokens, which are not reported'.format(kind)))

@@ -17,6 +17,7 @@ from .config_compat import MODELS
 from .config_models import ConfigMixin
 from .config_models.validators import instance_timeout
 from .errors import BudgetSpent, CollectionError, RateLimited, Redirected, classify
+from .list_prices import ListPrices
 from .mapping import MappingOptions
 from .options import declared_providers, refuse_unknown_options, require_options, unused_options
 from .pricing import NO_MODEL, Costs, Pricing, Spend
@@ -65,6 +66,11 @@ class ProviderMixin(ConfigMixin):
     MODEL_OPTION = False
     # Its own names for models the canonical rules cannot read (its spelling -> canonical name; canonical.py).
     NICKNAMES = {}
+    # Whether `list_prices` can price its tokens: None (dedicated capacity, or the user's queries), else a function
+    # of a token series' tags giving None (billed at the list price) or why it is not; and, for
+    # scripts/refresh-list-prices, its id in each source table of list prices.
+    LIST_PRICED = None
+    LIST_PRICE_IDS = {}
     # What it reports that spend is worked out from (pricing.Spend): catalog metrics of tokens and replicas.
     SPEND = Spend(input='tokens.input.rate', output='tokens.output.rate')
     # How people name it, and the window of its quantiles (None: the user's queries say), read by assets/build.py
@@ -137,7 +143,11 @@ class ProviderMixin(ConfigMixin):
                 '' if self.mapping.aggregate_option == 'exclude_labels' else '; `aggregate_labels` is set and wins',
             )
         self.drift = DriftLog(self)
-        self.pricing = Pricing.of(config.pricing)
+        try:
+            listed = ListPrices(self.PROVIDER, self.LIST_PRICED) if config.list_prices else None
+        except ValueError as e:
+            raise ConfigurationError(str(e)) from None
+        self.pricing = Pricing.of(config.pricing, listed)
         self.url = self.metrics_url()
 
     def _read_instance(self, security_config):
@@ -245,6 +255,15 @@ class ProviderMixin(ConfigMixin):
                     key,
                     ', '.join(sorted(costs.models)[:20]),
                 )
+        if costs.stale is not None:
+            self.drift.warning_once(
+                ('list prices stale',),
+                '%s: `list_prices` uses a snapshot of %s, %d days old: list prices may have changed (upgrade the '
+                'check, or set your prices in `pricing`)',
+                self.PROVIDER,
+                self.pricing.listed.as_of,
+                costs.stale,
+            )
         for tags in costs.not_finite:
             self.drift.warning_once(
                 ('cost not finite', tags),

@@ -38,6 +38,7 @@ CATALOG_TAGS = frozenset(
         'outcome',
         'basis',
         'tokens_counted',
+        'price_source',
         'raw_name',
         'label',
         'reason',

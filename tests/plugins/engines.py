@@ -28,6 +28,13 @@ def groq_engine(load_time):
         yield api.engine, api.proxy
 
 
+@pytest.fixture(scope='session')
+def groq_token_engine(load_time):
+    """VictoriaMetrics holding Groq's current names and its tokens-a-second series (what token prices apply to)."""
+    with groq_api(groq_samples(load_time, spelling='p', token_rates=True)) as api:
+        yield api.engine, api.proxy
+
+
 @pytest.fixture(scope='session', params=['P', 'decimal'])
 def groq_engine_spelled(request, load_time):
     """VictoriaMetrics holding the percentiles spelled P99 or 0.99."""

@@ -26,6 +26,8 @@ ABOUT = (
 BY_MODEL = 'provider,model'
 BY_DEPLOYMENT = 'provider,deployment'
 SAME_MODEL = '$provider,$canonical_model'
+# Costs are split by how they were priced: `price_source` user (`pricing`) or list (`list_prices`).
+SPEND_BY = 'provider,model,basis,price_source'
 
 
 def _integration(metric, by, agg='sum', count=True):
@@ -95,7 +97,7 @@ def overview(facts):
                     _error_share(facts, 'Error share (%) by provider', SAME_MODEL, 'provider,canonical_model'),
                     Timeseries(
                         '$ per million tokens by provider',
-                        q('cost.per_million_tokens', SAME_MODEL, 'provider,canonical_model,basis'),
+                        q('cost.per_million_tokens', SAME_MODEL, 'provider,canonical_model,basis,price_source'),
                     ),
                 ],
             ),
@@ -147,21 +149,26 @@ def overview(facts):
             Group(
                 'Spend',
                 'vivid_green',
-                'What each provider and model costs at the prices in your `pricing` options: per hour (`basis` says '
-                'how: tokens, replicas or a flat rate; one basis per instance) and per million tokens served '
-                '(`tokens_counted` says which). A model without a price has no cost. Idle spend: replicas billed by '
-                'the hour while their deployment serves almost no requests.',
+                'What each provider and model costs at the prices in your `pricing` options, or at the dated public '
+                'list prices where `list_prices` is on (`price_source` says which: user or list; list prices are '
+                'serverless list prices, not your contract): per hour (`basis` says how: tokens, replicas or a flat '
+                'rate; one basis per instance) and per million tokens served (`tokens_counted` says which). A model '
+                'without a price has no cost. Idle spend: replicas billed by the hour while their deployment serves '
+                'almost no requests.',
                 [
                     Timeseries(
                         '$ per hour by provider and model',
-                        q('cost.hourly', '$provider,$model', 'provider,model,basis', 'sum'),
+                        q('cost.hourly', '$provider,$model', SPEND_BY, 'sum'),
                         display='bars',
                     ),
                     Timeseries(
                         '$ per million tokens by provider and model',
-                        q('cost.per_million_tokens', '$provider,$model', 'provider,model,basis'),
+                        q('cost.per_million_tokens', '$provider,$model', SPEND_BY),
                     ),
-                    Toplist('$ per hour, highest first', q('cost.hourly', '$provider,$model', BY_MODEL, 'sum')),
+                    Toplist(
+                        '$ per hour, highest first',
+                        q('cost.hourly', '$provider,$model', BY_MODEL + ',price_source', 'sum'),
+                    ),
                     QueryValue('$ per hour, all providers', q('cost.hourly', '$provider,$model', agg='sum'), width=6),
                     Table(
                         'Idle spend: replicas billed while serving almost nothing; red: under 0.01 requests / s',

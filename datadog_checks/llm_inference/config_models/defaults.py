@@ -44,6 +44,10 @@ def instance_latency_unit():
     return 'auto'
 
 
+def instance_list_prices():
+    return False
+
+
 def instance_log_requests():
     return False
 

@@ -117,6 +117,7 @@ class InstanceConfig(BaseModel):
     kerberos_keytab: Optional[str] = None
     kerberos_principal: Optional[str] = None
     latency_unit: Optional[Literal['auto', 'seconds', 'milliseconds']] = None
+    list_prices: Optional[bool] = None
     log_requests: Optional[bool] = None
     max_label_values: Optional[int] = None
     max_response_bytes: Optional[int] = None

@@ -127,7 +127,18 @@ def crusoe_queries(project_id):
     return queries
 
 
+def _on_demand(tags):
+    # Crusoe bills provisioned throughput (`service_tier:pt`) as a commitment; only on-demand tokens are billed at
+    # the list price per token.
+    if 'service_tier:on-demand' in tags:
+        return None
+    tier = next((t.partition(':')[2] for t in tags if t.startswith('service_tier:')), None)
+    return 'its service tier ({}) is not billed at list prices per token: price it in `pricing`'.format(tier)
+
+
 class CrusoeCheck(QueryCheck):
+    LIST_PRICED = staticmethod(_on_demand)
+    LIST_PRICE_IDS = {'litellm': 'crusoe'}
     PROVIDER = 'crusoe'
     API_PATH = QUERY_PATH  # the PromQL API's: its options (`queries`, `method`, `nocache`) are read
     OPTIONS = ('latency_unit',)  # its histograms' unit is not documented

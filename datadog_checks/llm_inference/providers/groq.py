@@ -16,6 +16,7 @@ import re
 from ..buckets import without_le
 from ..specs import KEEP, SUM, Gauge, Quantiles, normalize_quantile
 from ..labels import LabelMap
+from ..list_prices import every_series
 from ..promql_client import QUERY_PATH
 from ..query import Query, QueryCheck
 
@@ -147,6 +148,9 @@ def read(samples, reading):
 
 
 class GroqCheck(QueryCheck):
+    # Billed per token at its public list price (https://groq.com/pricing).
+    LIST_PRICED = staticmethod(every_series)
+    LIST_PRICE_IDS = {'genai-prices': 'groq', 'litellm': 'groq'}
     PROVIDER = 'groq'
     API_PATH = QUERY_PATH  # the PromQL API's: its options (`queries`, `method`, `nocache`) are read
     DEFAULT_URL = DEFAULT_URL
