@@ -3,10 +3,10 @@
 """The failures a run can end in. Each carries its service-check status, the `outcome` its request is counted
 under in `llm_inference.integration.requests` (None: no request reached the provider) and a message that says what
 to fix. Messages name neither the provider nor the URL: the run adds both, once, where it reports
-(ProviderMixin.report), the URL redacted.
+(outcome.py, `report`), the URL redacted.
 
 `classify()` turns whatever a request raised (requests' and urllib3's errors, the parsers' and decoders' own) into
-one of these, once, where the request is sent (ProviderMixin.send).
+one of these, once, where the request is sent (outcome.py, `send`).
 """
 
 import requests
