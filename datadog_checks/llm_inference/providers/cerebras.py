@@ -50,7 +50,7 @@ METRIC_MAP = {
     'inference_endpoint_status': Gauge('cerebras.endpoint.status', combine=KEEP),
     # "Total request count (all HTTP codes) in the last complete minute"
     'requests_count_total': Gauge('requests.rate', scale=PER_SECOND, tags=ONE_MINUTE, combine=SUM),
-    # "Total successful requests (HTTP 200) in the last complete minute"
+    # "Total successful requests" ("HTTP 200") "in the last complete minute"
     'requests_success_total': Gauge(
         'cerebras.requests.success.rate', scale=PER_SECOND, tags=ONE_MINUTE, combine=SUM
     ),
