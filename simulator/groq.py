@@ -176,6 +176,39 @@ def groq_variant_samples(now):
     return samples
 
 
+# The newer page's prompt-cache hit and miss rates (hits and misses a second, by model and project): a ratio where
+# both are known and not both 0. (model, project) -> (hits, misses); None: that series is absent.
+GROQ_PROMPT_CACHE = {
+    ('llama-3.3-70b-versatile', 'proj-a'): (30.0, 10.0),  # 0.75
+    ('llama-3.3-70b-versatile', 'proj-b'): (0.0, 8.0),  # 0: every lookup missed, a true zero
+    ('openai/gpt-oss-120b', 'proj-a'): (0.0, 0.0),  # no lookup in the window: no ratio
+    ('qwen/qwen3-32b', 'proj-a'): (5.0, None),  # the misses series is missing: no ratio
+}
+
+
+def groq_prompt_cache_samples(now, project=None):
+    """The prompt-cache rates of GROQ_PROMPT_CACHE (or, with `project`, every model of GROQ_MODELS in that project
+    at a hit ratio of its own), and the bucket family the page lists beside them (not read by the check: drift)."""
+    table = GROQ_PROMPT_CACHE
+    if project is not None:
+        table = {(model, project): (rate * 0.6, rate * 0.4) for model, rate in prompt_cache_rates().items()}
+    samples = []
+    for minute, ts in timeline(now):
+        for (model, project_id), (hits, misses) in table.items():
+            labels = {'model': model, 'project_id': project_id}
+            if hits is not None:
+                value = hits * drift(min(minute, MINUTES - 1))
+                samples.append(('model_project_id:prompt_cache_hits:rate5m', labels, value, ts))
+            if misses is not None:
+                samples.append(('model_project_id:prompt_cache_misses:rate5m', labels, misses, ts))
+    return samples
+
+
+def prompt_cache_rates():
+    """Prompt-cache lookups a second of each demo model: one per request."""
+    return {model: sum(spec['rates'].values()) for model, spec in GROQ_MODELS.items()}
+
+
 GROQ_RENAMED = {'inference_requests:rate1m': 3, 'inference_ttft_seconds:p99:rate5m': 1}  # name -> series
 
 
@@ -207,7 +240,8 @@ class Groq(QueryProvider):
     }
 
     def serve(self, now):
-        return api(groq_samples(now, spelling='p', token_rates=True), KEY, [FREE_KEY])
+        samples = groq_samples(now, spelling='p', token_rates=True) + groq_prompt_cache_samples(now, GROQ_PROJECT)
+        return api(samples, KEY, [FREE_KEY])
 
     def demo_instances(self, url):
         instance = {'provider': self.name, 'api_key': KEY, 'api_url': url, 'min_collection_interval': 60}

@@ -102,6 +102,13 @@ FIREWORKS = Provider('fireworks', {'account_id': 'acme'}, '/v1/accounts/acme/met
 WAFER = Provider(
     'wafer', {'endpoint': ENDPOINT}, '/v1/endpoints/metrics/prometheus', identity=('deployment:' + ENDPOINT,)
 )
+CEREBRAS_ORGANIZATION = 'org_abc123'  # the id in Cerebras' own example reply (tests/fixtures/cerebras.txt)
+CEREBRAS = Provider(
+    'cerebras',
+    {'organization_id': CEREBRAS_ORGANIZATION},
+    '/api/v1/metrics/organizations/' + CEREBRAS_ORGANIZATION,
+    identity=('organization_id:' + CEREBRAS_ORGANIZATION,),
+)
 GROQ = Provider('groq', {}, groq.PATH, query_api=True)
 CRUSOE = Provider(
     'crusoe',

@@ -101,38 +101,40 @@ def test_a_new_provider_gets_its_dashboard_and_its_identity_in_the_shared_assets
     can_connect = json.loads(after[CAN_CONNECT])
     assert unparsed(deserialize(can_connect['definition'], MonitorModel)) == []
     assert can_connect['definition']['query'] == (
-        '"llm_inference.can_connect".over("*").by("provider","account","cluster","deployment","project_id").last(4)'
-        '.count_by_status()'
+        '"llm_inference.can_connect".over("*").by("provider","account","cluster","deployment","organization_id",'
+        '"project_id").last(4).count_by_status()'
     )
     assert (
-        '{{provider.name}} ({{account.name}}{{cluster.name}}{{deployment.name}}{{project_id.name}})'
+        '{{provider.name}} ({{account.name}}{{cluster.name}}{{deployment.name}}{{organization_id.name}}'
+        '{{project_id.name}})'
         in (can_connect['definition']['message'])
     )
     assert (
-        '404 = a wrong `account_id`, `cluster_id`, `endpoint` or `project_id` (or `api_url`)'
+        '404 = a wrong `account_id`, `cluster_id`, `endpoint`, `organization_id` or `project_id` (or `api_url`)'
         in (can_connect['definition']['message'])
     )
     rate_limited = json.loads(after[RATE_LIMITED])
     assert rate_limited['definition']['query'] == (
         'sum(last_10m):sum:llm_inference.integration.runs_skipped{*} by {provider,account,cluster,deployment,'
-        'project_id}.as_count() >= 5'
+        'organization_id,project_id}.as_count() >= 5'
     )
     assert (
-        "a provider's request budget (Acme Cloud: 10 requests a minute, Fireworks AI and Wafer: 6 requests a "
+        "a provider's request budget (Acme Cloud: 10 requests a minute, Cerebras, Fireworks AI and Wafer: 6 requests a "
         in (rate_limited['description'])
     )
 
     # The overview: its can_connect cells, its windows and its budget.
     dashboard = json.loads(after[OVERVIEW])
     health = widgets_of(dashboard, 'Health')
-    assert health[1]['group_by'] == ['provider', 'account', 'cluster', 'deployment', 'project_id']
+    assert health[1]['group_by'] == ['provider', 'account', 'cluster', 'deployment', 'organization_id', 'project_id']
     assert health[1]['tags'] == ['$provider']
     assert (
-        '(the `window` tag says over what: Acme Cloud 30 s, Crusoe and Groq 5 m, Fireworks AI 1 m, Wafer 24 h)'
+        '(the `window` tag says over what: Acme Cloud 30 s, Cerebras and Fireworks AI 1 m, Crusoe and Groq 5 m, '
+        'Wafer 24 h)'
         in (widgets_of(dashboard, 'Latency')[0]['content'])
     )
     assert (
-        "request budget (Acme Cloud: 10 requests a minute, Fireworks AI and Wafer: 6 requests a minute)"
+        "request budget (Acme Cloud: 10 requests a minute, Cerebras, Fireworks AI and Wafer: 6 requests a minute)"
         in (widgets_of(dashboard, 'The integration itself')[0]['content'])
     )
 
@@ -156,7 +158,7 @@ def test_a_provider_without_a_dashboard_still_counts_in_the_shared_assets(monkey
     assert set(after) == set(before)
     assert {path for path in before if before[path] != after[path]} == {OVERVIEW, CAN_CONNECT, RATE_LIMITED}
     assert (
-        '.by("provider","account","deployment","project_id","region")'
+        '.by("provider","account","deployment","organization_id","project_id","region")'
         in (json.loads(after[CAN_CONNECT])['definition']['query'])
     )
     # No windows and no budget: the prose is what it was.

@@ -15,7 +15,7 @@ import pytest
 from datadog_checks.base import AgentCheck
 from datadog_checks.llm_inference import providers
 
-from .common import CRUSOE, FIREWORKS, GROQ, JSON, PROMQL, WAFER, fixture_text, vector, model_tags
+from .common import CEREBRAS, CRUSOE, FIREWORKS, GROQ, JSON, PROMQL, WAFER, fixture_text, vector, model_tags
 from .provider_server import ProviderServer, Reply
 
 CANARY = 'sk-CANARY-7f3e9b21d04c'
@@ -53,6 +53,11 @@ PROVIDERS = {
     ),
     'wafer': provider(
         WAFER, lambda: Reply(body=fixture_text('wafer.txt')), ('llm_inference.requests.running', 23, WAFER.tags)
+    ),
+    'cerebras': provider(
+        CEREBRAS,
+        lambda: Reply(body=fixture_text('cerebras.txt')),
+        ('llm_inference.cerebras.endpoint.status', 1, CEREBRAS.tags + ['deployment:model']),
     ),
     'groq': provider(
         GROQ,
@@ -159,12 +164,16 @@ NAN_TEXT = (
     'request_counter_total:sum_by_deployment{deployment_id="d",base_model="m"} 3.5\n'
     'wafer_engine_running_requests{endpoint="acme-llama.wafer.ai"} NaN\n'
     'wafer_engine_queue_depth{endpoint="acme-llama.wafer.ai"} 2\n'
+    'requests_count_total{endpoint="model"} NaN\n'
+    'inference_endpoint_status{endpoint="model"} -1\n'
 )
 DUPLICATE_TEXT = (
     'request_counter_total:sum_by_deployment{deployment_id="a",base_model="m"} 1.5\n'
     'request_counter_total:sum_by_deployment{deployment_id="a",base_model="m"} 99\n'
     'wafer_engine_queue_depth{endpoint="acme-llama.wafer.ai"} 2\n'
     'wafer_engine_queue_depth{endpoint="acme-llama.wafer.ai"} 99\n'
+    'inference_endpoint_status{endpoint="model"} 0\n'
+    'inference_endpoint_status{endpoint="model"} 1\n'
 )
 
 
@@ -198,6 +207,7 @@ CASES = {
             'fireworks': (CRITICAL, 'HTTP 403', 'has metrics access'),
             'wafer': (CRITICAL, 'serverless (pass.wafer.ai) key'),
             'groq': (CRITICAL, 'Enterprise-tier feature'),
+            'cerebras': (CRITICAL, 'HTTP 403', '`organization_id`', 'own organization'),
         },
     ),
     '404': (
@@ -209,6 +219,7 @@ CASES = {
             # A key of an organization without the Enterprise feature may get 404, not 403: the message says both.
             'groq': (CRITICAL, 'HTTP 404', 'check `api_url`', 'Enterprise-tier feature'),
             'crusoe': (CRITICAL, '`project_id`'),
+            'cerebras': (CRITICAL, 'HTTP 404', '`organization_id`', '`org_abc123`'),
         },
     ),
     '429 Retry-After seconds': (
@@ -346,10 +357,15 @@ def test_fault(dd_run_check, aggregator, caplog, clock, case, provider):
         elif case == 'NaN and Inf values':
             finite = [v for vs in values.values() for v in vs]
             assert finite and all(v == v and abs(v) != float('inf') for v in finite)
-            assert sorted(finite) == {'fireworks': [3.5], 'wafer': [2.0]}.get(provider, [3.5]), values
+            only = {'fireworks': [3.5], 'wafer': [2.0], 'cerebras': [-1.0]}.get(provider, [3.5])
+            assert sorted(finite) == only, values
         elif case == 'duplicate series':
             # The first of the duplicated series counts, not their sum or the last.
-            assert sorted(v for vs in values.values() for v in vs) == {'fireworks': [1.5], 'wafer': [2.0]}[provider]
+            assert sorted(v for vs in values.values() for v in vs) == {
+                'fireworks': [1.5],
+                'wafer': [2.0],
+                'cerebras': [0.0],
+            }[provider]
 
         if case in COOLS_DOWN:
             aggregator.assert_metric('llm_inference.integration.rate_limited', 1)

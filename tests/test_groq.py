@@ -7,6 +7,7 @@ from datadog_checks.dev.utils import get_metadata_metrics
 from datadog_checks.llm_inference.providers.groq import GroqCheck
 from simulator.groq import (
     GROQ_MODELS,
+    GROQ_PROMPT_CACHE,
     GROQ_OLD_TTFT_SHARES,
     LATENCY_BOUNDS,
     MINUTES,
@@ -138,3 +139,33 @@ def test_wrong_key(dd_run_check, aggregator, groq_engine):
         run(dd_run_check, proxy, key='gsk-wrong')
     (sc,) = aggregator.service_checks('llm_inference.can_connect')
     assert sc.status == AgentCheck.CRITICAL and 'check `api_key`' in sc.message
+
+
+def test_prompt_cache_hit_ratio_per_model_and_project(dd_run_check, aggregator, groq_prompt_cache_engine):
+    """hits / (hits + misses) from the newer page's rates, per model and project; none where both are 0 or one is
+    missing (never a 0 in its place)."""
+    _, proxy = groq_prompt_cache_engine
+    assert run(dd_run_check, proxy) == 1
+    expected = {}
+    for (model, project), (hits, misses) in GROQ_PROMPT_CACHE.items():
+        if hits is None or misses is None:
+            continue
+        hits *= drift(LATEST)  # the simulator's hits drift; the latest sample is what the instant query reads
+        if hits + misses:
+            expected[model, project] = hits / (hits + misses)
+    assert set(expected) == {('llama-3.3-70b-versatile', 'proj-a'), ('llama-3.3-70b-versatile', 'proj-b')}
+    for (model, project), ratio in expected.items():
+        tags = ['provider:groq', *model_tags(model), 'project_id:' + project, 'window:5m']
+        assert_gauge_close(aggregator, 'llm_inference.prompt_cache.hit_ratio', ratio, tags)
+    # every lookup missed: a true 0; no lookup, or the misses series missing: no value at all
+    assert len(aggregator.metrics('llm_inference.prompt_cache.hit_ratio')) == len(expected)
+    ratios = aggregator.metrics('llm_inference.prompt_cache.hit_ratio')
+    zero = [m.value for m in ratios if 'project_id:proj-b' in m.tags]
+    assert zero == [0.0]
+    assert catalog_values(aggregator) == ['llm_inference.prompt_cache.hit_ratio']
+    # Both names read (none unmapped) and nothing dropped: a ratio that cannot be made is simply not there.
+    assert_no_drift(aggregator, ['provider:groq'])
+    aggregator.assert_metric('llm_inference.integration.series', len(expected), tags=['provider:groq'])
+    aggregator.assert_metric('llm_inference.integration.requests', 1, tags=['provider:groq', 'outcome:ok'])
+    aggregator.assert_all_metrics_covered()
+    aggregator.assert_metrics_using_metadata(get_metadata_metrics(), check_submission_type=True)

@@ -11,7 +11,7 @@ import pytest
 from datadog_checks.llm_inference.assets import build, paths
 from datadog_checks.llm_inference.providers import PROVIDERS
 
-from .common import CRUSOE, CRUSOE_KEY, FIREWORKS, GROQ, GROQ_KEY, WAFER, fixture_text
+from .common import CEREBRAS, CRUSOE, CRUSOE_KEY, FIREWORKS, GROQ, GROQ_KEY, WAFER, fixture_text
 from .provider_server import Reply
 from .query_eval import (
     ERRORS,
@@ -219,7 +219,19 @@ def organizations(dd_run_check, aggregator, provider_server, groq_engine, groq_o
     def groq(engine):
         return run(dd_run_check, aggregator, GROQ.check(api_key=GROQ_KEY, api_url=engine[1].url))
 
+    def cerebras(text):
+        provider_server.reply(CEREBRAS.path, Reply(body=text))
+        return run(dd_run_check, aggregator, CEREBRAS.check(provider_server))
+
     crusoe = run(dd_run_check, aggregator, CRUSOE.check(api_key=CRUSOE_KEY, api_url=crusoe_engine[1].url))
+    documented_cerebras = fixture_text('cerebras.txt')
+    # The guide's `statistic` label, failures by code, and a second endpoint that is down.
+    status = 'inference_endpoint_status{endpoint="model",organization_id="org_abc123"} '
+    down = documented_cerebras.replace(status + '1.0', status + '0').replace('endpoint="model"', 'endpoint="model-b"')
+    live_cerebras = documented_cerebras.replace('percentile="', 'statistic="').replace(
+        'requests_failure_total{endpoint="model",organization_id="org_abc123"} 0.0',
+        'requests_failure_total{endpoint="model",organization_id="org_abc123",code="500"} 1.0',
+    ) + ''.join(line + '\n' for line in down.splitlines() if line and not line.startswith('#'))
     llama = 'meta-llama/Llama-3.3-70B-Instruct'
     wafer, variants = fixture_text('wafer.txt'), fixture_text('wafer_variants.txt')
     slower = wafer.replace('acme-llama.wafer.ai', 'acme-llama-eu.wafer.ai').replace('} 1.92', '} 3.84')
@@ -235,11 +247,13 @@ def organizations(dd_run_check, aggregator, provider_server, groq_engine, groq_o
         'documented': fireworks(typed)
         + wafer_runs(dd_run_check, aggregator, provider_server, {'acme-llama.wafer.ai': wafer}, llama)
         + groq(groq_engine)
-        + crusoe,
+        + crusoe
+        + cerebras(documented_cerebras),
         'live shapes': fireworks(fixture_text('fireworks_live.txt'))
         + wafer_runs(dd_run_check, aggregator, provider_server, {'acme-llama.wafer.ai': variants}, llama)
         + groq(groq_old_engine)
-        + crusoe,
+        + crusoe
+        + cerebras(live_cerebras),
         'one model, several deployments': fireworks(several + '\n')
         + wafer_runs(
             dd_run_check,
@@ -249,7 +263,8 @@ def organizations(dd_run_check, aggregator, provider_server, groq_engine, groq_o
             llama,
         )
         + groq(groq_engine)
-        + crusoe,
+        + crusoe
+        + cerebras(documented_cerebras),
     }
 
 
@@ -307,15 +322,15 @@ def test_the_data_holds_what_the_old_assets_got_wrong(organizations):
 @pytest.mark.integration
 def test_the_providers_that_report_errors_are_those_that_declare_it(organizations):
     emitting = {p.tag('provider') for points in organizations.values() for p in points if p.metric == ERRORS}
-    assert emitting == set(REPORTING) == {'fireworks', 'groq'}
+    assert emitting == set(REPORTING) == {'cerebras', 'fireworks', 'groq'}
 
 
 @pytest.mark.integration
 def test_values_shown(organizations):
     requests = shipped_requests()
     documented = organizations['documented']
-    # The overview's error share: the errors of Fireworks and Groq over their own requests only.
-    share = value_of(requests, 'Error share (%), Fireworks AI and Groq only', documented)
+    # The overview's error share: the errors of Cerebras, Fireworks and Groq over their own requests only.
+    share = value_of(requests, 'Error share (%), Cerebras, Fireworks AI and Groq only', documented)
     errors, served = total(documented, 'errors.rate'), total(documented, 'requests.rate', REPORTING)
     assert share == {(): pytest.approx(errors / served * 100)}
     assert errors / total(documented, 'requests.rate') * 100 < share[()] * 0.9  # what it read before
@@ -349,3 +364,6 @@ def test_values_shown(organizations):
     assert worst[('wafer', 'meta-llama/Llama-3.3-70B-Instruct')] == 3.84
     endpoints = value_of(requests, 'Time to first token p99 / p50 (24 h), worst series per endpoint', several)
     assert endpoints == {('acme-llama.wafer.ai',): 1.92, ('acme-llama-eu.wafer.ai',): 3.84}
+    # The Cerebras monitor: the status squared, 0 only for the endpoint that is down (model-b); -1 would read 1.
+    down = value_of(requests, 'Cerebras endpoint down', organizations['live shapes'])
+    assert down == {('org_abc123', 'model'): 1.0, ('org_abc123', 'model-b'): 0.0}

@@ -157,6 +157,8 @@ class Mapper:
             context, rank, extra = _unpack(key)
             reason = context.problem
             if reason is None and needs and needs not in context.names:
+                if spec.other and spec.other in context.names:
+                    continue  # another spec of the raw name submits it
                 reason = 'not_a_quantile'
             if reason is None and blocked and not blocked.isdisjoint(context.names):
                 reason = 'label_limit'

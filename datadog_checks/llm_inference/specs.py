@@ -70,6 +70,9 @@ class Gauge:
     without: tuple = ()
     kind: str = ''
     needs: str = ''  # a raw label without which a series is not submitted (a percentile's `quantile`)
+    # A raw label marking the series that another spec of the same raw name submits (a mean beside the percentiles
+    # of one family): a series without `needs` that carries it is that spec's, skipped here without being reported.
+    other: str = ''
 
 
 @dataclass(frozen=True, eq=False)
@@ -86,6 +89,7 @@ class Quantiles:
     combine = SUM
     without = ()
     needs = ''
+    other = ''
 
 
 _EXTREMES = {'max': '1', 'min': '0'}

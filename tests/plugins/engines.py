@@ -8,7 +8,13 @@ import pytest
 
 from simulator import crusoe, groq
 from simulator.crusoe import CRUSOE_RENAMED_PROJECT, CRUSOE_VARIANT_PROJECT, crusoe_samples, crusoe_variant_samples
-from simulator.groq import groq_old_samples, groq_renamed_samples, groq_samples, groq_variant_samples
+from simulator.groq import (
+    groq_old_samples,
+    groq_prompt_cache_samples,
+    groq_renamed_samples,
+    groq_samples,
+    groq_variant_samples,
+)
 from tests.common import CRUSOE_KEY, CRUSOE_PROJECT, GROQ_KEY, GROQ_NON_ENTERPRISE_KEY
 
 
@@ -46,6 +52,13 @@ def groq_engine_spelled(request, load_time):
 def groq_old_engine(load_time):
     """VictoriaMetrics holding only Groq's older names."""
     with groq_api(groq_old_samples(load_time)) as api:
+        yield api.engine, api.proxy
+
+
+@pytest.fixture(scope='session')
+def groq_prompt_cache_engine(load_time):
+    """VictoriaMetrics holding the newer page's prompt-cache hit and miss rates (simulator/groq.py)."""
+    with groq_api(groq_prompt_cache_samples(load_time)) as api:
         yield api.engine, api.proxy
 
 

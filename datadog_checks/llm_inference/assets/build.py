@@ -9,6 +9,9 @@ What it reads of each provider's layout: `DASHBOARD`, its dashboard (a `widgets.
 no dashboard of its own); a Health group is put first (the `can_connect` check by `provider` and its identity tags,
 its requests by outcome).
 
+It also reads a layout's `MONITORS`, if any (recommended_monitors.Monitor): monitors only that provider's metrics can
+trigger, built beside the shared ones.
+
 What it reads of each provider class:
 
 - `PROVIDER`: its dashboard's file (`llm_inference_<PROVIDER>.json`), filter and layout module;
@@ -32,6 +35,7 @@ from string import Template
 
 from . import CHECKOUT
 from .layouts import LAYOUTS
+from .layouts import MONITORS as PROVIDER_MONITORS
 from .overview import TITLE as OVERVIEW_TITLE
 from .overview import overview
 from .recommended_monitors import MONITORS
@@ -208,7 +212,8 @@ def build(providers=None, repository=REPOSITORY, layouts=None):
             data = provider_dashboard(cls, declared)
             add('dashboards', 'llm_inference_' + cls.PROVIDER, data['title'], data)
     substitutions = facts.substitutions()
-    for declared in MONITORS:
+    own = [declared for name in sorted(PROVIDER_MONITORS) if name in providers for declared in PROVIDER_MONITORS[name]]
+    for declared in MONITORS + tuple(own):
         add('monitors', declared.id, declared.listed_as, monitor(declared, substitutions))
 
     with open(os.path.join(repository, 'manifest.json'), encoding='utf-8') as f:

@@ -128,11 +128,12 @@ class InstanceConfig(BaseModel):
     model_aliases: Optional[MappingProxyType[str, str]] = None
     nocache: Optional[bool] = None
     ntlm_domain: Optional[str] = None
+    organization_id: Optional[str] = None
     password: Optional[str] = None
     persist_connections: Optional[bool] = None
     pricing: Optional[Pricing] = None
     project_id: Optional[str] = None
-    provider: Literal['fireworks', 'wafer', 'groq', 'crusoe', 'promql']
+    provider: Literal['fireworks', 'wafer', 'groq', 'crusoe', 'cerebras', 'promql']
     proxy: Optional[Proxy] = None
     quantiles: Optional[tuple[float, ...]] = None
     queries: Optional[tuple[Query, ...]] = None

@@ -11,6 +11,7 @@ request, and the names are read here: every spelling becomes `quantile:0.99`, an
 below reads is reported as drift instead of being ignored.
 """
 
+import math
 import re
 
 from ..buckets import without_le
@@ -42,6 +43,10 @@ TOKEN_RATES = re.compile(r'^(?:model_project_id:)?tokens_(in|out):rate(\d+[smh])
 # le_model_project_id:<family>_bucket:rate5m (older docs) and model_project_id:<family>_bucket:rate5m.
 BUCKETS = re.compile(r'^(le_)?model_project_id:({})_bucket:rate(\d+[smh])$'.format(_FAMILY))
 SECONDS = {'s': 1, 'm': 60, 'h': 3600}
+# The newer page (groq-versions.md (b), "All metrics are broken out by model and project id ... provided as rate5m"):
+# model_project_id:prompt_cache_hits:rate5m and model_project_id:prompt_cache_misses:rate5m, hits and misses a
+# second. Their ratio hits / (hits + misses), per model and project, is the prompt cache hit ratio.
+PROMPT_CACHE = re.compile(r'^(?:model_project_id:)?prompt_cache_(hits|misses):rate(\d+[smh])$')
 
 # A status code whose series VictoriaMetrics stopped returning (a NaN is no sample to it) while the model's other
 # codes go on: seen within 15 minutes, missing now, it makes the model's total a partial sum. The request series of
@@ -62,6 +67,7 @@ ERRORS_RATE = Gauge('errors.rate', combine=SUM)
 TOKEN_SPECS = {'in': Gauge('tokens.input.rate', combine=SUM), 'out': Gauge('tokens.output.rate', combine=SUM)}
 PERCENTILE_SPECS = {family: Gauge(name, combine=KEEP) for family, name in FAMILIES.items()}
 BUCKET_SPECS = {family: Quantiles(name) for family, name in FAMILIES.items()}
+PROMPT_CACHE_RATIO = Gauge('prompt_cache.hit_ratio', combine=KEEP)  # a ratio: its parts cannot be combined
 
 
 def _is_error(status_code):
@@ -83,6 +89,7 @@ def read(samples, reading):
     report, mapper = reading.report, reading.mapper
     reader = reading.reader(LABELS)
     requests, percentiles, buckets, presence = [], [], [], []
+    cache = {}  # (window, series identity) -> {'hits' or 'misses': (labels, value)}
     for labels, value in samples:
         if labels.pop(RECENT, None) is not None:
             presence.append(labels)
@@ -105,7 +112,12 @@ def read(samples, reading):
         if match:
             buckets.append((match, labels, value))
             continue
+        match = PROMPT_CACHE.match(name)
+        if match:
+            cache.setdefault((match.group(2), _identity(labels)), {})[match.group(1)] = value
+            continue
         report.unmapped_name(name)
+    _prompt_cache(cache, reader, mapper)
 
     if any(not match.group(1) for match, _, _ in requests):
         requests = [r for r in requests if not r[0].group(1)]
@@ -145,6 +157,18 @@ def read(samples, reading):
     histograms.report_to(report, mapper)
     for (family, window, rank, identity), rows in histograms.groups.items():
         mapper.add_histogram(BUCKET_SPECS[family], reader.context(dict(identity)), rows, rank, ('window:' + window,))
+
+
+def _prompt_cache(cache, reader, mapper):
+    """hits / (hits + misses) of each model and project. Where both are 0 (no request in the window), one of them is
+    missing, or one is not a number, there is no ratio: a member known to be missing (reported), never a 0."""
+    for (window, identity), parts in cache.items():
+        hits, misses = parts.get('hits'), parts.get('misses')
+        ratio = None
+        if hits is not None and misses is not None and math.isfinite(hits) and math.isfinite(misses):
+            if hits >= 0 and misses >= 0 and hits + misses > 0:
+                ratio = hits / (hits + misses)
+        mapper.add(PROMPT_CACHE_RATIO, reader.context(dict(identity)), ratio, extra=('window:' + window,))
 
 
 class GroqCheck(QueryCheck):

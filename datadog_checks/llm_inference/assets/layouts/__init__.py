@@ -14,10 +14,14 @@ import pkgutil
 
 def _discover():
     return {
-        info.name: importlib.import_module('{}.{}'.format(__name__, info.name)).DASHBOARD
+        info.name: importlib.import_module('{}.{}'.format(__name__, info.name))
         for info in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name)
     }
 
 
+_MODULES = _discover()
 # provider name -> its dashboard (a widgets.Dashboard)
-LAYOUTS = _discover()
+LAYOUTS = {name: module.DASHBOARD for name, module in _MODULES.items()}
+# provider name -> the monitors its module declares beside the shared ones (recommended_monitors.Monitor), if any: a
+# monitor only one provider's metrics can trigger (a status of its own) belongs to that provider.
+MONITORS = {name: tuple(module.MONITORS) for name, module in _MODULES.items() if getattr(module, 'MONITORS', ())}
