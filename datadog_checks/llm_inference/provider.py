@@ -16,7 +16,7 @@ from .drift import DriftLog
 from .config_compat import MODELS
 from .config_models import ConfigMixin
 from .config_models.validators import instance_timeout
-from .errors import BudgetSpent, CollectionError, RateLimited, Redirected, classify
+from .errors import BudgetSpent, CollectionError, Incomplete, RateLimited, Redirected, classify
 from .mapping import MappingOptions
 from .options import require_options
 from .pricing import NO_MODEL, Costs, Pricing, Spend
@@ -259,8 +259,9 @@ class ProviderMixin(ConfigMixin):
     def run_collection(self):
         """One run: the block draws on the budget (`run.start()` first: every request of the run is checked against
         it before the first is sent), its requests within the run's deadline (transport.py); it sets `run.series`
-        to what it submitted. Its outcome is reported: OK, or the service check of the CollectionError it raised
-        (a CRITICAL one raised on, for the Agent's error report)."""
+        to what it submitted, and adds to `run.warnings` what it left out. Its outcome is reported: OK, a WARNING
+        that says what was left out, or the service check of the CollectionError it raised (a CRITICAL one raised
+        on, for the Agent's error report)."""
         run = _Run(self)
         try:
             self.transport.start()
@@ -278,7 +279,10 @@ class ProviderMixin(ConfigMixin):
         finally:
             self.transport.finish()
         self.telemetry('series', run.series, method='gauge')
-        self.service_check(SERVICE_CHECK, AgentCheck.OK, tags=self.base_tags)
+        if run.warnings:
+            self.report(Incomplete(' '.join(run.warnings)))
+        else:
+            self.service_check(SERVICE_CHECK, AgentCheck.OK, tags=self.base_tags)
 
     @contextmanager
     def send(self, url):
@@ -338,11 +342,12 @@ class ProviderMixin(ConfigMixin):
 class _Run:
     """What the block of ProviderMixin.run_collection() tells it."""
 
-    __slots__ = ('check', 'series')
+    __slots__ = ('check', 'series', 'warnings')
 
     def __init__(self, check):
         self.check = check
         self.series = 0
+        self.warnings = []  # what the run submitted without: a WARNING, not OK
 
     def start(self):
         """Before the first request: BudgetSpent if the budget cannot pay for the run's requests."""
