@@ -23,6 +23,7 @@ class RunReport:
         self.dropped = {}  # reason -> catalog series not submitted
         self.missing = {}  # catalog metric -> the tags of its series read but not submitted (for costs over them)
         self.members = 0  # catalog series read
+        self.warnings = []  # what the run left out, for its WARNING (a refused query, a partial reply, a fold)
 
     def unmapped_name(self, name, count=1):
         self.unmapped_names[name] = self.unmapped_names.get(name, 0) + count

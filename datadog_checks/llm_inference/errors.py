@@ -64,6 +64,29 @@ class QueryRejected(CollectionError):
     outcome = 'query_error'
 
 
+class PartialReply(CollectionError):
+    """VictoriaMetrics answered `isPartial: true` (some storage nodes did not answer): a sum over it would be short,
+    so none of it is submitted as if complete. A WARNING: the engine answered, the next run asks again."""
+
+    status = AgentCheck.WARNING
+    outcome = 'partial_reply'
+
+    def __init__(self, series):
+        super().__init__(
+            'the query API answered a partial reply (`isPartial: true`: some of its storage nodes did not answer), '
+            'so its {} series were not submitted: totals over them would be short. The next run asks again; if this '
+            'persists, check the engine\'s storage nodes (for a hosted provider, its status page).'.format(series)
+        )
+        self.series = series
+
+
+class Incomplete(CollectionError):
+    """A run that submitted what it could, but not everything: the WARNING that says what was left out."""
+
+    status = AgentCheck.WARNING
+    outcome = None
+
+
 class HttpStatus(CollectionError):
     """The provider answered an HTTP error status."""
 

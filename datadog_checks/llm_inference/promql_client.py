@@ -8,9 +8,9 @@
 
 import json
 import math
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from .errors import QueryError, QueryRejected
+from .errors import PartialReply, QueryError, QueryRejected
 from .transport import read_capped
 from .redact import redact_url
 
@@ -18,6 +18,33 @@ QUERY_PATH = '/api/v1/query'
 # Label values remembered for sharing: the repeated ones (models, jobs, namespaces) come early and often; a value
 # unique to each series (a pod) would only grow the memo past the memory it saves.
 MEMO_SIZE = 4096
+# A GET whose URL would be longer goes by POST (form-encoded; Prometheus and VictoriaMetrics both take it): proxies
+# commonly refuse request lines over 8 KiB with HTTP 414.
+MAX_GET_URL = 4096
+
+
+def strip_comments(expr):
+    """`expr` without its `# ...` comments (to the end of each line), `#` inside a string literal kept: a comment
+    in a user's query would otherwise swallow the rest of the combined query."""
+    out, quote, i, n = [], None, 0, len(expr)
+    while i < n:
+        c = expr[i]
+        if quote:
+            if c == '\\' and quote != '`' and i + 1 < n:  # an escape, except in a raw (backtick) string
+                out.append(expr[i : i + 2])
+                i += 2
+                continue
+            if c == quote:
+                quote = None
+        elif c in '"\'`':
+            quote = c
+        elif c == '#':
+            end = expr.find('\n', i)
+            i = n if end < 0 else end
+            continue
+        out.append(c)
+        i += 1
+    return ''.join(out).strip()
 
 
 def _number(value):
@@ -71,7 +98,8 @@ def _lean_objects():
 
 def decode(body, keep_nonfinite=False):
     """(samples, warnings) from a query reply; samples are (labels dict, value) with NaN and ±Inf dropped unless
-    `keep_nonfinite` (the check reads them to know a sum is missing a member).
+    `keep_nonfinite` (the check reads them to know a sum is missing a member). A reply VictoriaMetrics marks
+    `isPartial` raises PartialReply: its samples are not the whole answer.
 
     Handles vector, matrix (latest point of each series), scalar and string results, and VictoriaMetrics'
     scalar returned as a label-less vector. Error envelopes (Prometheus: errorType a name such as `bad_data`;
@@ -151,6 +179,8 @@ def decode(body, keep_nonfinite=False):
             samples.append(({}, value))
     else:
         raise QueryError('unknown `data.resultType` {!r}'.format(result_type)[:200])
+    if body.get('isPartial') is True:
+        raise PartialReply(len(samples))
     return samples, [str(w) for w in warnings]
 
 
@@ -180,7 +210,7 @@ class PromQLClient:
     def query(self, expr):
         """Samples of `expr`. HTTP errors other than a query error envelope raise requests.HTTPError."""
         params = dict(self.extra, query=expr)
-        if self.method == 'POST':
+        if self.method == 'POST' or len(self.url) + len(urlencode(params)) > MAX_GET_URL:
             response = self.http.post(self.url, data=params)
         else:
             response = self.http.get(self.url, params=params)

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from datadog_checks.base import AgentCheck
 
 from . import redact
-from .errors import BudgetSpent, CollectionError
+from .errors import BudgetSpent, CollectionError, Incomplete
 from .outcome import SERVICE_CHECK
 
 
@@ -23,8 +23,9 @@ class RunCollection:
     def run_collection(self):
         """One run: the block draws on the budget (`run.start()` first: every request of the run is checked against
         it before the first is sent), its requests within the run's deadline (transport.py); it sets `run.series`
-        to what it submitted. Its outcome is reported: OK, or the service check of the CollectionError it raised
-        (a CRITICAL one raised on, for the Agent's error report)."""
+        to what it submitted, and adds to `run.warnings` what it left out. Its outcome is reported: OK, a WARNING
+        that says what was left out, or the service check of the CollectionError it raised (a CRITICAL one raised
+        on, for the Agent's error report)."""
         run = _Run(self)
         try:
             self.transport.start()
@@ -42,17 +43,21 @@ class RunCollection:
         finally:
             self.transport.finish()
         self.telemetry('series', run.series, method='gauge')
-        self.service_check(SERVICE_CHECK, AgentCheck.OK, tags=self.base_tags)
+        if run.warnings:
+            self.report(Incomplete(' '.join(run.warnings)))
+        else:
+            self.service_check(SERVICE_CHECK, AgentCheck.OK, tags=self.base_tags)
 
 
 class _Run:
     """What the block of ProviderMixin.run_collection() tells it."""
 
-    __slots__ = ('check', 'series')
+    __slots__ = ('check', 'series', 'warnings')
 
     def __init__(self, check):
         self.check = check
         self.series = 0
+        self.warnings = []  # what the run submitted without: a WARNING, not OK
 
     def start(self):
         """Before the first request: BudgetSpent if the budget cannot pay for the run's requests."""
