@@ -1,0 +1,92 @@
+"""Real-world feeds (issue 19, points 1-4): OpenMetrics text, negative values, stale samples, contexts folded by
+Datadog's tag normalization."""
+
+import pytest
+
+from datadog_checks.llm_inference.exposition import ExpositionError, parse_labels, parse_lines
+
+from .common import FIREWORKS, drift_values, model_tags
+from .provider_server import Reply
+
+FW_BASE = ['provider:fireworks', 'account:acme']
+ONE_MINUTE = 'window:1m'
+RATE = 'request_counter_total:sum_by_deployment'
+TTFT = 'latency_to_first_token_ms_bucket:sum_by_deployment'
+
+
+def d1(*more):
+    return FW_BASE + [*model_tags('m'), 'deployment:d1', *more]
+
+
+# --- 2. OpenMetrics text ------------------------------------------------------------------------------------------
+
+
+def test_exemplars_are_read_past_never_taken_as_the_value():
+    text = (
+        '# TYPE x histogram\n'
+        'x_bucket{le="1",note="a } # { b"} 12 # {trace_id="abc"} 0.5\n'
+        'x_bucket{le="+Inf"} 20 1700000000.5 # {trace_id="d"} 7 1700000000.25\n'
+        'y 3 # {} 1\n'
+        'x_created{le="1"} 1.7e9\n'
+        '# EOF\n'
+    )
+    assert parse_lines(text) == [
+        ('x_bucket', 'le="1",note="a } # { b"', '12'),
+        ('x_bucket', 'le="+Inf"', '20'),
+        ('y', '', '3'),
+        ('x_created', 'le="1"', '1.7e9'),
+    ]
+
+
+@pytest.mark.parametrize(
+    'line',
+    [
+        'x{le="1"} 12 # trace_id="abc" 0.5',  # an exemplar without its braces
+        'x{le="1"} 12 # {trace_id="abc"}',  # without its value
+        'x{le="1"} 12 13 14',
+    ],
+)
+def test_a_line_not_read_right_is_refused_quoted(line):
+    with pytest.raises(ExpositionError) as e:
+        parse_lines('ok 1\n' + line + '\n')
+    assert str(e.value) == 'line 2: not a sample: ' + line
+
+
+def test_a_brace_after_the_value_is_refused_with_the_labels_quoted():
+    # The fast path leaves the label text to parse_labels(), which refuses it quoting what it read.
+    (_, labels, _), = parse_lines('x{le="1"} 12 } 13\n')
+    with pytest.raises(ExpositionError, match=r'malformed labels \{le="1"\} 12 \}'):
+        parse_labels(labels)
+
+
+def _quantiles(aggregator):
+    return {
+        next(t for t in m.tags if t.startswith('quantile:')): m.value
+        for m in aggregator.metrics('llm_inference.time_to_first_token.seconds')
+    }
+
+
+def test_exemplar_bucket_counts_and_created_is_not_drift(dd_run_check, aggregator, provider_server):
+    plain = (
+        '{}{{deployment_id="d1",base_model="m",le="100"}} 1\n'
+        '{}{{deployment_id="d1",base_model="m",le="500"}} 3\n'
+        '{}{{deployment_id="d1",base_model="m",le="+Inf"}} 4\n'
+    ).format(TTFT, TTFT, TTFT)
+    provider_server.reply(FIREWORKS.path, Reply(body=plain))
+    dd_run_check(FIREWORKS.check(provider_server))
+    expected = _quantiles(aggregator)
+    assert expected
+    aggregator.reset()
+
+    lines = plain.splitlines()
+    body = (
+        lines[0] + ' # {trace_id="abc"} 0.5\n'
+        + lines[1] + ' # {trace_id="def"} 3000 1700000000.5\n'
+        + lines[2] + '\n'
+        + 'request_counter_created{deployment_id="d1",base_model="m"} 1.7e9\n'
+        + '# EOF\n'
+    )
+    provider_server.reply(FIREWORKS.path, Reply(body=body))
+    dd_run_check(FIREWORKS.check(provider_server))
+    assert _quantiles(aggregator) == expected
+    assert drift_values(aggregator, 'unmapped_series') == {'': 0}
