@@ -90,3 +90,50 @@ def test_exemplar_bucket_counts_and_created_is_not_drift(dd_run_check, aggregato
     dd_run_check(FIREWORKS.check(provider_server))
     assert _quantiles(aggregator) == expected
     assert drift_values(aggregator, 'unmapped_series') == {'': 0}
+
+
+# --- 3. values that cannot be negative ----------------------------------------------------------------------------
+
+NEGATIVE = (
+    RATE + '{deployment_id="d1",base_model="m",region="a"} -2\n'
+    + RATE + '{deployment_id="d1",base_model="m",region="b"} 5\n'
+    + RATE + '{deployment_id="d2",base_model="m",region="a"} 3\n'
+    + TTFT + '{deployment_id="d1",base_model="m",le="100"} -1\n'
+    + TTFT + '{deployment_id="d1",base_model="m",le="+Inf"} 4\n'
+    + 'tokens_prompt_total:sum_by_deployment{deployment_id="d2",base_model="m",region="a"} -0.5\n'
+)
+
+
+@pytest.mark.parametrize('aggregate', [False, True])
+def test_negative_rates_tokens_and_bucket_rates_are_not_submitted(
+    dd_run_check, aggregator, provider_server, caplog, aggregate
+):
+    provider_server.reply(FIREWORKS.path, Reply(body=NEGATIVE))
+    dd_run_check(FIREWORKS.check(provider_server, **({'aggregate_labels': ['region']} if aggregate else {})))
+    rates = {tuple(sorted(m.tags)): m.value for m in aggregator.metrics('llm_inference.requests.rate')}
+    d2 = FW_BASE + [*model_tags('m'), 'deployment:d2', ONE_MINUTE]
+    if aggregate:
+        # d1's sum has a negative member: no value, rather than 3 req/s.
+        assert rates == {tuple(sorted(d2)): 3.0}
+    else:
+        assert rates == {
+            tuple(sorted(d1(ONE_MINUTE, 'region:b'))): 5.0,
+            tuple(sorted(d2 + ['region:a'])): 3.0,
+        }
+    assert not aggregator.metrics('llm_inference.tokens.input.rate')
+    assert not aggregator.metrics('llm_inference.time_to_first_token.seconds')
+    # The rate's series (or its sum), the token series and the TTFT histogram.
+    assert drift_values(aggregator, 'series_dropped') == {'reason:negative': 3}
+    assert 'negative' in caplog.text and 'llm_inference.requests.rate' in caplog.text
+
+
+def test_cached_input_above_input_never_makes_a_negative_cost(dd_run_check, aggregator, provider_server, caplog):
+    body = (
+        'tokens_prompt_total:sum_by_deployment{deployment_id="d1",base_model="m"} 100\n'
+        'tokens_cached_prompt_total:sum_by_deployment{deployment_id="d1",base_model="m"} 400\n'
+    )
+    provider_server.reply(FIREWORKS.path, Reply(body=body))
+    pricing = {'tokens': {'m': {'input': 3.0, 'cached_input': 0.3}}}
+    dd_run_check(FIREWORKS.check(provider_server, pricing=pricing))
+    assert not aggregator.metrics('llm_inference.cost.hourly')
+    assert 'more cached input tokens than input tokens' in caplog.text

@@ -12,7 +12,8 @@ remaining tags are equal, and makes one point of each group:
 - several members: SUM adds, AVG averages, KEEP (quantile gauges, ratios) cannot combine, so the group is not
   submitted (`collision`); a sum or average with a NaN, infinite or missing member is not submitted
   (`incomplete_sum`);
-- histograms (bucket rates) are summed per bound before the quantile, over the bounds every member has.
+- histograms (bucket rates) are summed per bound before the quantile, over the bounds every member has;
+- a spec declared `nonnegative` submits no series (and no sum, no quantile) with a negative member (`negative`).
 """
 
 import math
@@ -193,6 +194,9 @@ class Mapper:
                     self.report.drop('not_finite')
                     self.report.missing_series(name, tags + const)
                     continue
+                if value < 0 and spec.nonnegative:
+                    self._negative(name, tags + const)
+                    continue
             else:
                 values = [members[key] for key in group]
                 if combine is KEEP:
@@ -211,6 +215,9 @@ class Mapper:
                         self.report.drop('incomplete_sum')
                     self.report.missing_series(name, tags + const)
                     continue
+                if spec.nonnegative and min(values) < 0:
+                    self._negative(name, tags + const)
+                    continue
                 value = sum(values)
                 if combine is not SUM:
                     value /= len(values)
@@ -223,10 +230,12 @@ class Mapper:
         qs, labels = self.options.quantile_values, self.options.quantile_tags
         raw_name = spec.raw_buckets if self.options.collect_raw_buckets else ''
         for tags, group in self._groups(spec, members).items():
-            if type(group) is not list:
-                rows = pairs(members[group])
-            else:
-                rows = _sum_buckets([members[key] for key in group])
+            flat = [members[group]] if type(group) is not list else [members[key] for key in group]
+            # Flat [bound, value, ...] rows: a negative bucket count or rate makes every quantile of them wrong.
+            if spec.nonnegative and any(min(rows[1::2], default=0) < 0 for rows in flat):
+                self._negative(spec.name, tags + spec.tags)
+                continue
+            rows = pairs(flat[0]) if len(flat) == 1 else _sum_buckets(flat)
             tags = tags + spec.tags
             # A bucket repeated in the reply (same labels, same `le`) counts once, the first, as for other series.
             for label, value in zip(labels, bucket_quantiles(qs, rows, repeated='first')):
@@ -236,6 +245,16 @@ class Mapper:
                 for bound, value in _first_per_bound(rows):
                     upper = '+Inf' if math.isinf(bound) else '{:.10g}'.format(bound * spec.scale)
                     points.append((raw_name, value, tags + ('upper_bound:' + upper,)))
+
+    def _negative(self, name, tags):
+        self.report.drop('negative')
+        self.report.missing_series(name, tags)
+        self.log.warning_once(
+            ('negative', name),
+            'a series of llm_inference.%s (%s) has a negative value, which it cannot have: not submitted.',
+            name,
+            ','.join(tags),
+        )
 
 
 def _first_per_bound(rows):

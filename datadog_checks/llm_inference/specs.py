@@ -69,6 +69,9 @@ class Gauge:
     without: tuple = ()
     kind: str = ''
     needs: str = ''  # a raw label without which a series is not submitted (a percentile's `quantile`)
+    # Rates, counts, tokens, latencies, shares: a negative value is a provider's error, not submitted (counted
+    # `negative`). False only where a value may be below 0 (a user's own query).
+    nonnegative: bool = True
 
 
 @dataclass(frozen=True, eq=False)
@@ -83,6 +86,7 @@ class Quantiles:
     tags: tuple = ()
     raw_buckets: str = ''  # the opt-in metric for the raw per-bucket values
     combine = SUM
+    nonnegative = True  # bucket counts and rates
     without = ()
     needs = ''
 
