@@ -137,3 +137,55 @@ def test_cached_input_above_input_never_makes_a_negative_cost(dd_run_check, aggr
     dd_run_check(FIREWORKS.check(provider_server, pricing=pricing))
     assert not aggregator.metrics('llm_inference.cost.hourly')
     assert 'more cached input tokens than input tokens' in caplog.text
+
+
+# --- 4. stale samples ---------------------------------------------------------------------------------------------
+
+
+def _service_check(aggregator):
+    (check,) = aggregator.service_checks('llm_inference.can_connect')
+    return check
+
+
+@pytest.mark.parametrize('unit', ['ms', 's'])
+def test_samples_older_than_max_sample_age_are_not_submitted_as_current(
+    dd_run_check, aggregator, provider_server, clock, unit
+):
+    from datadog_checks.base import AgentCheck
+
+    def stamp(seconds_ago):
+        at = clock.wall() - seconds_ago
+        return str(int(at * 1000)) if unit == 'ms' else '{:.3f}'.format(at)
+
+    body = (
+        RATE + '{deployment_id="d1",base_model="m"} 5 ' + stamp(3720) + '\n'
+        + RATE + '{deployment_id="d2",base_model="m"} 3 ' + stamp(10) + '\n'
+        + RATE + '{deployment_id="d3",base_model="m"} 1\n'
+    )
+    provider_server.reply(FIREWORKS.path, Reply(body=body))
+    dd_run_check(FIREWORKS.check(provider_server))
+    rates = {tuple(sorted(m.tags)): m.value for m in aggregator.metrics('llm_inference.requests.rate')}
+    assert rates == {
+        tuple(sorted(FW_BASE + [*model_tags('m'), 'deployment:d2', ONE_MINUTE])): 3.0,
+        tuple(sorted(FW_BASE + [*model_tags('m'), 'deployment:d3', ONE_MINUTE])): 1.0,
+    }
+    assert drift_values(aggregator, 'series_dropped') == {'reason:stale': 1}
+    check = _service_check(aggregator)
+    assert check.status == AgentCheck.WARNING
+    assert '1 samples carry timestamps up to 1 h 2 min old, over `max_sample_age` (300 s)' in check.message
+
+
+def test_a_reply_all_stale_submits_nothing_and_says_how_old(dd_run_check, aggregator, provider_server, clock):
+    from datadog_checks.base import AgentCheck
+
+    old = str(int((clock.wall() - 400) * 1000))
+    body = RATE + '{deployment_id="d1",base_model="m"} 5 ' + old + '\n'
+    provider_server.reply(FIREWORKS.path, Reply(body=body))
+    dd_run_check(FIREWORKS.check(provider_server, max_sample_age=600))
+    assert len(aggregator.metrics('llm_inference.requests.rate')) == 1  # within a limit of 10 minutes
+    aggregator.reset()
+    dd_run_check(FIREWORKS.check(provider_server))
+    assert not aggregator.metrics('llm_inference.requests.rate')
+    check = _service_check(aggregator)
+    assert check.status == AgentCheck.WARNING
+    assert 'timestamps up to 6 min 40 s old' in check.message, check.message

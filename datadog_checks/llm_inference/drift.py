@@ -23,6 +23,7 @@ class RunReport:
         self.dropped = {}  # reason -> catalog series not submitted
         self.missing = {}  # catalog metric -> the tags of its series read but not submitted (for costs over them)
         self.members = 0  # catalog series read
+        self.stale = None  # what staleness.Staleness says of the samples left out as too old, or None
 
     def unmapped_name(self, name, count=1):
         self.unmapped_names[name] = self.unmapped_names.get(name, 0) + count
@@ -78,6 +79,8 @@ def no_points_message(report):
     """Why a reply gave no point, for the WARNING: the names changed, or the catalog's series had no usable value;
     None when the reply held nothing at all (each provider says what to check then: NO_DATA_HINT)."""
     members = report.members
+    if report.stale:
+        return report.stale + ' Nothing else was submitted.'
     if not members and report.unmapped_names:
         return (
             'the reply holds {} series but none of the catalog\'s metrics: the provider\'s metric names changed '

@@ -85,7 +85,7 @@ def _value(text, line_number):
         raise ExpositionError('line {}: `{}` is not a number'.format(line_number, text[:40])) from None
 
 
-def parse_lines(text, first_line=1):
+def parse_lines(text, first_line=1, stamps=None):
     """Every sample line of `text` as a (name, labels, value) tuple of text, in order; the caller converts the
     values it uses with number() and parses the labels it uses with parse_labels();
     comments (`# EOF` too), `# HELP`/`# TYPE` and blank lines skipped; OpenMetrics exemplars read past (never their
@@ -99,7 +99,8 @@ def parse_lines(text, first_line=1):
     or blank, which is checked by counting lines; otherwise the line-by-line reading finds and names the bad line.
     Errors found later in labels or values quote the text, as the line number is not kept.
 
-    A non-empty, well-formed text whose last line has no final newline raises CutOff.
+    A non-empty, well-formed text whose last line has no final newline raises CutOff. `stamps`
+    (staleness.Staleness) leaves out the samples whose own timestamps are too old.
     """
     if text and text[-1] != '\n':
         # A malformed line (the last one included) is named as such; a well-formed text without its final newline
@@ -120,10 +121,10 @@ def parse_lines(text, first_line=1):
     # Every line a sample (the usual reply: providers send no comments) needs no count of the skipped ones.
     if not (len(rows) + 1 == lines or len(rows) + _count_skipped(text) == lines):
         rows = _parse_lines_slowly(text, first_line, stamped=True)
-    return list(map(_SAMPLE_ONLY, rows))
+    return list(map(_SAMPLE_ONLY, rows)) if stamps is None else stamps.keep(rows)
 
 
-def parse_chunks(chunks):
+def parse_chunks(chunks, stamps=None):
     """The samples of a reply read as byte `chunks`, parsed as they arrive: for each run of complete lines, the
     list parse_lines() gives for them. Only a chunk's lines are held at a time, never the whole text.
 
@@ -141,7 +142,7 @@ def parse_chunks(chunks):
             continue
         whole = tail + text[:end] if tail else text[:end]
         tail = text[end:]
-        samples = parse_lines(whole, first_line)
+        samples = parse_lines(whole, first_line, stamps)
         first_line += whole.count('\n')
         yield samples
     tail += decoder.decode(b'', final=True)

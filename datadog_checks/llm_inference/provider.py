@@ -290,7 +290,10 @@ class ProviderMixin(ConfigMixin):
         finally:
             self.transport.finish()
         self.telemetry('series', run.series, method='gauge')
-        self.service_check(SERVICE_CHECK, AgentCheck.OK, tags=self.base_tags)
+        if run.warning is not None:
+            self.report(run.warning)  # submitted, but with something the user must know (stale samples left out)
+        else:
+            self.service_check(SERVICE_CHECK, AgentCheck.OK, tags=self.base_tags)
 
     @contextmanager
     def send(self, url):
@@ -350,11 +353,12 @@ class ProviderMixin(ConfigMixin):
 class _Run:
     """What the block of ProviderMixin.run_collection() tells it."""
 
-    __slots__ = ('check', 'series')
+    __slots__ = ('check', 'series', 'warning')
 
     def __init__(self, check):
         self.check = check
         self.series = 0
+        self.warning = None  # a WARNING CollectionError of a run that still submitted
 
     def start(self):
         """Before the first request: BudgetSpent if the budget cannot pay for the run's requests."""
