@@ -189,3 +189,94 @@ def test_a_reply_all_stale_submits_nothing_and_says_how_old(dd_run_check, aggreg
     check = _service_check(aggregator)
     assert check.status == AgentCheck.WARNING
     assert 'timestamps up to 6 min 40 s old' in check.message, check.message
+
+
+# --- 1. contexts as Datadog stores them ---------------------------------------------------------------------------
+
+
+def _folded(aggregator):
+    return {
+        next(t for t in m.tags if t.startswith('action:')): m.value
+        for m in aggregator.metrics('llm_inference.integration.series_folded')
+    }
+
+
+LONG = 'x' * 230
+
+
+@pytest.mark.parametrize(
+    'first, second, stored',
+    [
+        ('us east', 'us_east', 'us_east'),
+        ('US-East', 'us-east', 'us-east'),
+        (LONG + 'a', LONG + 'b', LONG[: 200 - len('region:')]),
+    ],
+)
+def test_series_datadog_stores_as_one_context_are_summed(
+    dd_run_check, aggregator, provider_server, caplog, first, second, stored
+):
+    body = (
+        RATE + '{deployment_id="d1",base_model="m",region="' + first + '"} 2\n'
+        + RATE + '{deployment_id="d1",base_model="m",region="' + second + '"} 5\n'
+        + RATE + '{deployment_id="d2",base_model="m",region="' + first + '"} 1\n'
+    )
+    provider_server.reply(FIREWORKS.path, Reply(body=body))
+    dd_run_check(FIREWORKS.check(provider_server))
+    rates = {tuple(sorted(m.tags)): m.value for m in aggregator.metrics('llm_inference.requests.rate')}
+    assert rates == {
+        tuple(sorted(d1(ONE_MINUTE, 'region:' + stored))): 7.0,
+        tuple(sorted(FW_BASE + [*model_tags('m'), 'deployment:d2', ONE_MINUTE, 'region:' + first])): 1.0,
+    }
+    assert _folded(aggregator) == {'action:sum': 1}
+    aggregator.assert_metric('llm_inference.integration.series_folded', 1, tags=FW_BASE + ['action:sum'], count=1)
+    warnings = [r.getMessage() for r in caplog.records if 'Datadog stores them as one context' in r.getMessage()]
+    assert len(warnings) == 1 and 'llm_inference.requests.rate' in warnings[0]
+
+
+def test_a_model_name_in_two_cases_is_averaged_where_the_metric_averages(dd_run_check, aggregator, provider_server):
+    avg = 'generator_kv_blocks_fraction:avg_by_deployment'
+    body = (
+        avg + '{deployment_id="d1",base_model="Llama-3"} 0.2\n'
+        + avg + '{deployment_id="d1",base_model="llama-3"} 0.6\n'
+    )
+    provider_server.reply(FIREWORKS.path, Reply(body=body))
+    dd_run_check(FIREWORKS.check(provider_server))
+    (point,) = aggregator.metrics('llm_inference.kv_cache.usage')
+    assert point.value == pytest.approx(0.4)
+    assert 'model:llama-3' in point.tags
+    assert _folded(aggregator) == {'action:avg': 1}
+
+
+def test_series_that_cannot_be_combined_are_kept_apart_by_a_tag_that_survives():
+    from datadog_checks.llm_inference.datadog_tags import stored_tags
+    from datadog_checks.llm_inference.drift import RunReport
+    from datadog_checks.llm_inference.labels import LabelMap, LabelReader
+    from datadog_checks.llm_inference.mapping import Mapper
+    from datadog_checks.llm_inference.specs import KEEP, Gauge
+
+    class Options:
+        max_label_values = 0
+        aggregate_option = 'aggregate_labels'
+
+    class Log:
+        said = []
+
+        def once(self, key, *args):
+            self.said.append(args)
+
+        warning_once = once
+
+    report = RunReport()
+    mapper = Mapper(Options(), report, Log())
+    reader = LabelReader(LabelMap({'model': 'model'}))
+    spec = Gauge('ratio', combine=KEEP)
+    for model, value in (('Llama-3', 0.5), ('llama-3', 0.25), ('LLAMA-3', 0.125)):
+        mapper.add(spec, reader.context({'model': model}), value)
+    points = mapper.points()
+    # Three contexts in Datadog, the value of each kept; the first keeps the plain tags.
+    stored = {stored_tags(tags): value for _, value, tags in points}
+    assert len(stored) == 3 and sorted(stored.values()) == [0.125, 0.25, 0.5]
+    assert stored[('model:llama-3',)] == 0.5
+    assert sum(1 for tags in stored if any(t.startswith('series_variant:') for t in tags)) == 2
+    assert report.folded == {'kept_apart': 2}
+    assert not report.dropped

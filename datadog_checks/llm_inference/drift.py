@@ -23,6 +23,7 @@ class RunReport:
         self.dropped = {}  # reason -> catalog series not submitted
         self.missing = {}  # catalog metric -> the tags of its series read but not submitted (for costs over them)
         self.members = 0  # catalog series read
+        self.folded = {}  # how series Datadog would store as one context were folded (sum, avg, kept_apart) -> count
         self.stale = None  # what staleness.Staleness says of the samples left out as too old, or None
 
     def unmapped_name(self, name, count=1):
@@ -37,6 +38,9 @@ class RunReport:
 
     def drop(self, reason, count=1):
         self.dropped[reason] = self.dropped.get(reason, 0) + count
+
+    def fold(self, action, count=1):
+        self.folded[action] = self.folded.get(action, 0) + count
 
     def missing_series(self, metric, tags):
         """A series of `metric` with these tags was read but has no value this run: a total over it is not one."""
@@ -170,6 +174,9 @@ class DriftLog:
             telemetry('series_dropped', 0, method='gauge')
         for reason, count in sorted(report.dropped.items()):
             telemetry('series_dropped', count, ['reason:' + reason], method='gauge')
+        # Only when there were some: rare, and most replies never have any.
+        for action, count in sorted(report.folded.items()):
+            telemetry('series_folded', count, ['action:' + action], method='gauge')
         widest = {}
         for (label, _), (values, _) in report.limits.items():
             widest[label] = max(values, widest.get(label, 0))

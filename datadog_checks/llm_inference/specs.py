@@ -41,6 +41,7 @@ CATALOG_TAGS = frozenset(
         'raw_name',
         'label',
         'reason',
+        'series_variant',
     )
 )
 
