@@ -108,7 +108,7 @@ def legacy_parser():
     def escape(value):
         return value.replace('\\', '\\\\').replace('"', '\\"').replace('\n', '\\n')
 
-    def parse_chunks(chunks):
+    def parse_chunks(chunks, stamps=None):  # (no timestamps checked: the reference row)
         text = b''.join(chunks).decode('utf-8')
         yield [
             (s.name, ','.join('{}="{}"'.format(k, escape(v)) for k, v in s.labels.items()), repr(s.value))

@@ -57,9 +57,15 @@ def fixture_path(name):
     return os.path.join(HERE, 'fixtures', name)
 
 
+# When fireworks_live.txt was recorded (its samples' millisecond timestamps). Served as just scraped: the check
+# leaves out samples older than `max_sample_age`, by the wall clock (budget.now: tests may set it).
+FIREWORKS_RECORDED_AT = '1748736000123'
+
+
 def fixture_text(name):
     with open(fixture_path(name), encoding='utf-8') as f:
-        return f.read()
+        text = f.read()
+    return text.replace(' ' + FIREWORKS_RECORDED_AT + '\n', ' {}\n'.format(int(budget.now() * 1000)))
 
 
 # --- the providers, each against a server a test starts on 127.0.0.1 ------------------------------------------------

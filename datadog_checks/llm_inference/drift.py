@@ -24,6 +24,8 @@ class RunReport:
         self.missing = {}  # catalog metric -> the tags of its series read but not submitted (for costs over them)
         self.members = 0  # catalog series read
         self.warnings = []  # what the run left out, for its WARNING (a refused query, a partial reply, a fold)
+        self.folded = {}  # how series Datadog would store as one context were folded (sum, avg, kept_apart) -> count
+        self.stale = None  # what staleness.Staleness says of the samples left out as too old, or None
 
     def unmapped_name(self, name, count=1):
         self.unmapped_names[name] = self.unmapped_names.get(name, 0) + count
@@ -37,6 +39,9 @@ class RunReport:
 
     def drop(self, reason, count=1):
         self.dropped[reason] = self.dropped.get(reason, 0) + count
+
+    def fold(self, action, count=1):
+        self.folded[action] = self.folded.get(action, 0) + count
 
     def missing_series(self, metric, tags):
         """A series of `metric` with these tags was read but has no value this run: a total over it is not one."""
@@ -79,6 +84,8 @@ def no_points_message(report):
     """Why a reply gave no point, for the WARNING: the names changed, or the catalog's series had no usable value;
     None when the reply held nothing at all (each provider says what to check then: NO_DATA_HINT)."""
     members = report.members
+    if report.stale:
+        return report.stale + ' Nothing else was submitted.'
     if not members and report.unmapped_names:
         return (
             'the reply holds {} series but none of the catalog\'s metrics: the provider\'s metric names changed '
@@ -168,6 +175,9 @@ class DriftLog:
             telemetry('series_dropped', 0, method='gauge')
         for reason, count in sorted(report.dropped.items()):
             telemetry('series_dropped', count, ['reason:' + reason], method='gauge')
+        # Only when there were some: rare, and most replies never have any.
+        for action, count in sorted(report.folded.items()):
+            telemetry('series_folded', count, ['action:' + action], method='gauge')
         widest = {}
         for (label, _), (values, _) in report.limits.items():
             widest[label] = max(values, widest.get(label, 0))

@@ -9,13 +9,34 @@ and refuses a malformed line with an error that quotes it instead of skipping or
 
 import codecs
 import re
+from operator import itemgetter
 
 _NAME = r'[a-zA-Z_:][a-zA-Z0-9_:]*'
-_NAME_ONLY = re.compile(_NAME + r'$')
-_SAMPLE_LINE = re.compile(
-    r'^[ \t]*(' + _NAME + r')(?:[ \t]*\{(.*)\}[ \t]*|[ \t]+)([^ \t\n{}]+)(?:[ \t]+-?[0-9]+)?[ \t]*$', re.MULTILINE
-)
-_TIMESTAMP = re.compile(r'-?[0-9]+$')
+_STAMP = r'-?[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?'
+# The label text between braces, quoted values read as strings (a value may hold `}` or `#`): an OpenMetrics
+# exemplar after the value (`... 12 # {trace_id="abc"} 0.5`) has braces of its own, so "up to the last `}`" would
+# take the exemplar's value for the sample's.
+_QUOTED_LABELS = r'\{([^"{}\n]*(?:"[^"\\\n]*(?:\\.[^"\\\n]*)*"[^"{}\n]*)*)\}'
+# "Up to the last `}`" costs a third of reading the labels as strings: right on a text without exemplars.
+_LAST_BRACE_LABELS = r'\{(.*)\}'
+# An exemplar is metadata of the sample (a trace id, one observation): read past, never taken as a value.
+_EXEMPLAR = r'(?:[ \t]+#[ \t]*\{[^\n]*\}[ \t]*[^ \t\n{}#]+(?:[ \t]+' + _STAMP + r')?)?'
+_HAS_EXEMPLAR = re.compile(r'#[ \t]*\{')
+
+
+def _sample(labels):
+    return (
+        r'^[ \t]*(' + _NAME + r')(?:[ \t]*' + labels + r'[ \t]*|[ \t]+)([^ \t\n{}#]+)(?:[ \t]+(' + _STAMP + r'))?'
+        + _EXEMPLAR + r'[ \t]*$'
+    )
+
+
+# (name, labels, value, timestamp) of each well-formed sample line; the timestamp is '' where there is none.
+_SAMPLE_LINE = re.compile(_sample(_LAST_BRACE_LABELS), re.MULTILINE)
+_EXEMPLARY_LINE = re.compile(_sample(_QUOTED_LABELS), re.MULTILINE)
+_ONE_SAMPLE = re.compile(_sample(_QUOTED_LABELS))
+_TIMESTAMP = re.compile(_STAMP + '$')
+_SAMPLE_ONLY = itemgetter(0, 1, 2)  # a row without its timestamp, in C
 _LABEL = re.compile(r'[ \t]*([a-zA-Z_][a-zA-Z0-9_]*)[ \t]*=[ \t]*"((?:[^"\\]|\\.)*)"[ \t]*(,|$)')
 _ESCAPE = re.compile(r'\\(.)')
 _UNESCAPE = {'\\': '\\', '"': '"', 'n': '\n'}
@@ -64,10 +85,11 @@ def _value(text, line_number):
         raise ExpositionError('line {}: `{}` is not a number'.format(line_number, text[:40])) from None
 
 
-def parse_lines(text, first_line=1):
+def parse_lines(text, first_line=1, stamps=None):
     """Every sample line of `text` as a (name, labels, value) tuple of text, in order; the caller converts the
     values it uses with number() and parses the labels it uses with parse_labels();
-    comments, `# HELP`/`# TYPE` and blank lines skipped. Raises ExpositionError, naming the line, on anything that is
+    comments (`# EOF` too), `# HELP`/`# TYPE` and blank lines skipped; OpenMetrics exemplars read past (never their
+    value). Raises ExpositionError, naming the line, on anything that is
     not a sample, a comment or a blank line.
 
     The label text is the span from the first `{` to the last `}`: a value or timestamp cannot hold a brace, so the
@@ -77,7 +99,8 @@ def parse_lines(text, first_line=1):
     or blank, which is checked by counting lines; otherwise the line-by-line reading finds and names the bad line.
     Errors found later in labels or values quote the text, as the line number is not kept.
 
-    A non-empty, well-formed text whose last line has no final newline raises CutOff.
+    A non-empty, well-formed text whose last line has no final newline raises CutOff. `stamps`
+    (staleness.Staleness) leaves out the samples whose own timestamps are too old.
     """
     if text and text[-1] != '\n':
         # A malformed line (the last one included) is named as such; a well-formed text without its final newline
@@ -93,15 +116,15 @@ def parse_lines(text, first_line=1):
                 text.count('\n') + first_line, text[text.rfind('\n') + 1 :][-80:]
             )
         )
-    samples = _SAMPLE_LINE.findall(text)
+    rows = (_EXEMPLARY_LINE if _HAS_EXEMPLAR.search(text) else _SAMPLE_LINE).findall(text)
     lines = text.count('\n') + 1
     # Every line a sample (the usual reply: providers send no comments) needs no count of the skipped ones.
-    if len(samples) + 1 == lines or len(samples) + _count_skipped(text) == lines:
-        return samples
-    return _parse_lines_slowly(text, first_line)
+    if not (len(rows) + 1 == lines or len(rows) + _count_skipped(text) == lines):
+        rows = _parse_lines_slowly(text, first_line, stamped=True)
+    return list(map(_SAMPLE_ONLY, rows)) if stamps is None else stamps.keep(rows)
 
 
-def parse_chunks(chunks):
+def parse_chunks(chunks, stamps=None):
     """The samples of a reply read as byte `chunks`, parsed as they arrive: for each run of complete lines, the
     list parse_lines() gives for them. Only a chunk's lines are held at a time, never the whole text.
 
@@ -119,7 +142,7 @@ def parse_chunks(chunks):
             continue
         whole = tail + text[:end] if tail else text[:end]
         tail = text[end:]
-        samples = parse_lines(whole, first_line)
+        samples = parse_lines(whole, first_line, stamps)
         first_line += whole.count('\n')
         yield samples
     tail += decoder.decode(b'', final=True)
@@ -133,31 +156,21 @@ def _count_skipped(text):
     return text.count('\n#') + text.startswith('#') + text.count('\n\n') + text.startswith('\n') + text.endswith('\n')
 
 
-def _parse_lines_slowly(text, first_line=1):
-    lines = []
-    names = set()  # names already checked: a reply repeats a few names thousands of times
+def _parse_lines_slowly(text, first_line=1, stamped=False):
+    """parse_lines() a line at a time, naming the first line that is not a sample, a comment or blank; `stamped`:
+    (name, labels, value, timestamp) rows, as the fast path's expression gives them."""
+    rows = []
     for line_number, line in enumerate(text.split('\n'), first_line):
         line = line.strip()
         if not line or line[0] == '#':
             continue
-        brace = line.find('{')
-        if brace == -1:
-            parts = line.split()
-            name, labels, rest = parts[0], '', parts[1:]
-        else:
-            close = line.rfind('}')
-            if close < brace:
-                raise ExpositionError('line {}: not a sample: {}'.format(line_number, line[:120]))
-            name, labels, rest = line[:brace].rstrip(), line[brace + 1 : close], line[close + 1 :].split()
-        if name not in names:
-            if _NAME_ONLY.match(name) is None:
-                raise ExpositionError('line {}: not a sample: {}'.format(line_number, line[:120]))
-            names.add(name)
-        if len(rest) != 1 and (len(rest) != 2 or not _TIMESTAMP.match(rest[1])):
+        match = _ONE_SAMPLE.match(line)
+        if match is None:
             raise ExpositionError('line {}: not a sample: {}'.format(line_number, line[:120]))
-        _value(rest[0], line_number)  # refuse a bad value here, where the line number is known
-        lines.append((name, labels, rest[0]))
-    return lines
+        name, labels, value, stamp = match.groups()
+        _value(value, line_number)  # refuse a bad value here, where the line number is known
+        rows.append((name, labels or '', value, stamp or '') if stamped else (name, labels or '', value))
+    return rows
 
 
 def number(text):

@@ -12,13 +12,18 @@ remaining tags are equal, and makes one point of each group:
 - several members: SUM adds, AVG averages, KEEP (quantile gauges, ratios) cannot combine, so the group is not
   submitted (`collision`); a sum or average with a NaN, infinite or missing member is not submitted
   (`incomplete_sum`);
-- histograms (bucket rates) are summed per bound before the quantile, over the bounds every member has.
+- histograms (bucket rates) are summed per bound before the quantile, over the bounds every member has;
+- series whose tags Datadog would store as one context (datadog_tags.py: case, characters it turns into `_`, past
+  200 characters) are folded: summed or averaged as above, and for KEEP specs kept apart by a `series_variant` tag
+  (a hash of the series' own tags) on each later one; counted `series_folded` and named once in a WARNING;
+- a spec declared `nonnegative` submits no series (and no sum, no quantile) with a negative member (`negative`).
 """
 
 import math
 
 from .specs import DEFAULT_QUANTILES, KEEP, SUM, format_quantile
 from .buckets import pairs
+from .datadog_tags import stored_tags, variant_tag
 from .histogram import bucket_quantiles
 
 
@@ -63,6 +68,7 @@ class Mapper:
         self.log = log  # drift.DriftLog: log-once messages
         self.gauges = {}  # spec -> {member key: value}
         self.histograms = {}  # spec -> {member key: [(bound, value)]}
+        self.stored = {}  # tags -> as Datadog stores them (datadog_tags.py), once per tag tuple of the run
 
     def add(self, spec, context, value, rank=0, extra=()):
         """One series of a gauge spec; `value` None is a member known to exist but missing from this reply. The
@@ -152,7 +158,10 @@ class Mapper:
         cannot be submitted. (One member per group is the rule: no list is made for it.)"""
         removed, blocked = self._plan(spec, members)
         needs = spec.needs
-        groups = {}
+        groups = {}  # the tags as Datadog stores them -> the member key, or a list of keys
+        shown = {}  # the tags as Datadog stores them -> the tags of the group's first member
+        folded = set()  # groups of series that differ only as Datadog stores them: submitted as it stores them
+        stored = self.stored
         for key in members:
             context, rank, extra = _unpack(key)
             reason = context.problem
@@ -169,10 +178,29 @@ class Mapper:
             tags = context.without(removed) if removed else context.tags
             if extra:
                 tags = tags + extra
-            group = groups.get(tags)
+            context_key = stored.get(tags)
+            if context_key is None:
+                context_key = stored[tags] = stored_tags(tags)
+            group = groups.get(context_key)
             if group is None:
-                groups[tags] = key
+                groups[context_key] = key
+                shown[context_key] = tags
                 continue
+            if shown[context_key] != tags:
+                if spec.combine is KEEP:
+                    # Cannot be combined: kept apart by a tag that survives Datadog's normalization.
+                    variant = tags + (variant_tag(tags),)
+                    first, context_key = shown[context_key], stored_tags(variant)
+                    group = groups.get(context_key)
+                    if group is None:
+                        self._fold(spec.name, first, tags, 'kept_apart')
+                        groups[context_key] = key
+                        shown[context_key] = variant
+                        continue
+                    # (the same series twice: a collision, as below)
+                else:
+                    self._fold(spec.name, shown[context_key], tags, spec.combine)
+                    folded.add(context_key)
             best = _unpack(group[0] if type(group) is list else group)[1]
             if rank < best:
                 groups[tags] = key
@@ -180,8 +208,21 @@ class Mapper:
                 if type(group) is list:
                     group.append(key)
                 else:
-                    groups[tags] = [group, key]
-        return groups
+                    groups[context_key] = [group, key]
+        return {(key if key in folded else shown[key]): group for key, group in groups.items()}
+
+    def _fold(self, name, first, tags, action):
+        """A series folded into another one Datadog would store with the same tags."""
+        self.report.fold(action)
+        self.log.warning_once(
+            ('fold', name),
+            'series of llm_inference.%s differ only in case, in characters Datadog turns into `_`, or past its '
+            '200-character limit (%s and %s): Datadog stores them as one context, so they are %s.',
+            name,
+            ','.join(first),
+            ','.join(tags),
+            'kept apart by a `series_variant` tag' if action == 'kept_apart' else 'combined ({})'.format(action),
+        )
 
     def _gauge_points(self, spec, members, points):
         combine, scale, name, const = spec.combine, spec.scale, spec.name, spec.tags
@@ -194,6 +235,9 @@ class Mapper:
                 if value - value:
                     self.report.drop('not_finite')
                     self.report.missing_series(name, tags + const)
+                    continue
+                if value < 0 and spec.nonnegative:
+                    self._negative(name, tags + const)
                     continue
             else:
                 values = [members[key] for key in group]
@@ -213,6 +257,9 @@ class Mapper:
                         self.report.drop('incomplete_sum')
                     self.report.missing_series(name, tags + const)
                     continue
+                if spec.nonnegative and min(values) < 0:
+                    self._negative(name, tags + const)
+                    continue
                 value = sum(values)
                 if combine is not SUM:
                     value /= len(values)
@@ -225,10 +272,12 @@ class Mapper:
         qs, labels = self.options.quantile_values, self.options.quantile_tags
         raw_name = spec.raw_buckets if self.options.collect_raw_buckets else ''
         for tags, group in self._groups(spec, members).items():
-            if type(group) is not list:
-                rows = pairs(members[group])
-            else:
-                rows = _sum_buckets([members[key] for key in group])
+            flat = [members[group]] if type(group) is not list else [members[key] for key in group]
+            # Flat [bound, value, ...] rows: a negative bucket count or rate makes every quantile of them wrong.
+            if spec.nonnegative and any(min(rows[1::2], default=0) < 0 for rows in flat):
+                self._negative(spec.name, tags + spec.tags)
+                continue
+            rows = pairs(flat[0]) if len(flat) == 1 else _sum_buckets(flat)
             tags = tags + spec.tags
             # A bucket repeated in the reply (same labels, same `le`) counts once, the first, as for other series.
             for label, value in zip(labels, bucket_quantiles(qs, rows, repeated='first')):
@@ -238,6 +287,16 @@ class Mapper:
                 for bound, value in _first_per_bound(rows):
                     upper = '+Inf' if math.isinf(bound) else '{:.10g}'.format(bound * spec.scale)
                     points.append((raw_name, value, tags + ('upper_bound:' + upper,)))
+
+    def _negative(self, name, tags):
+        self.report.drop('negative')
+        self.report.missing_series(name, tags)
+        self.log.warning_once(
+            ('negative', name),
+            'a series of llm_inference.%s (%s) has a negative value, which it cannot have: not submitted.',
+            name,
+            ','.join(tags),
+        )
 
 
 def _first_per_bound(rows):

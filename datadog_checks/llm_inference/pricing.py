@@ -234,6 +234,10 @@ class Costs:
         # Cached input is a part of input: without a figure for it (a provider that does not report it), all input
         # is priced as uncached, an upper bound (metadata.csv says so).
         cached = tokens.get('cached_input', 0.0)
+        if cached > tokens.get('input', cached):
+            # The two figures disagree (another window, a provider's error): no cost rather than a negative one.
+            self.unpriced.append((model, 'it reports more cached input tokens than input tokens'))
+            return None
         cost = 0.0
         if 'input' in prices:
             cost += (tokens['input'] - cached) * prices['input'] + cached * prices.get('cached_input', prices['input'])
@@ -246,7 +250,7 @@ class Costs:
         where they are known, over one window, and not 0. `served` is every token series carrying all the `scope`
         tags: one of those without a value this run makes their total unknown (scope None: `served` is one series,
         whose kinds were checked)."""
-        if not math.isfinite(hourly):
+        if not math.isfinite(hourly) or hourly < 0:
             self.not_finite.append(tags)  # a price or a reported value out of any range: no cost, not an Inf
             return
         out.append(('cost.hourly', hourly, tags))

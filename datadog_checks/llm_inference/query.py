@@ -91,7 +91,9 @@ class UserQuery:
         # A label named like a tag the Agent reserves is kept as `label_<name>` (see labels.py), never dropped.
         object.__setattr__(self, 'label_map', LabelMap(self.rename, own_labels=True, keep_only=self.labels))
         combine = AGGREGATES.get(self.aggregate, SUM if self.type in SUMMED_TYPES else KEEP)
-        object.__setattr__(self, 'spec', Gauge(self.name, tags=self.tags, combine=combine, kind=self.type))
+        object.__setattr__(
+            self, 'spec', Gauge(self.name, tags=self.tags, combine=combine, kind=self.type, nonnegative=False)
+        )
 
     def read(self, samples, reading):
         reader, mapper = reading.reader(self.label_map), reading.mapper

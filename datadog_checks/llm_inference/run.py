@@ -43,7 +43,9 @@ class RunCollection:
         finally:
             self.transport.finish()
         self.telemetry('series', run.series, method='gauge')
-        if run.warnings:
+        if run.warning is not None:
+            self.report(run.warning)  # submitted, but with something the user must know (stale samples left out)
+        elif run.warnings:
             self.report(Incomplete(' '.join(run.warnings)))
         else:
             self.service_check(SERVICE_CHECK, AgentCheck.OK, tags=self.base_tags)
@@ -52,12 +54,13 @@ class RunCollection:
 class _Run:
     """What the block of ProviderMixin.run_collection() tells it."""
 
-    __slots__ = ('check', 'series', 'warnings')
+    __slots__ = ('check', 'series', 'warnings', 'warning')
 
     def __init__(self, check):
         self.check = check
         self.series = 0
         self.warnings = []  # what the run submitted without: a WARNING, not OK
+        self.warning = None  # a WARNING CollectionError of a run that still submitted
 
     def start(self):
         """Before the first request: BudgetSpent if the budget cannot pay for the run's requests."""

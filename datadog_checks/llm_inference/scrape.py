@@ -20,6 +20,7 @@ from .exposition import number, parse_chunks, parse_labels
 from .labels import LabelMap
 from .provider import ProviderMixin
 from .scrape_mapping import ScrapeMapping
+from .staleness import StaleData, Staleness
 from .specs import NAMESPACE, Quantiles
 from .transport import iter_capped
 
@@ -50,18 +51,24 @@ class ProviderScraper(OpenMetricsScraper):
                     self.endpoint,
                 )
             run.series = check.submit_points(points, report, deduplicated=True) + self.submit_extra(extra)
+            if report.stale:
+                run.warning = StaleData(report.stale, self.endpoint)  # submitted what is fresh; WARNING
 
     def read(self):
         """(catalog points, the run's report, the `extra_metrics` samples) of one request, its reply fetched within
         the size cap, decoded as UTF-8, parsed and mapped chunk by chunk. What goes wrong raises;
         ProviderMixin.send says what it means."""
         mapping = ScrapeMapping(self.check, self.is_extra if self.wants_extra else None)
+        stamps = Staleness(self.check.config.max_sample_age)
         with self.client.get(self.endpoint) as response:
             self.check.raise_for_status(response)
-            for lines in parse_chunks(iter_capped(response, self.max_bytes)):
+            for lines in parse_chunks(iter_capped(response, self.max_bytes), stamps):
                 mapping.feed(lines)
             # Inside the request: the bucket series' labels are parsed here, and a malformed one is the reply's fault.
             points = mapping.finish()
+        if stamps.stale:
+            mapping.report.drop('stale', stamps.stale)
+            mapping.report.stale = stamps.message()
         return points, mapping.report, mapping.extra_samples
 
     # --- extra_metrics: the base's own option and transformers ------------------------------------------------

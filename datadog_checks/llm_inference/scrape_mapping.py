@@ -45,6 +45,8 @@ class ScrapeMapping:
             if entry is None:
                 if self.extra is not None and self.extra(name):
                     self.extra_samples.setdefault(name, []).append((labels, text))
+                elif name.endswith('_created'):
+                    pass  # OpenMetrics: when a counter or histogram started, not a value of its family
                 else:
                     unmapped[name] = unmapped.get(name, 0) + 1
                 continue

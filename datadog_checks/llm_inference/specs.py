@@ -42,6 +42,7 @@ CATALOG_TAGS = frozenset(
         'raw_name',
         'label',
         'reason',
+        'series_variant',
     )
 )
 
@@ -73,6 +74,9 @@ class Gauge:
     # A raw label marking the series that another spec of the same raw name submits (a mean beside the percentiles
     # of one family): a series without `needs` that carries it is that spec's, skipped here without being reported.
     other: str = ''
+    # Rates, counts, tokens, latencies, shares: a negative value is a provider's error, not submitted (counted
+    # `negative`). False only where a value may be below 0 (a user's own query).
+    nonnegative: bool = True
 
 
 @dataclass(frozen=True, eq=False)
@@ -87,6 +91,7 @@ class Quantiles:
     tags: tuple = ()
     raw_buckets: str = ''  # the opt-in metric for the raw per-bucket values
     combine = SUM
+    nonnegative = True  # bucket counts and rates
     without = ()
     needs = ''
     other = ''

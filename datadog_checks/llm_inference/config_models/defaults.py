@@ -60,6 +60,10 @@ def instance_max_response_bytes():
     return 33554432
 
 
+def instance_max_sample_age():
+    return 300
+
+
 def instance_method():
     return 'GET'
 

@@ -121,6 +121,7 @@ class InstanceConfig(BaseModel):
     log_requests: Optional[bool] = None
     max_label_values: Optional[int] = None
     max_response_bytes: Optional[int] = None
+    max_sample_age: Optional[int] = None
     method: Optional[Literal['GET', 'POST']] = None
     metric_patterns: Optional[MetricPatterns] = None
     min_collection_interval: Optional[float] = None

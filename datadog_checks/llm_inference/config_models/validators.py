@@ -107,6 +107,10 @@ def instance_max_response_bytes(value, **kwargs):
     return _whole(value, 'max_response_bytes', 1, ' bytes')
 
 
+def instance_max_sample_age(value, **kwargs):
+    return _whole(value, 'max_sample_age', 0, ' seconds (0 = samples\' own timestamps are not checked)')
+
+
 def instance_max_label_values(value, **kwargs):
     return _whole(value, 'max_label_values', 0, ' (0 = no limit)')
 

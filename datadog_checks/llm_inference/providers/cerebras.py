@@ -47,7 +47,8 @@ def _latency(name):
 METRIC_MAP = {
     # "Status of inference endpoint (-1=error calculating status, 0=down, 1=up)": submitted as it is (the monitor
     # "Cerebras endpoint down" reads it; -1 is not "down").
-    'inference_endpoint_status': Gauge('cerebras.endpoint.status', combine=KEEP),
+    # -1 ("error computing") is a status, not a negative count.
+    'inference_endpoint_status': Gauge('cerebras.endpoint.status', combine=KEEP, nonnegative=False),
     # "Total request count (all HTTP codes) in the last complete minute"
     'requests_count_total': Gauge('requests.rate', scale=PER_SECOND, tags=ONE_MINUTE, combine=SUM),
     # "Total successful requests" ("HTTP 200") "in the last complete minute"
