@@ -83,8 +83,12 @@ def _names(model):
 
 
 # The generated model's options, the base's HTTP options (and their legacy names), and the Agent's and AgentCheck's.
+# HTTP options of newer bases than the one installed (37.0.0 has no `tls_private_key_password`): known, so a
+# configuration written for a newer Agent is not refused; the secret is still registered and masked (redact.py).
+NEWER_HTTP_OPTIONS = frozenset(('tls_private_key_password',))
 KNOWN_OPTIONS = (
     _names(InstanceConfig)
+    | NEWER_HTTP_OPTIONS
     | frozenset(STANDARD_FIELDS)
     | frozenset(DEFAULT_REMAPPED_FIELDS)
     | AGENT_OPTIONS

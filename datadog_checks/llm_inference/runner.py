@@ -191,8 +191,9 @@ def summary_rows(metrics, rows):
             field = fields.get(name)
             if name == 'llm_inference.time_to_first_token.seconds' and tags.get('quantile') in ('0.5', '0.99'):
                 field = 'ttft ' + tags['quantile']
-            model = tags.get('canonical_model') or tags.get('model')
-            if field is None or model is None:
+            # A provider whose series name no model (Cerebras endpoints) still gets its row, under `-`.
+            model = tags.get('canonical_model') or tags.get('model') or '-'
+            if field is None:
                 continue
             key = (tags.get('provider', ''), model, tags.get('deployment') or tags.get('service_tier') or '')
             values = rows.setdefault(key, defaultdict(dict))[field]
