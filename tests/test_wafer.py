@@ -7,7 +7,7 @@ from datadog_checks.dev.utils import get_metadata_metrics
 from datadog_checks.llm_inference import LlmInferenceCheck
 from datadog_checks.llm_inference.providers.wafer import WaferCheck
 
-from .common import API_KEY, ENDPOINT, WAFER, assert_no_drift, fixture_text
+from .common import API_KEY, ENDPOINT, WAFER, assert_agent_conventions, assert_no_drift, fault_rows, fixture_text
 from .provider_server import Reply
 
 BASE = WAFER.tags
@@ -55,6 +55,7 @@ def test_every_series_mapped_with_tags(dd_run_check, aggregator, provider_server
     assert_no_drift(aggregator, BASE)
     aggregator.assert_all_metrics_covered()
     aggregator.assert_metrics_using_metadata(get_metadata_metrics(), check_submission_type=True)
+    assert_agent_conventions(aggregator)
 
     seen = provider_server.requests[-1]
     assert seen.path == WAFER.path + '?endpoint=' + ENDPOINT
@@ -83,3 +84,15 @@ def test_endpoint_added_to_custom_api_url():
     assert check.url == 'http://proxy/m?x=1&endpoint=a+b'
     default = LlmInferenceCheck('llm_inference', {}, [{'provider': 'wafer', 'api_key': 'k', 'endpoint': 'e.wafer.ai'}])
     assert default.url == 'https://api.wafer.ai/v1/endpoints/metrics/prometheus?endpoint=e.wafer.ai'
+
+
+# This provider's row of the fault matrix (test_faults.py): its instance, a good reply and a value it yields.
+FAULTS = fault_rows(
+    WAFER,
+    lambda: Reply(body=fixture_text('wafer.txt')),
+    ('llm_inference.requests.running', 23, WAFER.tags),
+    **{
+        '403': (AgentCheck.CRITICAL, 'serverless (pass.wafer.ai) key'),
+        '404': (AgentCheck.CRITICAL, 'HTTP 404', 'check `endpoint`'),
+    },
+)
