@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from datadog_checks.dev.utils import assert_service_checks
 from datadog_checks.llm_inference import LlmInferenceCheck, budget
 from simulator import crusoe, groq
 
@@ -128,6 +129,31 @@ PROMQL = Provider(
 )
 
 
+# --- the fault matrix (test_faults.py): each provider's test module declares its row --------------------------------
+
+
+def fault_rows(setup, good, probe, **messages):
+    """What a provider's test module declares as `FAULTS` for test_faults.py, which finds it by the provider's name.
+    `setup`: the instance (above); `good`: a good reply; `probe`: a value it yields, with its tags; `messages`: the
+    expectations of cases where this provider says more than its kind (`{case: (status, needle, ...)}`)."""
+    kind = 'json' if setup.query_api else 'text'
+    return dict(setup=setup, path=setup.path, kind=kind, good=good, probe=probe, messages=messages)
+
+
+def provider_test_module(name):
+    """The test module of provider `name`: tests/test_<name>.py, or tests/test_<name>_provider.py where the bare name
+    is taken by something else (promql's client)."""
+    import importlib
+
+    for module in ('tests.test_' + name, 'tests.test_{}_provider'.format(name)):
+        try:
+            return importlib.import_module(module)
+        except ModuleNotFoundError as e:
+            if e.name != module:
+                raise
+    raise LookupError('no test module for provider ' + name)
+
+
 # --- the query APIs' JSON (Prometheus's envelope, which VictoriaMetrics and Groq and Crusoe answer in) ----------------
 
 
@@ -170,6 +196,14 @@ def assert_no_drift(aggregator, tags):
     """The run's drift telemetry says the reply held nothing the check could not map, and nothing was dropped."""
     for name in ('unmapped_series', 'unmapped_labels', 'series_dropped'):
         aggregator.assert_metric('llm_inference.integration.' + name, 0, tags=tags, count=1)
+
+
+def assert_agent_conventions(aggregator):
+    """What integrations-core asserts of a check's runs: each service check and status is one
+    assets/service_checks.json declares (datadog-checks-dev's helper, which skips it on a stub without
+    `assert_service_checks`), and no metric was submitted twice with the same tags and type."""
+    assert_service_checks(aggregator)
+    aggregator.assert_no_duplicate_metrics()
 
 
 def drift_values(aggregator, name):

@@ -6,6 +6,9 @@ from hypothesis import settings
 from datadog_checks.base.stubs import datadog_agent
 from datadog_checks.llm_inference import budget
 
+from simulator.provider import FAILING_TAG
+from simulator.server import Simulator
+
 from .common import API_KEY, Clock
 from .provider_server import ProviderServer
 
@@ -37,3 +40,12 @@ def fresh_budgets():
 def provider_server():
     with ProviderServer(api_key=API_KEY) as server:
         yield server
+
+
+@pytest.fixture(scope='session')
+def dd_environment():
+    """The simulator's scrape providers served on 127.0.0.1 for the session, and the first healthy instance of its
+    demo, as integrations-core's `dd_environment` starts the service and yields an instance (`ddev env start` reads
+    it). The query engines are the session fixtures of plugins/engines.py: tests needing them ask for those."""
+    with Simulator(with_engines=False) as simulator:
+        yield next(i for i in simulator.instances() if FAILING_TAG not in i.get('tags', ()))

@@ -13,10 +13,21 @@ from datadog_checks.llm_inference.providers.cerebras import CerebrasCheck
 from simulator import cerebras as sim
 from simulator.scrape_server import ScrapeServer
 
-from .common import API_KEY, CEREBRAS, assert_gauge_close, assert_no_drift, drift_values, fixture_text
+from .common import API_KEY, CEREBRAS, assert_gauge_close, assert_no_drift, drift_values, fault_rows, fixture_text
 from .provider_server import Reply
 
 BASE = CEREBRAS.tags
+
+# This provider's row of the fault matrix (test_faults.py): its instance, a good reply and a value it yields.
+FAULTS = fault_rows(
+    CEREBRAS,
+    lambda: Reply(body=fixture_text('cerebras.txt')),
+    ('llm_inference.cerebras.endpoint.status', 1, CEREBRAS.tags + ['deployment:model']),
+    **{
+        '403': (AgentCheck.CRITICAL, 'HTTP 403', '`organization_id`', 'own organization'),
+        '404': (AgentCheck.CRITICAL, 'HTTP 404', '`organization_id`', '`org_abc123`'),
+    },
+)
 MINUTE = 'window:1m'
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)$')
 LABEL = re.compile(r'(\w+)="([^"]*)"')

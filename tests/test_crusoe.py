@@ -8,7 +8,19 @@ from datadog_checks.llm_inference import LlmInferenceCheck
 from datadog_checks.llm_inference.providers.crusoe import CrusoeCheck
 from simulator.crusoe import CRUSOE_HISTOGRAMS, CRUSOE_MODELS, LATENCY_BOUNDS
 
-from .common import CRUSOE, CRUSOE_KEY, CRUSOE_PROJECT, assert_gauge_close, assert_no_drift, model_tags
+from .common import (
+    CRUSOE,
+    CRUSOE_KEY,
+    CRUSOE_PROJECT,
+    JSON,
+    assert_agent_conventions,
+    assert_gauge_close,
+    assert_no_drift,
+    fault_rows,
+    model_tags,
+    vector,
+)
+from .provider_server import Reply
 from .reference import expected_quantile
 
 pytestmark = pytest.mark.integration
@@ -52,6 +64,7 @@ def test_catalog_in_one_request(dd_run_check, aggregator, crusoe_engine):
     assert_no_drift(aggregator, tags)
     aggregator.assert_all_metrics_covered()
     aggregator.assert_metrics_using_metadata(get_metadata_metrics(), check_submission_type=True)
+    assert_agent_conventions(aggregator)
 
 
 def test_user_queries_join_the_batch(dd_run_check, aggregator, crusoe_engine):
@@ -86,3 +99,17 @@ def test_default_url():
     check = LlmInferenceCheck('llm_inference', {}, [{'provider': 'crusoe', 'api_key': 'k', 'project_id': 'p-9'}])
     assert check.client.url == 'https://api.crusoecloud.com/v1alpha5/projects/p-9/metrics/timeseries/api/v1/query'
     assert CRUSOE.base.endswith('/metrics/timeseries')
+
+
+# This provider's row of the fault matrix (test_faults.py): its instance, a good reply and a value it yields.
+def crusoe_ok():
+    # Part 0 of the combined query is the request rate (label_replace marks each part).
+    return vector(({'model_name': 'm1', 'service_tier': 'pt', 'llm_inference_query': '0'}, '2.5'))
+
+
+FAULTS = fault_rows(
+    CRUSOE,
+    lambda: Reply(body=crusoe_ok(), headers=JSON),
+    ('llm_inference.requests.rate', 2.5, CRUSOE.tags + [*model_tags('m1'), 'service_tier:pt', 'window:5m']),
+    **{'404': (AgentCheck.CRITICAL, '`project_id`')},
+)

@@ -18,7 +18,7 @@ from simulator.groq import GROQ_MODELS, GROQ_PROJECT, MINUTES, groq_rate, groq_t
 from simulator.provider import FAILING_TAG
 from simulator.server import Simulator
 
-from .common import ROOT, Clock, assert_gauge_close, model_tags
+from .common import ROOT, Clock, assert_agent_conventions, assert_gauge_close, catalog_values, model_tags
 from .reference import expected_quantile
 
 pytestmark = pytest.mark.integration
@@ -388,3 +388,12 @@ def test_a_provider_is_one_module(tmp_path):
     )
     out = subprocess.run([sys.executable, '-c', script], cwd=str(tmp_path), capture_output=True, text=True, timeout=60)
     assert out.stdout.split() == ['up', '1', 'True'], out.stderr
+
+
+def test_dd_environment_instance_collects(dd_environment, dd_run_check, aggregator):
+    """The instance `dd_environment` yields runs against the simulator it started, within the Agent's conventions."""
+    dd_run_check(LlmInferenceCheck('llm_inference', {}, [dd_environment]))
+    aggregator.assert_service_check('llm_inference.can_connect', AgentCheck.OK)
+    assert catalog_values(aggregator)
+    aggregator.assert_metrics_using_metadata(get_metadata_metrics(), check_submission_type=True)
+    assert_agent_conventions(aggregator)

@@ -15,66 +15,16 @@ import pytest
 from datadog_checks.base import AgentCheck
 from datadog_checks.llm_inference import providers
 
-from .common import CEREBRAS, CRUSOE, FIREWORKS, GROQ, JSON, PROMQL, WAFER, fixture_text, vector, model_tags
+from .common import JSON, assert_agent_conventions, provider_test_module, vector
 from .provider_server import ProviderServer, Reply
 
 CANARY = 'sk-CANARY-7f3e9b21d04c'
 OK, WARNING, CRITICAL = AgentCheck.OK, AgentCheck.WARNING, AgentCheck.CRITICAL
 
 
-def groq_ok():
-    return vector(({'__name__': 'requests:rate1m', 'model': 'm1', 'status_code': '200'}, '4.5'))
-
-
-def crusoe_ok():
-    # Part 0 of the combined query is the request rate (label_replace marks each part).
-    return vector(({'model_name': 'm1', 'service_tier': 'pt', 'llm_inference_query': '0'}, '2.5'))
-
-
-def provider(setup, good, probe):
-    """`setup`: the instance (tests/common.py); `good`: a good reply; `probe`: a value it yields, with its tags."""
-    return dict(setup=setup, path=setup.path, kind='json' if setup.query_api else 'text', good=good, probe=probe)
-
-
-PROVIDERS = {
-    'fireworks': provider(
-        FIREWORKS,
-        lambda: Reply(body=fixture_text('fireworks_untyped.txt')),
-        (
-            'llm_inference.requests.rate',
-            12.5,
-            FIREWORKS.tags
-            + [
-                *model_tags('accounts/fireworks/models/llama-v3p1-70b-instruct'),
-                'deployment:llama70b-prod',
-                'window:1m',
-            ],
-        ),
-    ),
-    'wafer': provider(
-        WAFER, lambda: Reply(body=fixture_text('wafer.txt')), ('llm_inference.requests.running', 23, WAFER.tags)
-    ),
-    'cerebras': provider(
-        CEREBRAS,
-        lambda: Reply(body=fixture_text('cerebras.txt')),
-        ('llm_inference.cerebras.endpoint.status', 1, CEREBRAS.tags + ['deployment:model']),
-    ),
-    'groq': provider(
-        GROQ,
-        lambda: Reply(body=groq_ok(), headers=JSON),
-        ('llm_inference.requests.rate', 4.5, GROQ.tags + [*model_tags('m1'), 'window:1m']),
-    ),
-    'crusoe': provider(
-        CRUSOE,
-        lambda: Reply(body=crusoe_ok(), headers=JSON),
-        ('llm_inference.requests.rate', 2.5, CRUSOE.tags + [*model_tags('m1'), 'service_tier:pt', 'window:5m']),
-    ),
-    'promql': provider(
-        PROMQL,
-        lambda: Reply(body=groq_ok(), headers=JSON),
-        ('llm_inference.requests.rate', 4.5, PROMQL.tags + [*model_tags('m1'), 'status_code:200']),
-    ),
-}
+# Each provider's row is declared in its own test module (`FAULTS`, built with common.fault_rows): a new provider adds
+# its row there, not here.
+PROVIDERS = {name: provider_test_module(name).FAULTS for name in providers.PROVIDERS}
 
 
 def reset_connection(handler):
@@ -197,30 +147,17 @@ def nan_json():
 
 
 # id -> (reply factory, {kind or provider: (status, needle, ...)}); a missing entry means the case does not apply.
+# A provider's own expectations of a case (its messages) are in its row (`messages`), and come first.
 # A case named by an HTTP status is that reply: its error text and the request's outcome tag say the status too.
 CASES = {
     '401': (lambda p: Reply(401, 'unauthorized'), {'*': (CRITICAL, 'HTTP 401', 'check `api_key`')}),
     '403': (
         lambda p: Reply(403, 'forbidden'),
-        {
-            '*': (CRITICAL, 'HTTP 403'),
-            'fireworks': (CRITICAL, 'HTTP 403', 'has metrics access'),
-            'wafer': (CRITICAL, 'serverless (pass.wafer.ai) key'),
-            'groq': (CRITICAL, 'Enterprise-tier feature'),
-            'cerebras': (CRITICAL, 'HTTP 403', '`organization_id`', 'own organization'),
-        },
+        {'*': (CRITICAL, 'HTTP 403')},
     ),
     '404': (
         lambda p: Reply(404, 'not found'),
-        {
-            '*': (CRITICAL, 'HTTP 404'),
-            'fireworks': (CRITICAL, 'check `account_id`'),
-            'wafer': (CRITICAL, 'HTTP 404', 'check `endpoint`'),
-            # A key of an organization without the Enterprise feature may get 404, not 403: the message says both.
-            'groq': (CRITICAL, 'HTTP 404', 'check `api_url`', 'Enterprise-tier feature'),
-            'crusoe': (CRITICAL, '`project_id`'),
-            'cerebras': (CRITICAL, 'HTTP 404', '`organization_id`', '`org_abc123`'),
-        },
+        {'*': (CRITICAL, 'HTTP 404')},
     ),
     '429 Retry-After seconds': (
         lambda p: Reply(429, 'slow', {'Retry-After': '90'}),
@@ -238,7 +175,7 @@ CASES = {
     ),
     '503': (
         lambda p: Reply(503, 'unavailable'),
-        {'*': (CRITICAL, 'HTTP 503'), 'fireworks': (CRITICAL, 'HTTP 503', 'next run retries')},
+        {'*': (CRITICAL, 'HTTP 503')},
     ),
     'slower than timeout': (
         lambda p: p['good']().__class__(body='late', delay=1.2),
@@ -299,7 +236,7 @@ CASES = {
 def expectation(case, provider):
     table = CASES[case][1]
     p = PROVIDERS[provider]
-    return table.get(provider) or table.get(p['kind']) or table.get('*')
+    return p['messages'].get(case) or table.get(provider) or table.get(p['kind']) or table.get('*')
 
 
 MATRIX = [(c, p) for c in CASES for p in PROVIDERS if expectation(c, p) is not None]
@@ -340,6 +277,7 @@ def test_fault(dd_run_check, aggregator, caplog, clock, case, provider):
         for needle in needles:
             assert needle in (sc.message or ''), sc.message
         assert sc.tags == spec['setup'].tags
+        assert_agent_conventions(aggregator)
         assert bool(error) == (status == CRITICAL)
         if case == 'slower than timeout':
             assert 'timeout' in error
@@ -385,6 +323,7 @@ def test_fault(dd_run_check, aggregator, caplog, clock, case, provider):
         aggregator.assert_service_check('llm_inference.can_connect', OK, count=1)
         name, value, tags = spec['probe']
         aggregator.assert_metric(name, value, tags=tags, count=1)
+        assert_agent_conventions(aggregator)
 
     # The canary is nowhere: not in any log record (DEBUG included), tag, message or error text.
     assert CANARY not in caplog.text

@@ -7,7 +7,16 @@ from datadog_checks.dev.utils import get_metadata_metrics
 from datadog_checks.llm_inference import LlmInferenceCheck
 from datadog_checks.llm_inference.providers.fireworks import FireworksCheck
 
-from .common import API_KEY, FIREWORKS, assert_gauge_close, assert_no_drift, fixture_text, model_tags
+from .common import (
+    API_KEY,
+    FIREWORKS,
+    assert_agent_conventions,
+    assert_gauge_close,
+    assert_no_drift,
+    fault_rows,
+    fixture_text,
+    model_tags,
+)
 from .provider_server import Reply
 from .reference import expected_quantile
 
@@ -97,6 +106,7 @@ def test_every_family_mapped_with_tags(dd_run_check, aggregator, provider_server
     assert_no_drift(aggregator, ['provider:fireworks', 'account:acme', 'team:ml'])
     aggregator.assert_all_metrics_covered()
     aggregator.assert_metrics_using_metadata(get_metadata_metrics(), check_submission_type=True)
+    assert_agent_conventions(aggregator)
 
     seen = provider_server.requests[-1]
     assert seen.headers['Authorization'] == 'Bearer ' + API_KEY
@@ -134,6 +144,7 @@ def test_raw_buckets_are_opt_in(dd_run_check, aggregator, provider_server):
         # every bound plus +Inf, for each of the three deployments
         assert len(aggregator.metrics('llm_inference.' + bucket_metric)) == (len(bounds) + 1) * 3, bucket_metric
     aggregator.assert_metrics_using_metadata(get_metadata_metrics(), check_submission_type=True)
+    assert_agent_conventions(aggregator)
 
 
 def test_default_has_no_raw_buckets(dd_run_check, aggregator, provider_server):
@@ -167,3 +178,25 @@ def test_default_url_and_budget_key():
     # The Fireworks budget is per account: two keys on one account share it.
     assert check.budget.credential == other_key.budget.credential
     assert 'k' not in check.budget.credential.replace('my', '')  # a hash, not the key
+
+
+# This provider's row of the fault matrix (test_faults.py): its instance, a good reply and a value it yields.
+FAULTS = fault_rows(
+    FIREWORKS,
+    lambda: Reply(body=fixture_text('fireworks_untyped.txt')),
+    (
+        'llm_inference.requests.rate',
+        12.5,
+        FIREWORKS.tags
+        + [
+            *model_tags('accounts/fireworks/models/llama-v3p1-70b-instruct'),
+            'deployment:llama70b-prod',
+            'window:1m',
+        ],
+    ),
+    **{
+        '403': (AgentCheck.CRITICAL, 'HTTP 403', 'has metrics access'),
+        '404': (AgentCheck.CRITICAL, 'check `account_id`'),
+        '503': (AgentCheck.CRITICAL, 'HTTP 503', 'next run retries'),
+    },
+)

@@ -20,11 +20,16 @@ from .common import (
     GROQ,
     GROQ_KEY,
     GROQ_NON_ENTERPRISE_KEY,
+    JSON,
+    assert_agent_conventions,
     assert_gauge_close,
     assert_no_drift,
     catalog_values,
+    fault_rows,
     model_tags,
+    vector,
 )
+from .provider_server import Reply
 from .reference import expected_quantile
 
 pytestmark = pytest.mark.integration
@@ -76,6 +81,7 @@ def test_catalog_from_current_names_in_one_request(dd_run_check, aggregator, gro
     assert_no_drift(aggregator, ['provider:groq'])
     aggregator.assert_all_metrics_covered()
     aggregator.assert_metrics_using_metadata(get_metadata_metrics(), check_submission_type=True)
+    assert_agent_conventions(aggregator)
     # VictoriaMetrics hides samples of the last 30 s unless asked not to.
     assert 'nocache=1' in proxy.requests[-1][1]
 
@@ -169,3 +175,20 @@ def test_prompt_cache_hit_ratio_per_model_and_project(dd_run_check, aggregator, 
     aggregator.assert_metric('llm_inference.integration.requests', 1, tags=['provider:groq', 'outcome:ok'])
     aggregator.assert_all_metrics_covered()
     aggregator.assert_metrics_using_metadata(get_metadata_metrics(), check_submission_type=True)
+
+
+# This provider's row of the fault matrix (test_faults.py): its instance, a good reply and a value it yields.
+def groq_ok():
+    return vector(({'__name__': 'requests:rate1m', 'model': 'm1', 'status_code': '200'}, '4.5'))
+
+
+FAULTS = fault_rows(
+    GROQ,
+    lambda: Reply(body=groq_ok(), headers=JSON),
+    ('llm_inference.requests.rate', 4.5, GROQ.tags + [*model_tags('m1'), 'window:1m']),
+    **{
+        '403': (AgentCheck.CRITICAL, 'Enterprise-tier feature'),
+        # A key of an organization without the Enterprise feature may get 404, not 403: the message says both.
+        '404': (AgentCheck.CRITICAL, 'HTTP 404', 'check `api_url`', 'Enterprise-tier feature'),
+    },
+)

@@ -7,7 +7,19 @@ from datadog_checks.dev.utils import get_metadata_metrics
 from simulator.crusoe import CRUSOE_MODELS
 from simulator.groq import GROQ_MODELS, MINUTES, groq_rate
 
-from .common import CRUSOE_KEY, GROQ_KEY, PROMQL, assert_gauge_close, assert_no_drift, model_tags
+from .common import (
+    CRUSOE_KEY,
+    GROQ_KEY,
+    JSON,
+    PROMQL,
+    assert_agent_conventions,
+    assert_gauge_close,
+    assert_no_drift,
+    fault_rows,
+    model_tags,
+)
+from .provider_server import Reply
+from .test_groq import groq_ok
 
 pytestmark = pytest.mark.integration
 
@@ -58,3 +70,13 @@ def test_queries_on_victoriametrics(dd_run_check, aggregator, groq_engine):
     assert_no_drift(aggregator, ['provider:promql'])
     aggregator.assert_all_metrics_covered()
     aggregator.assert_metrics_using_metadata(get_metadata_metrics(), check_submission_type=True)
+    assert_agent_conventions(aggregator)
+
+
+# This provider's row of the fault matrix (test_faults.py): its instance, a good reply and a value it yields.
+FAULTS = fault_rows(
+    PROMQL,
+    # A Groq-shaped recorded series: the user's query returns it as is.
+    lambda: Reply(body=groq_ok(), headers=JSON),
+    ('llm_inference.requests.rate', 4.5, PROMQL.tags + [*model_tags('m1'), 'status_code:200']),
+)

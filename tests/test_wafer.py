@@ -1,5 +1,7 @@
 """Wafer: every documented series into the catalog; quantile normalized; endpoint -> deployment; 24h windows."""
 
+import logging
+
 import pytest
 
 from datadog_checks.base import AgentCheck
@@ -7,7 +9,18 @@ from datadog_checks.dev.utils import get_metadata_metrics
 from datadog_checks.llm_inference import LlmInferenceCheck
 from datadog_checks.llm_inference.providers.wafer import WaferCheck
 
-from .common import API_KEY, ENDPOINT, WAFER, assert_no_drift, fixture_text
+from .common import (
+    API_KEY,
+    ENDPOINT,
+    WAFER,
+    assert_agent_conventions,
+    assert_gauge_close,
+    assert_no_drift,
+    drift_values,
+    fault_rows,
+    fixture_text,
+    model_tags,
+)
 from .provider_server import Reply
 
 BASE = WAFER.tags
@@ -55,6 +68,7 @@ def test_every_series_mapped_with_tags(dd_run_check, aggregator, provider_server
     assert_no_drift(aggregator, BASE)
     aggregator.assert_all_metrics_covered()
     aggregator.assert_metrics_using_metadata(get_metadata_metrics(), check_submission_type=True)
+    assert_agent_conventions(aggregator)
 
     seen = provider_server.requests[-1]
     assert seen.path == WAFER.path + '?endpoint=' + ENDPOINT
@@ -83,3 +97,84 @@ def test_endpoint_added_to_custom_api_url():
     assert check.url == 'http://proxy/m?x=1&endpoint=a+b'
     default = LlmInferenceCheck('llm_inference', {}, [{'provider': 'wafer', 'api_key': 'k', 'endpoint': 'e.wafer.ai'}])
     assert default.url == 'https://api.wafer.ai/v1/endpoints/metrics/prometheus?endpoint=e.wafer.ai'
+
+
+# Moved from test_payload_shapes.py: Wafer's own variants of its reply.
+WAFER_BASE = WAFER.tags
+
+
+def test_wafer_variants(dd_run_check, aggregator, provider_server, caplog):
+    provider_server.reply(WAFER.path, Reply(body=fixture_text('wafer_variants.txt')))
+    with caplog.at_level(logging.INFO):
+        dd_run_check(WAFER.check(provider_server))
+
+    def metric(name, value, *tags):
+        aggregator.assert_metric('llm_inference.' + name, value, tags=WAFER_BASE + list(tags), count=1)
+
+    # Status classes in another label order; 5xx is NaN: the classes that have values are submitted, the rate
+    # (a sum over all classes) is not: 2xx + 4xx alone would be a rate missing its errors.
+    metric('wafer.requests.last_24h', 172800, 'status_class:2xx', DAY)
+    metric('wafer.requests.last_24h', 1728, 'status_class:4xx', DAY)
+    assert not aggregator.metrics('llm_inference.requests.rate')
+    # quantile="max" is the 1-quantile; quantile="mean" is no quantile, and a percentile series without a quantile
+    # label says nothing either: not submitted (never untagged).
+    for q, value in (('0.5', 0.182), ('0.99', 1.92), ('1', 7.5)):
+        metric('time_to_first_token.seconds', value, 'quantile:' + q, DAY)
+    metric('e2e_latency.seconds', 2.35, 'quantile:0.5', DAY)
+    assert len(aggregator.metrics('llm_inference.e2e_latency.seconds')) == 1
+    # One engine gauge per backend: not collapsed.
+    metric('requests.running', 15, 'backend_id:b-1')
+    metric('requests.running', 8, 'backend_id:b-2')
+    metric('kv_cache.usage', 0.7, 'backend_id:b-1')
+    metric('kv_cache.usage', 0.5, 'backend_id:b-2')
+    # A model label is the model tag; an endpoint label of another endpoint is kept, not lost.
+    metric('request.output_tokens_per_second', 71.25, 'quantile:0.5', *model_tags('llama-3.3-70b'), DAY)
+    metric('request.output_tokens_per_second', 64.0, 'quantile:0.5', *model_tags('llama-3.1-8b'), DAY)
+    metric('wafer.concurrent_requests', 31, 'window:2m')
+    metric('wafer.concurrent_requests', 4, 'window:2m', 'label_endpoint:acme-llama-canary.wafer.ai')
+
+    assert drift_values(aggregator, 'series_dropped') == {
+        'reason:not_finite': 1,
+        'reason:incomplete_sum': 1,
+        'reason:not_a_quantile': 2,  # quantile="mean", and a percentile series without a quantile label
+    }
+    assert drift_values(aggregator, 'unmapped_labels') == {'label:backend_id': 4}
+    assert 'label `backend_id` is not in the catalog' in caplog.text
+    aggregator.assert_metric('llm_inference.integration.unmapped_series', 0, tags=WAFER_BASE)
+    aggregator.assert_metric('llm_inference.integration.requests', 1, tags=WAFER_BASE + ['outcome:ok'])
+    aggregator.assert_metric('llm_inference.integration.series')
+    aggregator.assert_all_metrics_covered()
+    aggregator.assert_metrics_using_metadata(get_metadata_metrics(), check_submission_type=True)
+
+
+def test_wafer_exclude_labels_on_quantile_gauges_keeps_them(dd_run_check, aggregator, provider_server, caplog):
+    provider_server.reply(WAFER.path, Reply(body=fixture_text('wafer_variants.txt')))
+    with caplog.at_level(logging.INFO):
+        dd_run_check(WAFER.check(provider_server, exclude_labels=['backend_id', 'model']))
+    # Summed over replicas: add up; averaged over replicas: average.
+    aggregator.assert_metric('llm_inference.requests.running', 23, tags=WAFER_BASE, count=1)
+    assert_gauge_close(aggregator, 'llm_inference.kv_cache.usage', 0.6, WAFER_BASE)
+    # Percentiles of two models cannot be combined: `model` stays, and the log says so once.
+    aggregator.assert_metric(
+        'llm_inference.request.output_tokens_per_second',
+        71.25,
+        tags=WAFER_BASE + ['quantile:0.5', *model_tags('llama-3.3-70b'), DAY],
+    )
+    aggregator.assert_metric(
+        'llm_inference.request.output_tokens_per_second',
+        64.0,
+        tags=WAFER_BASE + ['quantile:0.5', *model_tags('llama-3.1-8b'), DAY],
+    )
+    assert caplog.text.count('cannot be aggregated away from llm_inference.request.output_tokens_per_second') == 1
+
+
+# This provider's row of the fault matrix (test_faults.py): its instance, a good reply and a value it yields.
+FAULTS = fault_rows(
+    WAFER,
+    lambda: Reply(body=fixture_text('wafer.txt')),
+    ('llm_inference.requests.running', 23, WAFER.tags),
+    **{
+        '403': (AgentCheck.CRITICAL, 'serverless (pass.wafer.ai) key'),
+        '404': (AgentCheck.CRITICAL, 'HTTP 404', 'check `endpoint`'),
+    },
+)
