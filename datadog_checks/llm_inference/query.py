@@ -181,7 +181,7 @@ class QueryCheck(ProviderMixin, AgentCheck):
         return [(i, q.expr) for i, q in enumerate(self.queries) if i not in left_out], left_out
 
     def requests_per_run(self):
-        # The combined requests (one unless very long), unless the engine refused them: then one per query (each
+        # The combined requests, one unless very long, unless the engine refused them: then one per query (each
         # from the budget).
         pending, _ = self.pending()
         return len(split(pending)) if self.batching and len(pending) > 1 else len(pending)
@@ -251,7 +251,7 @@ class QueryCheck(ProviderMixin, AgentCheck):
         return answers, gaps
 
     def answer_combined(self, queries, pending, answers, gaps):
-        """Fills `answers` from combined requests (several if the queries are too long for one); returns the
+        """Fills `answers` from combined requests: several if the queries are too long for one. Returns the
         (index, expr) still to ask one by one: those of a refused combined request."""
         groups = split(pending)
         for n, group in enumerate(groups):
