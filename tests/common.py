@@ -242,3 +242,32 @@ class Clock:
         monkeypatch.setattr(budget, 'now', self.wall)
         monkeypatch.setattr(budget, 'monotonic', self.monotonic)
         return self
+
+
+def assert_aggregates(aggregator):
+    """The model-level percentiles and SLO rates a run submitted, checked against the series they come from (exact
+    values: tests/test_model_scope.py, tests/test_bucket_outputs.py): a model-level point's tags are those of the
+    series it merges without their deployment-level tags, and equal to the series where the model has one; an SLO
+    pair carries its objective and threshold, good at most total."""
+    for name in [n for n in aggregator.metric_names if n.startswith('llm_inference.model.')]:
+        per_series = aggregator.metrics('llm_inference.' + name[len('llm_inference.model.') :])
+        for m in aggregator.metrics(name):
+            merged = [s for s in per_series if set(m.tags) <= set(s.tags)]
+            assert merged, (name, m.tags)
+            if len(merged) == 1:
+                assert merged[0].value == pytest.approx(m.value), (name, m.tags)
+            aggregator.assert_metric(name, m.value, tags=m.tags)
+    goods = {tuple(sorted(m.tags)): m.value for m in aggregator.metrics('llm_inference.slo.requests.good')}
+    totals = {tuple(sorted(m.tags)): m.value for m in aggregator.metrics('llm_inference.slo.requests.total')}
+    assert set(goods) == set(totals)
+    for tags, good in goods.items():
+        assert good <= totals[tags] * (1 + 1e-9), tags
+        assert any(t.startswith('objective:') for t in tags) and any(t.startswith('threshold:') for t in tags)
+        aggregator.assert_metric('llm_inference.slo.requests.good', good, tags=list(tags))
+        aggregator.assert_metric('llm_inference.slo.requests.total', totals[tags], tags=list(tags))
+
+
+def aggregate_series(aggregator):
+    """How many model-level and SLO points a run submitted (each checked by assert_aggregates)."""
+    names = [n for n in aggregator.metric_names if n.startswith(('llm_inference.model.', 'llm_inference.slo.'))]
+    return sum(len(aggregator.metrics(n)) for n in names)

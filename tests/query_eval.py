@@ -6,8 +6,9 @@ What it understands is what the builder emits, and it refuses anything else (a q
 never a widget skipped in silence):
 
 - `<agg>:<metric>{<filter>} by {<tags>}` with `agg` in avg, sum, min, max (space aggregation across the series of a
-  group); DISTRIBUTION aggregators (`p99:` ...) are read but not evaluated yet (an error: no distribution is
-  submitted; they will be the percentile of the group's population, never a fold);
+  group); DISTRIBUTION aggregators (`p99:` ...) over the distribution buckets the check submitted: the percentile of
+  every bucket of the group merged (interpolated within a bucket, as histogram_quantile reads buckets; Datadog's
+  sketches differ within a bucket's width), the percentile of the group's population, never a fold;
 - filters in either Datadog syntax: comma-separated (`provider:x,$model,!tag:v`) or boolean (`AND`, `OR`, `NOT`,
   `IN (...)`, `NOT IN (...)`, parentheses); template variables (`$name`) are set to `*`;
 - `.as_count()`, `.as_rate()`, `.rollup(...)`: time functions, no effect on one point per series;
@@ -67,7 +68,28 @@ def points_of(aggregator, namespace='llm_inference.'):
         if name.startswith(namespace):
             for m in aggregator.metrics(name):
                 series[(name, frozenset(m.tags))] = m.value
-    return [Point(name, value, tags) for (name, tags), value in series.items()]
+    found = [Point(name, value, tags) for (name, tags), value in series.items()]
+    # Distribution buckets: one point per bucket, its value (lower bound, upper bound, count).
+    for name, buckets in aggregator._histogram_buckets.items():
+        if name.startswith(namespace):
+            found += [Point(name, (b.lower_bound, b.upper_bound, b.value), frozenset(b.tags)) for b in buckets]
+    return found
+
+
+def distribution_percentile(q, buckets):
+    """The q-quantile of (lower, upper, count) buckets merged, linear within a bucket; None without counts."""
+    buckets = sorted(buckets, key=lambda b: (b[1], b[0]))
+    total = sum(count for _, _, count in buckets)
+    if total <= 0:
+        return None
+    rank, seen = q * total, 0
+    for lower, upper, count in buckets:
+        if count and seen + count >= rank:
+            if upper == float('inf'):
+                return lower
+            return lower + (upper - lower) * (rank - seen) / count
+        seen += count
+    return buckets[-1][0]
 
 
 # --- filters ---------------------------------------------------------------------------------------------------------
@@ -239,13 +261,24 @@ class Query:
 
     def groups(self, points):
         """{group key: Group}: the selected series by their `by` tags, aggregated with `agg`."""
-        if self.distribution:
-            # To add with the distributions: the percentile of every point of the group (nothing folds).
-            raise QueryError('{!r}: distribution percentiles are not evaluated yet'.format(self.text))
         grouped = {}  # a series without a `by` tag is in its N/A group, as in Datadog
         for p in self.selected(points):
             key = tuple(p.tag(tag) or NA for tag in self.by)
             grouped.setdefault(key, []).append(p)
+        if self.distribution:
+            # The percentile of every bucket of the group: nothing folds (a gauge point here is a query error, and so
+            # are points without any distribution: nothing to evaluate it over).
+            if not any(isinstance(p.value, tuple) for p in points):
+                raise QueryError('{!r}: no distribution was submitted'.format(self.text))
+            if any(not isinstance(p.value, tuple) for ps in grouped.values() for p in ps):
+                raise QueryError(
+                    '{!r}: a percentile aggregator over a metric that is no distribution'.format(self.text)
+                )
+            q = float(DISTRIBUTION.match(self.agg).group(1)) / 100
+            values = {key: distribution_percentile(q, [p.value for p in ps]) for key, ps in grouped.items()}
+            return {key: Group(key, [], value) for key, value in values.items() if value is not None}
+        if any(isinstance(p.value, tuple) for ps in grouped.values() for p in ps):
+            raise QueryError('{!r}: a distribution needs a percentile aggregator (p50: ...)'.format(self.text))
         return {key: Group(key, ps, FOLDS[self.agg]([p.value for p in ps])) for key, ps in grouped.items()}
 
 

@@ -23,10 +23,11 @@ def test_series_per_deployment(payloads):
     finally:
         restore()
     # Per deployment: 8 gauges + 3 error codes + 8 families x 20 buckets + replicas = 172 raw series, against
-    # 8 + 3 + 8 x 4 quantiles + 1 = 44 catalog series.
+    # 8 + 3 + 8 x 4 quantiles + 1 = 44 catalog series, + 8 x 4 model-level quantiles (each deployment serves its own
+    # model here) + 2 objectives x (good, total) SLO rates = 80.
     assert generic_series == 3 * 172
-    assert our_series == legacy_series == 3 * 44
-    assert our_series * 3 <= generic_series
+    assert our_series == legacy_series == 3 * (44 + 32 + 4)
+    assert our_series * 2 <= generic_series
 
 
 def test_query_memory_harness(monkeypatch):

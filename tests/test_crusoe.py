@@ -9,6 +9,8 @@ from datadog_checks.llm_inference.providers.crusoe import CrusoeCheck
 from simulator.crusoe import CRUSOE_HISTOGRAMS, CRUSOE_MODELS, LATENCY_BOUNDS
 
 from .common import (
+    aggregate_series,
+    assert_aggregates,
     CRUSOE,
     CRUSOE_KEY,
     CRUSOE_PROJECT,
@@ -59,9 +61,10 @@ def test_catalog_in_one_request(dd_run_check, aggregator, crusoe_engine):
                 assert_gauge_close(aggregator, 'llm_inference.' + name, value, base + ['quantile:' + q], rel=1e-6)
     tags = ['provider:crusoe', 'project_id:' + CRUSOE_PROJECT]
     aggregator.assert_metric('llm_inference.integration.requests', 1, tags=tags + ['outcome:ok'])
-    aggregator.assert_metric('llm_inference.integration.series', 3 * (3 + 8), tags=tags)
+    aggregator.assert_metric('llm_inference.integration.series', 3 * (3 + 8) + aggregate_series(aggregator), tags=tags)
     aggregator.assert_service_check('llm_inference.can_connect', AgentCheck.OK, tags=tags, count=1)
     assert_no_drift(aggregator, tags)
+    assert_aggregates(aggregator)
     aggregator.assert_all_metrics_covered()
     aggregator.assert_metrics_using_metadata(get_metadata_metrics(), check_submission_type=True)
     assert_agent_conventions(aggregator)

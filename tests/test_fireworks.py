@@ -8,6 +8,8 @@ from datadog_checks.llm_inference import LlmInferenceCheck
 from datadog_checks.llm_inference.providers.fireworks import FireworksCheck
 
 from .common import (
+    aggregate_series,
+    assert_aggregates,
     API_KEY,
     FIREWORKS,
     assert_agent_conventions,
@@ -98,12 +100,15 @@ def test_every_family_mapped_with_tags(dd_run_check, aggregator, provider_server
     )
     # 8 gauges x 3 deployments + 3 errors + 3 replicas + 8 families x 2 deployments x 4 quantiles
     aggregator.assert_metric(
-        'llm_inference.integration.series', 24 + 3 + 3 + 64, tags=['provider:fireworks', 'account:acme', 'team:ml']
+        'llm_inference.integration.series',
+        24 + 3 + 3 + 64 + aggregate_series(aggregator),
+        tags=['provider:fireworks', 'account:acme', 'team:ml'],
     )
     aggregator.assert_service_check(
         'llm_inference.can_connect', AgentCheck.OK, tags=['provider:fireworks', 'account:acme', 'team:ml'], count=1
     )
     assert_no_drift(aggregator, ['provider:fireworks', 'account:acme', 'team:ml'])
+    assert_aggregates(aggregator)
     aggregator.assert_all_metrics_covered()
     aggregator.assert_metrics_using_metadata(get_metadata_metrics(), check_submission_type=True)
     assert_agent_conventions(aggregator)

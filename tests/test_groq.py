@@ -17,6 +17,8 @@ from simulator.groq import (
 )
 
 from .common import (
+    aggregate_series,
+    assert_aggregates,
     GROQ,
     GROQ_KEY,
     GROQ_NON_ENTERPRISE_KEY,
@@ -75,10 +77,13 @@ def test_catalog_from_current_names_in_one_request(dd_run_check, aggregator, gro
     assert run(dd_run_check, proxy) == 1
     assert_catalog(aggregator)
     # 3 models: requests.rate + 3 errors.rate + 5 families x 3 quantiles each
-    aggregator.assert_metric('llm_inference.integration.series', 3 + 3 + 3 * 15, tags=['provider:groq'])
+    aggregator.assert_metric(
+        'llm_inference.integration.series', 3 + 3 + 3 * 15 + aggregate_series(aggregator), tags=['provider:groq']
+    )
     aggregator.assert_metric('llm_inference.integration.requests', 1, tags=['provider:groq', 'outcome:ok'])
     aggregator.assert_service_check('llm_inference.can_connect', AgentCheck.OK, tags=['provider:groq'], count=1)
     assert_no_drift(aggregator, ['provider:groq'])
+    assert_aggregates(aggregator)
     aggregator.assert_all_metrics_covered()
     aggregator.assert_metrics_using_metadata(get_metadata_metrics(), check_submission_type=True)
     assert_agent_conventions(aggregator)
@@ -90,7 +95,7 @@ def test_percentile_spellings_all_normalized(dd_run_check, aggregator, groq_engi
     _, _, proxy = groq_engine_spelled
     assert run(dd_run_check, proxy) == 1
     assert_catalog(aggregator)
-    aggregator.assert_metric('llm_inference.integration.series', 3 + 3 + 3 * 15)
+    aggregator.assert_metric('llm_inference.integration.series', 3 + 3 + 3 * 15 + aggregate_series(aggregator))
 
 
 def test_post_method(dd_run_check, aggregator, groq_engine):
@@ -123,8 +128,11 @@ def test_older_names(dd_run_check, aggregator, groq_old_engine):
                 base + ['quantile:' + q, 'window:5m'],
             )
     aggregator.assert_metric('llm_inference.integration.requests', 1, tags=['provider:groq', 'outcome:ok'])
-    aggregator.assert_metric('llm_inference.integration.series', 3 + 3 + 3 * 4, tags=['provider:groq'])
+    aggregator.assert_metric(
+        'llm_inference.integration.series', 3 + 3 + 3 * 4 + aggregate_series(aggregator), tags=['provider:groq']
+    )
     assert_no_drift(aggregator, ['provider:groq'])
+    assert_aggregates(aggregator)
     aggregator.assert_all_metrics_covered()
 
 

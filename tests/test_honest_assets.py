@@ -137,6 +137,21 @@ def test_what_it_cannot_read_is_an_error():
         evaluate({'query1': 'sum:llm_inference.x{*} by {a}', 'query2': 'sum:llm_inference.x{*}'}, ['query1/query2'], [])
 
 
+def test_distribution_percentiles_are_those_of_every_bucket_of_the_group():
+    d = 'distribution.time_to_first_token.seconds'
+    points = [  # deployment a: 10 requests in (0, 1]; b: 10 in (1, 2] and 10 in (2, +Inf)
+        point(d, (0.0, 1.0, 10), 'provider:fireworks', 'model:m', 'deployment:a'),
+        point(d, (1.0, 2.0, 10), 'provider:fireworks', 'model:m', 'deployment:b'),
+        point(d, (2.0, float('inf'), 10), 'provider:fireworks', 'model:m', 'deployment:b'),
+    ]
+    evaluation = evaluate({'query1': 'p50:llm_inference.' + d + '{*} by {model}'}, ['query1'], points)
+    assert evaluation.values['query1'] == {('m',): pytest.approx(1.5)} and evaluation.folds == []
+    evaluation = evaluate({'query1': 'p99:llm_inference.' + d + '{deployment:a} by {model}'}, ['query1'], points)
+    assert evaluation.values['query1'] == {('m',): pytest.approx(0.99)}
+    with pytest.raises(QueryError):  # a distribution read as a gauge
+        evaluate({'query1': 'avg:llm_inference.' + d + '{*}'}, ['query1'], points)
+
+
 def test_monitor_queries():
     queries, formulas = monitor_request(
         'change(avg(last_10m),last_10m):sum:llm_inference.requests.queued{*} by {provider,deployment} > 20'
@@ -189,6 +204,10 @@ def test_a_template_variable_the_dashboard_does_not_declare_is_an_error():
 # --- every shipped asset over what the check emits for every provider ------------------------------------------------
 
 
+# The bucket providers submit distributions too, so the widgets that read them are evaluated over them.
+DISTRIBUTIONS = {'latency_distributions': True}
+
+
 def run(dd_run_check, aggregator, check):
     aggregator.reset()
     dd_run_check(check)
@@ -214,16 +233,18 @@ def organizations(dd_run_check, aggregator, provider_server, groq_engine, groq_o
 
     def fireworks(text):
         provider_server.reply(FIREWORKS.path, Reply(body=text))
-        return run(dd_run_check, aggregator, FIREWORKS.check(provider_server))
+        return run(dd_run_check, aggregator, FIREWORKS.check(provider_server, **DISTRIBUTIONS))
 
     def groq(engine):
-        return run(dd_run_check, aggregator, GROQ.check(api_key=GROQ_KEY, api_url=engine[1].url))
+        return run(dd_run_check, aggregator, GROQ.check(api_key=GROQ_KEY, api_url=engine[1].url, **DISTRIBUTIONS))
 
     def cerebras(text):
         provider_server.reply(CEREBRAS.path, Reply(body=text))
         return run(dd_run_check, aggregator, CEREBRAS.check(provider_server))
 
-    crusoe = run(dd_run_check, aggregator, CRUSOE.check(api_key=CRUSOE_KEY, api_url=crusoe_engine[1].url))
+    crusoe = run(
+        dd_run_check, aggregator, CRUSOE.check(api_key=CRUSOE_KEY, api_url=crusoe_engine[1].url, **DISTRIBUTIONS)
+    )
     documented_cerebras = fixture_text('cerebras.txt')
     # The guide's `statistic` label, failures by code, and a second endpoint that is down.
     status = 'inference_endpoint_status{endpoint="model",organization_id="org_abc123"} '

@@ -15,6 +15,7 @@ from datadog_checks.base import AgentCheck
 from datadog_checks.dev.utils import get_metadata_metrics
 
 from .common import (
+    assert_aggregates,
     API_KEY,
     ENDPOINT,
     FIREWORKS,
@@ -124,6 +125,7 @@ def test_fireworks_live_shape(dd_run_check, aggregator, provider_server):
     aggregator.assert_metric('llm_inference.integration.requests', 1, tags=FW_BASE + ['outcome:ok'])
     aggregator.assert_metric('llm_inference.integration.series')
     aggregator.assert_service_check('llm_inference.can_connect', AgentCheck.OK, tags=FW_BASE, count=1)
+    assert_aggregates(aggregator)
     aggregator.assert_all_metrics_covered()
     aggregator.assert_metrics_using_metadata(get_metadata_metrics(), check_submission_type=True)
 

@@ -8,6 +8,7 @@ from simulator.crusoe import CRUSOE_MODELS
 from simulator.groq import GROQ_MODELS, MINUTES, groq_rate
 
 from .common import (
+    assert_aggregates,
     CRUSOE_KEY,
     GROQ_KEY,
     JSON,
@@ -68,6 +69,7 @@ def test_queries_on_victoriametrics(dd_run_check, aggregator, groq_engine):
     aggregator.assert_metric('llm_inference.integration.requests', 1, tags=['provider:promql', 'outcome:ok'])
     aggregator.assert_metric('llm_inference.integration.series', 3, tags=['provider:promql'])
     assert_no_drift(aggregator, ['provider:promql'])
+    assert_aggregates(aggregator)
     aggregator.assert_all_metrics_covered()
     aggregator.assert_metrics_using_metadata(get_metadata_metrics(), check_submission_type=True)
     assert_agent_conventions(aggregator)

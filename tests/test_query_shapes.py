@@ -25,7 +25,17 @@ from simulator.groq import (
 )
 from simulator.query_series import LATENCY_BOUNDS
 
-from .common import CRUSOE, CRUSOE_KEY, GROQ, GROQ_KEY, assert_gauge_close, catalog_values, drift_values, model_tags
+from .common import (
+    assert_aggregates,
+    CRUSOE,
+    CRUSOE_KEY,
+    GROQ,
+    GROQ_KEY,
+    assert_gauge_close,
+    catalog_values,
+    drift_values,
+    model_tags,
+)
 from .reference import expected_quantile
 
 pytestmark = pytest.mark.integration
@@ -90,6 +100,7 @@ def test_groq_newer_and_older_names(dd_run_check, aggregator, groq_variant_engin
     aggregator.assert_metric('llm_inference.integration.requests', 1, tags=['provider:groq', 'outcome:ok'])
     aggregator.assert_metric('llm_inference.integration.series')
     aggregator.assert_service_check('llm_inference.can_connect', AgentCheck.OK, count=1)
+    assert_aggregates(aggregator)
     aggregator.assert_all_metrics_covered()
     aggregator.assert_metrics_using_metadata(get_metadata_metrics(), check_submission_type=True)
 
@@ -148,6 +159,7 @@ def test_crusoe_both_spellings_and_millisecond_buckets(dd_run_check, aggregator,
     aggregator.assert_metric('llm_inference.integration.series_dropped', 0)
     aggregator.assert_metric('llm_inference.integration.requests', 1)
     aggregator.assert_metric('llm_inference.integration.series')
+    assert_aggregates(aggregator)
     aggregator.assert_all_metrics_covered()
     aggregator.assert_metrics_using_metadata(get_metadata_metrics(), check_submission_type=True)
 

@@ -10,6 +10,8 @@ from datadog_checks.llm_inference import LlmInferenceCheck
 from datadog_checks.llm_inference.providers.wafer import WaferCheck
 
 from .common import (
+    aggregate_series,
+    assert_aggregates,
     API_KEY,
     ENDPOINT,
     WAFER,
@@ -57,7 +59,7 @@ def test_every_series_mapped_with_tags(dd_run_check, aggregator, provider_server
     metric('wafer.concurrent_requests', 31, 'window:2m')
     metric('wafer.metrics_window.seconds', 86400)
     metric('integration.requests', 1, 'outcome:ok')
-    metric('integration.series', 3 + 1 + 4 + 4 + 3 + 4 + 4 + 2)
+    metric('integration.series', 3 + 1 + 4 + 4 + 3 + 4 + 4 + 2 + aggregate_series(aggregator))
 
     # The Wafer `endpoint` label is the deployment tag; no `endpoint:` tag (the base's URL tag) anywhere.
     for name in aggregator.metric_names:
@@ -66,6 +68,7 @@ def test_every_series_mapped_with_tags(dd_run_check, aggregator, provider_server
             assert m.tags.count('deployment:' + ENDPOINT) == 1
     aggregator.assert_service_check('llm_inference.can_connect', AgentCheck.OK, tags=BASE, count=1)
     assert_no_drift(aggregator, BASE)
+    assert_aggregates(aggregator)
     aggregator.assert_all_metrics_covered()
     aggregator.assert_metrics_using_metadata(get_metadata_metrics(), check_submission_type=True)
     assert_agent_conventions(aggregator)
@@ -143,6 +146,7 @@ def test_wafer_variants(dd_run_check, aggregator, provider_server, caplog):
     aggregator.assert_metric('llm_inference.integration.unmapped_series', 0, tags=WAFER_BASE)
     aggregator.assert_metric('llm_inference.integration.requests', 1, tags=WAFER_BASE + ['outcome:ok'])
     aggregator.assert_metric('llm_inference.integration.series')
+    assert_aggregates(aggregator)
     aggregator.assert_all_metrics_covered()
     aggregator.assert_metrics_using_metadata(get_metadata_metrics(), check_submission_type=True)
 

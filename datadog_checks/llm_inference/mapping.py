@@ -25,6 +25,8 @@ from .specs import DEFAULT_QUANTILES, KEEP, SUM, format_quantile
 from .buckets import pairs
 from .datadog_tags import stored_tags, variant_tag
 from .histogram import bucket_quantiles
+from .model_scope import ModelBuckets, ModelQuantiles, name_of
+from .bucket_outputs import DEFAULT_OBJECTIVES, distribution_points, objective_of, objective_points, threshold_text
 
 
 class MappingOptions:
@@ -44,6 +46,11 @@ class MappingOptions:
         self.quantile_tags = [('quantile:' + label,) for _, label in self.quantiles]
         self.collect_raw_buckets = bool(config.collect_raw_buckets)
         self.latency_unit = config.latency_unit
+        # Distribution buckets count the requests of one run: bucket rate x the collection interval (0: off).
+        interval = config.min_collection_interval or 60
+        self.distribution_interval = float(interval) if config.latency_distributions else 0.0
+        objectives = config.latency_objectives
+        self.objectives = dict(DEFAULT_OBJECTIVES if objectives is None else objectives)
 
 
 def _unpack(key):
@@ -153,9 +160,10 @@ class Mapper:
             )
         return frozenset(removed), blocked
 
-    def _groups(self, spec, members):
+    def _groups(self, spec, members, dropped=None):
         """{tags: the member key, or a list of the keys of the best rank where several share the tags}; drops what
-        cannot be submitted. (One member per group is the rule: no list is made for it.)"""
+        cannot be submitted (their tags appended to `dropped` when given). (One member per group is the rule: no
+        list is made for it.)"""
         removed, blocked = self._plan(spec, members)
         needs = spec.needs
         groups = {}  # the tags as Datadog stores them -> the member key, or a list of keys
@@ -174,6 +182,8 @@ class Mapper:
             if reason is not None:
                 self.report.drop(reason)
                 self.report.missing_series(spec.name, context.tags + extra + spec.tags)
+                if dropped is not None:
+                    dropped.append(context.tags + extra + spec.tags)
                 continue
             tags = context.without(removed) if removed else context.tags
             if extra:
@@ -226,24 +236,35 @@ class Mapper:
 
     def _gauge_points(self, spec, members, points):
         combine, scale, name, const = spec.combine, spec.scale, spec.name, spec.tags
-        for tags, group in self._groups(spec, members).items():
+        # Quantile gauges cannot be merged: a model whose population is one series gets it at model level. Catalog
+        # specs only: a user's `queries:` entry always has a `kind`, and its name is the user's, not the catalog's.
+        dropped, models = ([], ModelQuantiles()) if combine is KEEP and not spec.kind else (None, None)
+        for tags, group in self._groups(spec, members, dropped).items():
             if type(group) is not list:
                 value = members[group]
                 if value is None:
                     self.report.missing_series(name, tags + const)  # known only to be missing
+                    if models is not None:
+                        models.drop(tags + const)
                     continue
                 if value - value:
                     self.report.drop('not_finite')
                     self.report.missing_series(name, tags + const)
+                    if models is not None:
+                        models.drop(tags + const)
                     continue
                 if value < 0 and spec.nonnegative:
                     self._negative(name, tags + const)
+                    if models is not None:
+                        models.drop(tags + const)
                     continue
             else:
                 values = [members[key] for key in group]
                 if combine is KEEP:
                     self.report.drop('collision', len(values))
                     self.report.missing_series(name, tags + const)
+                    if models is not None:
+                        models.drop(tags + const)
                     self.log.warning_once(
                         ('collision', name),
                         '%d series of llm_inference.%s would share the tags %s and cannot be combined: not submitted.',
@@ -267,18 +288,75 @@ class Mapper:
                 value = value * scale  # (not when 1: no new float per point)
             point = (name, value, tags + const, spec.kind) if spec.kind else (name, value, tags + const)
             points.append(point)
+            if models is not None:
+                models.add(tags + const, value)
+        if models is not None:
+            self._model_quantile_points(spec, models, dropped, points)
+
+    def _bucket_outputs(self, spec, tags, rows, points):
+        """A series' distribution buckets and SLO rates, where asked for (bucket_outputs.py)."""
+        if self.options.distribution_interval:
+            points += distribution_points(spec, tags, rows, self.options.distribution_interval)
+        objective = objective_of(spec)
+        threshold = self.options.objectives.get(objective) if objective else None
+        if threshold is None:
+            return
+        made, used = objective_points(spec, tags, rows, threshold)
+        points += made
+        if used is None:
+            self.log.warning_once(
+                ('objective', objective, threshold),
+                '`latency_objectives`: %s %s s is below every bucket bound of llm_inference.%s: no SLO rates for it.',
+                objective,
+                threshold_text(threshold),
+                spec.name,
+            )
+        elif threshold_text(used) != threshold_text(threshold):
+            self.log.warning_once(
+                ('objective', objective, threshold, used),
+                '`latency_objectives`: %s %s s falls between bucket bounds of llm_inference.%s; the largest bound '
+                'below it, %s s, is used (tag `threshold:%s`).',
+                objective,
+                threshold_text(threshold),
+                spec.name,
+                threshold_text(used),
+                threshold_text(used),
+            )
+
+    def _model_quantile_points(self, spec, models, dropped, points):
+        for tags in dropped:
+            models.drop(tags)
+        for scope, value in models.single():
+            if any(t.startswith('quantile:') for t in scope):
+                points.append((name_of(spec.name), value, scope))
+        several = [scope for scope in models.several() if any(t.startswith('quantile:') for t in scope)]
+        if several:
+            self.log.once(
+                ('model scope', spec.name),
+                'llm_inference.%s: %d model populations are several series of percentiles, which cannot be merged: '
+                'no llm_inference.%s for them (e.g. %s).',
+                spec.name,
+                len(several),
+                name_of(spec.name),
+                ','.join(several[0]),
+            )
 
     def _histogram_points(self, spec, members, points):
         qs, labels = self.options.quantile_values, self.options.quantile_tags
         raw_name = spec.raw_buckets if self.options.collect_raw_buckets else ''
-        for tags, group in self._groups(spec, members).items():
+        dropped, models = [], ModelBuckets()
+        for tags, group in self._groups(spec, members, dropped).items():
             flat = [members[group]] if type(group) is not list else [members[key] for key in group]
             # Flat [bound, value, ...] rows: a negative bucket count or rate makes every quantile of them wrong.
             if spec.nonnegative and any(min(rows[1::2], default=0) < 0 for rows in flat):
                 self._negative(spec.name, tags + spec.tags)
+                models.drop(tags + spec.tags)
                 continue
             rows = pairs(flat[0]) if len(flat) == 1 else _sum_buckets(flat)
             tags = tags + spec.tags
+            first = _first_per_bound(rows)
+            models.add(tags, first)
+            self._bucket_outputs(spec, tags, first, points)
             # A bucket repeated in the reply (same labels, same `le`) counts once, the first, as for other series.
             for label, value in zip(labels, bucket_quantiles(qs, rows, repeated='first')):
                 if value is not None and value not in (math.inf, -math.inf):
@@ -287,6 +365,14 @@ class Mapper:
                 for bound, value in _first_per_bound(rows):
                     upper = '+Inf' if math.isinf(bound) else '{:.10g}'.format(bound * spec.scale)
                     points.append((raw_name, value, tags + ('upper_bound:' + upper,)))
+        for tags in dropped:
+            models.drop(tags)
+        # The model's population merged: bucket rates summed per bound, then the quantiles of the sum.
+        name = name_of(spec.name)
+        for scope, rows in models.merged():
+            for label, value in zip(labels, bucket_quantiles(qs, rows)):
+                if value is not None and value not in (math.inf, -math.inf):
+                    points.append((name, value * spec.scale, scope + label))
 
     def _negative(self, name, tags):
         self.report.drop('negative')

@@ -29,6 +29,13 @@ class Submission:
                 submit(name, value, tags=base + [t for t in tags if t not in known])
         return len(points)
 
+    def distribution_bucket(self, name, value, tags):
+        """A point of kind `distribution_bucket`: `value` is (requests, lower bound, upper bound) of one run, not
+        cumulative (bucket_outputs.py). Not monotonic, so the Agent keeps no state per bucket and the buckets of one
+        context need no bound tag (no `multiple_buckets`)."""
+        count, lower, upper = value
+        self.submit_histogram_bucket(name, count, lower, upper, False, None, tags)
+
     def costs(self, points, missing):
         """cost.hourly and cost.per_million_tokens from the run's points and the user's prices (pricing.py);
         `missing`: the series read but not submitted, by metric (a total over them is not one)."""

@@ -55,7 +55,15 @@ def record_emitted(request, aggregator, monkeypatch):
         emitted.service_check_tags.setdefault(name, set()).update(tags or ())
         return submit_service_check(check, check_id, name, status, tags, *args)
 
+    submit_bucket = aggregator.submit_histogram_bucket
+
+    def record_bucket(check, check_id, name, value, lower, upper, monotonic, hostname, tags, *args, **kwargs):
+        # Distribution buckets (`latency_distributions`) are metrics of the catalog too.
+        emitted.metrics.setdefault(name, set()).update(tags or ())
+        return submit_bucket(check, check_id, name, value, lower, upper, monotonic, hostname, tags, *args, **kwargs)
+
     monkeypatch.setattr(aggregator, 'submit_metric', record_metric)
+    monkeypatch.setattr(aggregator, 'submit_histogram_bucket', record_bucket)
     monkeypatch.setattr(aggregator, 'submit_service_check', record_service_check)
     yield
 

@@ -84,12 +84,13 @@ def overview(facts):
                 'vivid_yellow',
                 'Pick a `canonical_model` (the same open model under every provider\'s name; fine-tunes through '
                 '`model_aliases`) and compare it side by side: where it answers fastest, fails least and costs least '
-                'per million tokens. Each provider computes its quantiles over its own `window`; where a provider '
-                'serves the model from several deployments, endpoints or tiers, the line is the worst of them.',
+                'per million tokens. Each provider computes its quantiles over its own `window`. The latency lines '
+                'are model-level (`llm_inference.model.*`): the percentile of all the model\'s deployments, endpoints '
+                'and tiers in an instance merged; where several instances of one provider serve it, the worst of them.',
                 [
                     Timeseries(
-                        'Time to first token p{} (s) by provider, worst deployment or tier'.format(label),
-                        _worst('time_to_first_token.seconds', SAME_MODEL, quantile, 'provider,canonical_model'),
+                        'Time to first token p{} (s) by provider, model-level (worst instance)'.format(label),
+                        _worst('model.time_to_first_token.seconds', SAME_MODEL, quantile, 'provider,canonical_model'),
                     )
                     for label, quantile in (('99', '0.99'), ('50', '0.5'))
                 ]
@@ -114,6 +115,22 @@ def overview(facts):
                         ('Time to first token p50 (s)', 'time_to_first_token.seconds', '0.5'),
                         ('End-to-end latency p99 (s)', 'e2e_latency.seconds', '0.99'),
                         ('Queue latency p99 (s)', 'queue_latency.seconds', '0.99'),
+                    )
+                ],
+            ),
+            Group(
+                'Distributions (opt-in)',
+                'vivid_blue',
+                'Exact percentiles of any slice, computed by Datadog from the distributions the check submits with '
+                '`latency_distributions: true` (empty without it): the percentile of every request of the group, '
+                'across deployments, tiers and instances.',
+                [
+                    Timeseries(title, q('distribution.' + metric, ALL, BY_MODEL, agg))
+                    for title, metric, agg in (
+                        ('Time to first token p99 (s), all requests', 'time_to_first_token.seconds', 'p99'),
+                        ('Time to first token p50 (s), all requests', 'time_to_first_token.seconds', 'p50'),
+                        ('End-to-end latency p99 (s), all requests', 'e2e_latency.seconds', 'p99'),
+                        ('Time per output token p99 (s), all requests', 'time_per_output_token.seconds', 'p99'),
                     )
                 ],
             ),

@@ -40,6 +40,10 @@ def instance_kerberos_force_initiate():
     return False
 
 
+def instance_latency_distributions():
+    return False
+
+
 def instance_latency_unit():
     return 'auto'
 

@@ -116,6 +116,8 @@ class InstanceConfig(BaseModel):
     kerberos_hostname: Optional[str] = None
     kerberos_keytab: Optional[str] = None
     kerberos_principal: Optional[str] = None
+    latency_distributions: Optional[bool] = None
+    latency_objectives: Optional[MappingProxyType[str, float]] = None
     latency_unit: Optional[Literal['auto', 'seconds', 'milliseconds']] = None
     list_prices: Optional[bool] = None
     log_requests: Optional[bool] = None
