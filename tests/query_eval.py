@@ -12,8 +12,12 @@ never a widget skipped in silence):
 - filters in either Datadog syntax: comma-separated (`provider:x,$model,!tag:v`) or boolean (`AND`, `OR`, `NOT`,
   `IN (...)`, `NOT IN (...)`, parentheses); template variables (`$name`) are set to `*`;
 - `.as_count()`, `.as_rate()`, `.rollup(...)`: time functions, no effect on one point per series;
+- `default_zero(<query>)`: a group the query has no value for is 0 where a formula joins it with others (a sparse
+  gauge, such as the errors of a provider that sends no error series while nothing fails);
 - formulas over `query1..n` (`+ - * /`, numbers, parentheses), and monitor queries `<time agg>(<window>): <expr>
-  <comparator> <threshold>` with the queries inline (`change(...)` too).
+  <comparator> <threshold>` with the queries inline (`change(...)` too);
+- metric-based SLOs: numerator and denominator, expressions of inline queries, read as one formula, numerator over
+  denominator (the SLI of the points: good over total events).
 
 Groups are matched across the queries of a formula on their `by` tags, as Datadog does; a group missing from one
 query has no value. A series without a `by` tag is in that tag's `N/A` group.
@@ -25,7 +29,7 @@ which `max` did, which the caller accepts only when the widget says it shows the
 
 import operator
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 FOLDS = {'avg': lambda v: sum(v) / len(v), 'sum': sum, 'min': min, 'max': max}
 # Distribution percentiles: Datadog computes them over every point of the slice (the check does not submit any yet).
@@ -37,6 +41,10 @@ QUERY = re.compile(
     r'(?:\s*by\s*\{(?P<by>[^}]*)\})?(?P<functions>(?:\.[a-z_]+\([^)]*\))*)'
 )
 FUNCTION = re.compile(r'\.([a-z_]+)\(([^)]*)\)')
+DEFAULT_ZERO = re.compile(r'^\s*default_zero\((.*)\)\s*$')
+# A query inline in an expression (a monitor's, an SLO's), default_zero(...) included.
+_INLINE = re.sub(r'\(\?P<\w+>', '(?:', QUERY.pattern)
+INLINE = re.compile(r'default_zero\(\s*(?:{0})\s*\)|(?:{0})'.format(_INLINE))
 MONITOR = re.compile(
     r'^\s*(?:change\([a-z]+\(last_\w+\),\s*last_\w+\)|[a-z]+\(last_\w+\))\s*:(.*?)(?:[<>]=?)\s*[-\d.]+\s*$'
 )
@@ -237,9 +245,13 @@ class Query:
     metric: str
     filter: Filter
     by: tuple
+    default_zero: bool = False  # a missing group is 0 in a formula
 
     @classmethod
     def parse(cls, text):
+        wrapped = DEFAULT_ZERO.match(text)
+        if wrapped:
+            return replace(cls.parse(wrapped.group(1)), text=text, default_zero=True)
         match = QUERY.fullmatch(text.strip())
         if match is None:
             raise QueryError('cannot read query {!r}'.format(text))
@@ -388,6 +400,7 @@ def evaluate(queries, formulas, points):
         values = {}
         for key in keys:
             present = {n: grouped[n][key].value for n in names if n in grouped and key in grouped[n]}
+            present.update({n: 0.0 for n in names if n in parsed and parsed[n].default_zero and n not in present})
             if len(present) == len(names):
                 value = evaluate_formula(formula, present)
                 if value is not None:
@@ -396,19 +409,23 @@ def evaluate(queries, formulas, points):
     return result
 
 
-def monitor_request(query):
-    """A metric monitor's query as a request: ({name: query text}, [formula])."""
-    match = MONITOR.match(query)
-    if match is None:
-        raise QueryError('cannot read monitor query {!r}'.format(query))
-    expression, queries = match.group(1), {}
+def expression_formula(expression, queries):
+    """An expression of inline queries as a formula over names added to `queries` ({name: query text})."""
 
     def name(found):
         queries['query{}'.format(len(queries) + 1)] = found.group(0)
         return 'query{}'.format(len(queries))
 
-    formula = QUERY.sub(name, expression)
-    return queries, [formula.strip()]
+    return INLINE.sub(name, expression).strip()
+
+
+def monitor_request(query):
+    """A metric monitor's query as a request: ({name: query text}, [formula])."""
+    match = MONITOR.match(query)
+    if match is None:
+        raise QueryError('cannot read monitor query {!r}'.format(query))
+    queries = {}
+    return queries, [expression_formula(match.group(1), queries)]
 
 
 # --- the shipped assets ----------------------------------------------------------------------------------------------
@@ -449,14 +466,26 @@ def dashboard_requests(name, dashboard):
 
 
 def monitor_requests(name, monitor):
-    """A metric monitor's query as a request; a service check monitor has none (it reads no metric)."""
+    """A metric monitor's query as a request; a service check or burn-rate monitor has none (it reads no metric: a
+    burn rate is its SLO's, read by `slo_request`)."""
     definition = monitor['definition']
-    if definition['type'] == 'service check':
+    if definition['type'] in ('service check', 'slo alert'):
         return []
     if definition['type'] != 'query alert':
         raise QueryError('{}: monitor type {!r} is not read by this evaluator'.format(name, definition['type']))
     queries, formulas = monitor_request(definition['query'])
     return [Request('monitor ' + name, definition['name'], queries, tuple(formulas))]
+
+
+def slo_request(name, slo):
+    """A metric-based SLO as a request whose one formula is its SLI: (numerator) / (denominator)."""
+    if slo.get('type') != 'metric':
+        raise QueryError('{}: SLO type {!r} is not read by this evaluator'.format(name, slo.get('type')))
+    queries = {}
+    numerator = expression_formula(slo['query']['numerator'], queries)
+    denominator = expression_formula(slo['query']['denominator'], queries)
+    formula = '({}) / ({})'.format(numerator, denominator)
+    return Request('SLO ' + name, slo['name'], queries, (formula,))
 
 
 # --- what the tests refuse -------------------------------------------------------------------------------------------

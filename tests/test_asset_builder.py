@@ -166,6 +166,28 @@ def test_a_provider_without_a_dashboard_still_counts_in_the_shared_assets(monkey
     assert json.loads(after[RATE_LIMITED])['description'] == json.loads(before[RATE_LIMITED])['description']
 
 
+def test_a_provider_that_reports_errors_enters_the_availability_slo(monkeypatch):
+    class LoudCheck(AcmeCheck):
+        PROVIDER = 'loud'
+        TITLE = 'Loud Cloud'
+        REPORTS_ERRORS = True
+
+    availability = os.path.join('assets', 'slos', 'slo_availability.json')
+    before = build.build(repository=ROOT)
+    reporting = build.Facts(PROVIDERS).error_providers
+    monkeypatch.setitem(PROVIDERS, 'loud', LoudCheck)
+    after = build.build(repository=ROOT)
+    changed = {path for path in before if before[path] != after[path]}
+    assert availability in changed and not any('slo_' in path and path != availability for path in changed)
+    written, was = json.loads(after[availability]), json.loads(before[availability])
+    scope = '{{provider IN ({})}}'.format(', '.join(sorted(reporting + ('loud',))))
+    requests, errors = 'sum:llm_inference.requests.rate' + scope, 'sum:llm_inference.errors.rate' + scope
+    numerator = requests + ' - default_zero({})'.format(errors)
+    assert written['slo']['query'] == {'numerator': numerator, 'denominator': requests}
+    # Its burn-rate monitors name the SLO by its file, whatever the scope.
+    assert written['burn_rate_monitors'] == was['burn_rate_monitors']
+
+
 def test_the_shared_definitions_name_no_provider():
     """Outside its own modules (its declaration, its layout), only the registry knows a provider: the builder and the
     shared assets read declarations. Every module of the assets package is checked, the ones added later too."""

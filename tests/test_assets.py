@@ -1,5 +1,5 @@
-"""Dashboards and monitors: they deserialize into datadog-api-client's models, and every metric and tag they name is
-in metadata.csv and emitted (with that tag) by the check in this suite."""
+"""Dashboards, monitors and SLOs: they deserialize into datadog-api-client's models, and every metric and tag they
+name is in metadata.csv and emitted (with that tag) by the check in this suite."""
 
 import csv
 import json
@@ -9,6 +9,7 @@ import re
 import pytest
 from datadog_api_client.v1.model.dashboard import Dashboard
 from datadog_api_client.v1.model.monitor import Monitor
+from datadog_api_client.v1.model.service_level_objective_request import ServiceLevelObjectiveRequest
 
 from datadog_checks.llm_inference.assets import build, paths
 
@@ -20,6 +21,11 @@ ROOT = os.path.dirname(HERE)
 # Read through the loader the assets command uses: the repository's copy in a checkout, the package's when installed.
 DASHBOARDS = paths('dashboards')
 MONITORS = paths('monitors')
+SLOS = paths('slos')
+BURN_RATE = re.compile(
+    r'^burn_rate\("\{\{slo:([a-z0-9_]+)\}\}"\)\.over\("(\d+d)"\)\.long_window\("(\d+)h"\)'
+    r'\.short_window\("(\d+)m"\) > ([\d.]+)$'
+)
 METRIC_QUERY = re.compile(r'(?:avg|sum|min|max):(llm_inference\.[a-z0-9_.]+)\{([^}]*)\}(?:\s*by\s*\{([^}]*)\})?')
 SERVICE_CHECK_QUERY = re.compile(r'"(llm_inference\.[a-z_.]+)"\.over\([^)]*\)\.by\(([^)]*)\)')
 
@@ -56,7 +62,7 @@ def metadata_names():
 
 def test_assets_are_what_the_builder_writes():
     built = build.build(repository=ROOT)
-    on_disk = {os.path.relpath(p, ROOT): open(p, encoding='utf-8').read() for p in DASHBOARDS + MONITORS}
+    on_disk = {os.path.relpath(p, ROOT): open(p, encoding='utf-8').read() for p in DASHBOARDS + MONITORS + SLOS}
     on_disk['manifest.json'] = open(os.path.join(ROOT, 'manifest.json'), encoding='utf-8').read()
     assert set(built) == set(on_disk), 'run scripts/build_assets.py'
     for path, text in built.items():
@@ -95,9 +101,33 @@ def test_monitor_deserializes(path):
     assert len(data['definition']['message']) > 60
 
 
+@pytest.mark.parametrize('path', SLOS, ids=os.path.basename)
+def test_slo_and_its_burn_rate_monitors_deserialize_and_agree(path):
+    data = load(path)
+    assert set(data) == {'slo', 'burn_rate_monitors'}
+    slo = data['slo']
+    assert unparsed(deserialize(slo, ServiceLevelObjectiveRequest)) == []
+    assert slo['type'] == 'metric' and 'integration:llm_inference' in slo['tags'] and len(slo['description']) > 60
+    (threshold,) = slo['thresholds']
+    assert 0 < threshold['target'] < threshold['warning'] < 100  # Datadog wants the warning the stricter
+    name = os.path.basename(path)[: -len('.json')]
+    pairs = []
+    for monitor in data['burn_rate_monitors'].values():
+        assert unparsed(deserialize(monitor, Monitor)) == []
+        assert monitor['type'] == 'slo alert' and len(monitor['message']) > 60
+        slo_file, window, long, short, rate = BURN_RATE.match(monitor['query']).groups()
+        # It names its own SLO, over the SLO's time window, with the threshold Datadog alerts on, which the SLO's
+        # target can reach (at most 1 / (1 - target)); long window 1 h to 48 h, the short one below it.
+        assert slo_file == name and window == threshold['timeframe']
+        assert float(rate) == monitor['options']['thresholds']['critical'] <= 1 / (1 - threshold['target'] / 100)
+        assert 1 <= int(long) <= 48 and int(short) < 60 * int(long)
+        pairs.append((int(long), int(short), float(rate)))
+    assert sorted(pairs) == [(1, 5, 14.4), (6, 30, 6.0)]  # the usual pairs for a 30-day target
+
+
 def test_every_metric_named_is_in_metadata():
     names = metadata_names()
-    for path in DASHBOARDS + MONITORS:
+    for path in DASHBOARDS + MONITORS + SLOS:
         for metric, _ in metric_uses(load(path)):
             assert metric in names, '{} names {}, missing from metadata.csv'.format(os.path.basename(path), metric)
 
@@ -105,7 +135,7 @@ def test_every_metric_named_is_in_metadata():
 @pytest.mark.catalog_coverage
 def test_every_metric_and_tag_named_is_emitted(whole_suite_emitted):
     metrics, _, service_check_tags = whole_suite_emitted
-    for path in DASHBOARDS + MONITORS:
+    for path in DASHBOARDS + MONITORS + SLOS:
         data = load(path)
         for metric, keys in metric_uses(data):
             assert metric in metrics, '{}: {} is emitted by no test'.format(os.path.basename(path), metric)

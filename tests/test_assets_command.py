@@ -1,5 +1,5 @@
-"""`python -m datadog_checks.llm_inference.assets` against a stand-in of Datadog's v1 dashboard and monitor API on
-127.0.0.1 that requires both keys and checks every body with datadog-api-client's models."""
+"""`python -m datadog_checks.llm_inference.assets` against a stand-in of Datadog's v1 dashboard, monitor and SLO API
+on 127.0.0.1 that requires both keys and checks every body with datadog-api-client's models."""
 
 import copy
 import email.utils
@@ -26,6 +26,13 @@ KEYS = {'DD_API_KEY': API_KEY, 'DD_APP_KEY': APP_KEY}
 ASSETS = shipped()
 DASHBOARDS = {a.data['title'] for a in ASSETS if a.kind == 'dashboard'}
 MONITORS = {a.data['definition']['name'] for a in ASSETS if a.kind == 'monitor'}
+SLOS = {a.data['name'] for a in ASSETS if a.kind == 'slo'}
+EVERYTHING = DASHBOARDS | MONITORS | SLOS
+
+
+def burn_rate_monitors(slo_file):
+    """The names of the monitors the SLO file `slo_file` ships beside its SLO."""
+    return {a.data['definition']['name'] for a in ASSETS if a.kind == 'monitor' and a.id.startswith(slo_file + '.')}
 
 
 @pytest.fixture(scope='module')
@@ -54,7 +61,7 @@ def installed_once(stand_in, tmp_path_factory):
     assert main(['install', '--api-url', stand_in.url], env, io.StringIO(), io.StringIO()) == 0
     assert stand_in.rejected == []
     record = (state / RECORD).read_text()
-    return copy.deepcopy((stand_in.dashboards, stand_in.monitors)), next(stand_in.ids), record
+    return copy.deepcopy((stand_in.dashboards, stand_in.monitors, stand_in.slos)), next(stand_in.ids), record
 
 
 @pytest.fixture
@@ -66,7 +73,7 @@ def state_home(tmp_path):
 @pytest.fixture
 def installed(datadog, installed_once, state_home):
     """The stand-in after an install, and its record (requests made since then are recorded from scratch)."""
-    (datadog.dashboards, datadog.monitors), datadog.ids = (
+    (datadog.dashboards, datadog.monitors, datadog.slos), datadog.ids = (
         copy.deepcopy(installed_once[0]),
         itertools.count(installed_once[1]),
     )
@@ -101,7 +108,8 @@ def test_install_creates_every_asset_then_a_second_run_changes_nothing(datadog, 
     assert code == 0, out
     assert {d['title'] for d in datadog.dashboards.values()} == DASHBOARDS
     assert {m['name'] for m in datadog.monitors.values()} == MONITORS
-    assert lines(out, 'created') == DASHBOARDS | MONITORS
+    assert {s['name'] for s in datadog.slos.values()} == SLOS
+    assert lines(out, 'created') == EVERYTHING
     assert out.splitlines()[-1] == '{} created ({})'.format(len(ASSETS), datadog.url)
     assert sorted(m for m, _ in datadog.writes()) == ['POST'] * len(ASSETS)
     by_title = {d['title']: d for d in datadog.dashboards.values()}
@@ -112,20 +120,124 @@ def test_install_creates_every_asset_then_a_second_run_changes_nothing(datadog, 
             assert stored['template_variables'] == asset.data['template_variables']
             assert stored['description'].startswith(asset.data['description'])
             assert '`llm_inference_asset:{}`'.format(asset.id) in stored['description']
+    slo_ids = {s['name']: s['id'] for s in datadog.slos.values()}
     for monitor in datadog.monitors.values():
         asset = next(a for a in ASSETS if a.kind == 'monitor' and a.data['definition']['name'] == monitor['name'])
         definition = asset.data['definition']
-        assert monitor['query'] == definition['query'] and monitor['message'] == definition['message']
+        query = definition['query']
+        if asset.path.endswith(os.path.join('slos', asset.id.split('.')[0] + '.json')):  # a burn-rate monitor
+            slo = next(a for a in ASSETS if a.kind == 'slo' and a.path == asset.path).data['name']
+            query = query.replace('{{slo:%s}}' % asset.id.split('.')[0], slo_ids[slo])
+            assert slo_ids[slo] in monitor['query']
+        assert monitor['query'] == query and monitor['message'] == definition['message']
         assert monitor['tags'] == definition['tags'] + ['llm_inference_asset:' + asset.id]
         assert monitor['options']['thresholds'] == definition['options']['thresholds']
+    for slo in datadog.slos.values():
+        asset = next(a for a in ASSETS if a.kind == 'slo' and a.data['name'] == slo['name'])
+        assert slo['query'] == asset.data['query'] and slo['description'] == asset.data['description']
+        assert slo['tags'] == asset.data['tags'] + ['llm_inference_asset:' + asset.id]
 
     writes = len(datadog.writes())
     code, out, _ = run('install', '--api-url', datadog.url)
     assert code == 0
     assert len(datadog.writes()) == writes, 'the second install wrote'
-    assert lines(out, 'unchanged') == DASHBOARDS | MONITORS
+    assert lines(out, 'unchanged') == EVERYTHING
     assert out.splitlines()[-1] == '{} unchanged ({})'.format(len(ASSETS), datadog.url)
     assert len(datadog.dashboards) == len(DASHBOARDS) and len(datadog.monitors) == len(MONITORS)
+    assert len(datadog.slos) == len(SLOS)
+
+
+def slo_of(datadog, slo_file):
+    """The SLO an install made from a shipped SLO file."""
+    name = next(a for a in ASSETS if a.kind == 'slo' and a.id == slo_file).data['name']
+    (found,) = [s for s in datadog.slos.values() if s['name'] == name]
+    return found
+
+
+def test_install_creates_each_slo_then_its_burn_rate_monitors_and_a_second_install_nothing(datadog, run):
+    files = sorted(a.id for a in ASSETS if a.kind == 'slo')
+    assert files == ['slo_availability', 'slo_e2e_latency', 'slo_time_to_first_token']
+    code, out, _ = run('install', '--api-url', datadog.url)
+    assert code == 0 and datadog.rejected == []  # the stand-in refuses a burn-rate monitor naming no existing SLO
+    assert len(datadog.slos) == len(files)
+    for slo_file in files:
+        slo = slo_of(datadog, slo_file)
+        assert slo['type'] == 'metric' and 'llm_inference_asset:' + slo_file in slo['tags']
+        monitors = [m for m in datadog.monitors.values() if m['name'] in burn_rate_monitors(slo_file)]
+        assert len(monitors) == 2 and all(m['type'] == 'slo alert' for m in monitors)
+        window = re.compile(r'long_window\("(\w+)"\).short_window\("(\w+)"\) > ([\d.]+)$')
+        pairs = sorted(window.search(m['query']).groups() for m in monitors)
+        assert pairs == [('1h', '5m', '14.4'), ('6h', '30m', '6')]
+        assert all(m['query'].startswith('burn_rate("{}").over("30d")'.format(slo['id'])) for m in monitors)
+        assert sorted(m['options']['thresholds']['critical'] for m in monitors) == [6.0, 14.4]
+    assert sum(1 for m in datadog.monitors.values() if m['type'] == 'slo alert') == 2 * len(files)
+    # Each SLO, then the two monitors that name it, then the recommended monitors.
+    posts = [p.split('/')[3] for m, p in datadog.writes() if m == 'POST']
+    slos = ['slo', 'monitor', 'monitor'] * len(files)
+    assert posts == ['dashboard'] * len(DASHBOARDS) + slos + ['monitor'] * (len(MONITORS) - 2 * len(files))
+
+    writes = len(datadog.writes())
+    code, out, _ = run('install', '--api-url', datadog.url)
+    assert code == 0 and len(datadog.writes()) == writes and 'created' not in out
+    assert lines(out, 'unchanged') == EVERYTHING
+    assert 'unchanged  slo        LLM inference: availability (requests without errors)  [' in out
+
+
+def test_a_deleted_slo_is_created_again_and_its_monitors_name_the_new_one(datadog, installed, run):
+    old = slo_of(datadog, 'slo_e2e_latency')
+    del datadog.slos[old['id']]  # deleted in Datadog with its monitors left (the API's `force`)
+    code, out, _ = run('install', '--dry-run', '--api-url', datadog.url)
+    assert code == 0 and datadog.writes() == []
+    assert lines(out, 'create') == {old['name']}
+    assert lines(out, 'update') == burn_rate_monitors('slo_e2e_latency')
+    assert all(step_line(out, 'update', name).endswith(']: query') for name in burn_rate_monitors('slo_e2e_latency'))
+
+    code, out, _ = run('install', '--api-url', datadog.url)
+    assert code == 0 and lines(out, 'created') == {old['name']}
+    assert lines(out, 'updated') == burn_rate_monitors('slo_e2e_latency')
+    new = slo_of(datadog, 'slo_e2e_latency')
+    assert new['id'] != old['id']
+    for monitor in datadog.monitors.values():
+        if monitor['name'] in burn_rate_monitors('slo_e2e_latency'):
+            assert monitor['query'].startswith('burn_rate("{}")'.format(new['id']))
+    code, out, _ = run('install', '--api-url', datadog.url)
+    assert code == 0 and lines(out, 'unchanged') == EVERYTHING
+
+
+def test_an_edited_slo_is_updated_in_place(datadog, installed, run):
+    slo = slo_of(datadog, 'slo_availability')
+    slo['thresholds'][0]['target'] = 90.0
+    slo['query']['numerator'] = 'sum:llm_inference.requests.rate{*}'
+    code, out, _ = run('install', '--dry-run', '--api-url', datadog.url)
+    assert code == 0 and step_line(out, 'update', slo['name']).endswith(']: query.numerator, thresholds[0].target')
+    code, out, _ = run('install', '--api-url', datadog.url)
+    assert code == 0 and lines(out, 'updated') == {slo['name']}
+    assert datadog.writes()[-1] == ('PUT', '/api/v1/slo/' + slo['id'])
+    assert datadog.slos[slo['id']]['thresholds'][0]['target'] == 99.5
+    assert 'default_zero(' in datadog.slos[slo['id']]['query']['numerator']
+
+
+def test_uninstall_deletes_the_burn_rate_monitors_before_their_slos(datadog, installed, run):
+    theirs = datadog.add_slo('Checkout availability')
+    mine = slo_of(datadog, 'slo_time_to_first_token')
+    clone = datadog.store_slo(dict({k: mine[k] for k in ('type', 'query', 'thresholds', 'tags')}, name='My TTFT'))
+    code, out, _ = run('install', '--api-url', datadog.url)
+    assert code == 0 and lines(out, 'copy') == {'My TTFT'} and 'carries the marker of slo_time_to_first_token' in out
+
+    code, out, _ = run('uninstall', '--api-url', datadog.url)
+    assert code == 0  # the stand-in refuses (409) to delete an SLO a monitor names
+    assert lines(out, 'deleted') == EVERYTHING and lines(out, 'copy') == {'My TTFT'}
+    deletions = [p.split('/')[3] for m, p in datadog.writes() if m == 'DELETE']
+    assert deletions.index('slo') > len(deletions) - 1 - deletions[::-1].index('monitor')
+    assert set(datadog.slos) == {theirs['id'], clone['id']} and datadog.monitors == {}
+
+
+def test_a_monitor_naming_an_slo_that_is_not_shipped_is_never_sent(datadog, run, monkeypatch):
+    without = [a for a in ASSETS if not (a.kind == 'slo' and a.id == 'slo_availability')]
+    monkeypatch.setattr('datadog_checks.llm_inference.assets.command.shipped', lambda: without)
+    code, _, err = run('install', '--api-url', datadog.url)
+    assert code == 2 and 'names the SLO of slo_availability, which is not shipped' in err
+    assert not any('{{slo:' in m['query'] for m in datadog.monitors.values())
 
 
 def test_an_edited_object_and_a_changed_asset_are_updated_in_place(datadog, installed, run, monkeypatch):
@@ -133,7 +245,7 @@ def test_an_edited_object_and_a_changed_asset_are_updated_in_place(datadog, inst
     overview = next(d for d in datadog.dashboards.values() if d['title'] == 'LLM Inference - Overview')
     overview['title'] = 'renamed by someone'
     overview['widgets'] = overview['widgets'][:1]
-    ttft = next(m for m in datadog.monitors.values() if 'time to first token' in m['name'])
+    ttft = next(m for m in datadog.monitors.values() if 'time to first token p99' in m['name'])
     ttft['options']['thresholds']['critical'] = 9.0
 
     code, out, _ = run('install', '--api-url', datadog.url)
@@ -165,19 +277,20 @@ def test_an_edited_object_and_a_changed_asset_are_updated_in_place(datadog, inst
 def test_dry_run_prints_the_plan_and_writes_nothing(datadog, run):
     code, out, _ = run('install', '--dry-run', '--api-url', datadog.url)
     assert code == 0
-    assert lines(out, 'create') == DASHBOARDS | MONITORS
+    assert lines(out, 'create') == EVERYTHING
     assert out.splitlines()[-1] == 'dry run, nothing written: {} to create ({})'.format(len(ASSETS), datadog.url)
-    assert datadog.writes() == [] and datadog.dashboards == {} and datadog.monitors == {}
+    assert datadog.writes() == [] and datadog.dashboards == {} and datadog.monitors == {} and datadog.slos == {}
 
 
 def test_dry_run_over_an_install_writes_nothing(datadog, installed, run):
     next(iter(datadog.monitors.values()))['message'] = 'edited'
     code, out, _ = run('install', '--dry-run', '--notify', '@oncall', '--api-url', datadog.url)
-    assert code == 0 and lines(out, 'update') == MONITORS and lines(out, 'unchanged') == DASHBOARDS
+    assert code == 0 and lines(out, 'update') == MONITORS and lines(out, 'unchanged') == DASHBOARDS | SLOS
     code, out, _ = run('uninstall', '--dry-run', '--api-url', datadog.url)
-    assert code == 0 and lines(out, 'delete') == DASHBOARDS | MONITORS
+    assert code == 0 and lines(out, 'delete') == EVERYTHING
     assert datadog.writes() == []
     assert len(datadog.dashboards) == len(DASHBOARDS) and len(datadog.monitors) == len(MONITORS)
+    assert len(datadog.slos) == len(SLOS)
 
 
 def test_uninstall_removes_only_what_install_wrote(datadog, installed, run):
@@ -187,22 +300,25 @@ def test_uninstall_removes_only_what_install_wrote(datadog, installed, run):
     )
     theirs_monitor = datadog.add_monitor('LLM inference KV cache nearly full', tags=['integration:llm_inference'])
     other_monitor = datadog.add_monitor('Disk full', tags=['team:storage', 'llm_inference_asset_owner:storage'])
+    theirs_slo = datadog.add_slo('LLM inference: availability (requests without errors)', ['integration:llm_inference'])
     code, out, _ = run('install', '--api-url', datadog.url)
-    assert code == 0 and lines(out, 'unchanged') == DASHBOARDS | MONITORS
+    assert code == 0 and lines(out, 'unchanged') == EVERYTHING
     # theirs beside ours: one dashboard and two monitors more
     assert len(datadog.dashboards) == len(DASHBOARDS) + 1 and len(datadog.monitors) == len(MONITORS) + 2
     ours = (
         set(datadog.dashboards) - {theirs_dashboard['id']},
         set(datadog.monitors) - {theirs_monitor['id'], other_monitor['id']},
+        set(datadog.slos) - {theirs_slo['id']},
     )
 
     code, out, _ = run('uninstall', '--api-url', datadog.url)
     assert code == 0
-    assert lines(out, 'deleted') == DASHBOARDS | MONITORS
+    assert lines(out, 'deleted') == EVERYTHING
     assert set(datadog.dashboards) == {theirs_dashboard['id']}
     assert set(datadog.monitors) == {theirs_monitor['id'], other_monitor['id']}
+    assert set(datadog.slos) == {theirs_slo['id']}
     deleted = {p.rsplit('/', 1)[1] for m, p in datadog.writes() if m == 'DELETE'}
-    assert deleted == ours[0] | {str(i) for i in ours[1]}
+    assert deleted == ours[0] | {str(i) for i in ours[1]} | ours[2]
 
     writes = len(datadog.writes())
     code, out, _ = run('uninstall', '--api-url', datadog.url)
@@ -229,7 +345,7 @@ def test_notify_adds_the_handles_to_every_monitor_message(datadog, installed, ru
     code, out, _ = run(
         'install', '--api-url', datadog.url, '--notify', '@pagerduty-llm', '--notify', '@slack-llm-alerts'
     )
-    assert code == 0 and lines(out, 'unchanged') == DASHBOARDS | MONITORS
+    assert code == 0 and lines(out, 'unchanged') == EVERYTHING
     # Without the handles the messages go back to the shipped text.
     code, out, _ = run('install', '--api-url', datadog.url)
     assert code == 0 and lines(out, 'updated') == MONITORS
@@ -246,7 +362,7 @@ def test_notify_refuses_what_cannot_be_a_handle(datadog, run, handle):
 def test_copies_carrying_the_marker_are_left_alone(datadog, installed, run):
     overview = next(d for d in datadog.dashboards.values() if d['title'] == 'LLM Inference - Overview')
     clone = datadog.store_dashboard(dict(overview, id=None, title='LLM Inference - Overview (cloned)'))
-    ttft = next(m for m in datadog.monitors.values() if 'time to first token' in m['name'])
+    ttft = next(m for m in datadog.monitors.values() if 'time to first token p99' in m['name'])
     monitor_clone = datadog.store_monitor(
         {k: ttft[k] for k in ('query', 'type', 'message', 'tags', 'options')} | {'name': '[Clone] ' + ttft['name']}
     )
@@ -270,8 +386,8 @@ def test_an_object_no_longer_shipped_is_reported_by_install_and_removed_by_unins
         'stale      monitor    LLM inference old signal  [{}]: no longer shipped (old_signal)'.format(old['id']) in out
     )
     code, out, _ = run('uninstall', '--api-url', datadog.url)
-    assert code == 0 and datadog.monitors == {} and datadog.dashboards == {}
-    assert lines(out, 'deleted') == DASHBOARDS | MONITORS | {'LLM inference old signal'}
+    assert code == 0 and datadog.monitors == {} and datadog.dashboards == {} and datadog.slos == {}
+    assert lines(out, 'deleted') == EVERYTHING | {'LLM inference old signal'}
 
 
 def test_wrong_keys_say_which_keys_and_which_site(datadog, run):
@@ -285,7 +401,7 @@ def test_wrong_keys_say_which_keys_and_which_site(datadog, run):
 
 
 def test_a_datadog_failure_says_retry_and_a_rerun_finishes_the_job(datadog, run):
-    datadog.fail(503, after=4)  # the two lists and two creates succeed
+    datadog.fail(503, after=5)  # the three lists and two creates succeed
     code, out, err = run('install', '--api-url', datadog.url)
     assert code == 4
     assert len(lines(out, 'created')) == 2
@@ -297,6 +413,7 @@ def test_a_datadog_failure_says_retry_and_a_rerun_finishes_the_job(datadog, run)
     code, out, _ = run('install', '--api-url', datadog.url)
     assert code == 0 and len(lines(out, 'unchanged')) == 2 and len(lines(out, 'created')) == len(ASSETS) - 2
     assert len(datadog.dashboards) == len(DASHBOARDS) and len(datadog.monitors) == len(MONITORS)
+    assert len(datadog.slos) == len(SLOS)
 
 
 def test_rate_limit_and_rejected_requests(datadog, run):
@@ -395,7 +512,7 @@ def test_same_ignores_what_datadog_adds_and_sees_what_differs():
 
 
 def test_bodies_refuse_what_the_api_would_not_take():
-    monitor = next(a for a in ASSETS if a.kind == 'monitor')
+    monitor = next(a for a in ASSETS if a.id == 'ttft_p99')
     with_policy = monitor._replace(
         data=dict(
             monitor.data,
@@ -459,8 +576,9 @@ def test_the_stand_in_refuses_what_datadog_would(datadog):
     import urllib.error
     import urllib.request
 
-    def post(path, body, keys=(API_KEY, APP_KEY)):
-        request = urllib.request.Request(datadog.url + path, data=json.dumps(body).encode(), method='POST')
+    def post(path, body, keys=(API_KEY, APP_KEY), method='POST'):
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(datadog.url + path, data=data, method=method)
         request.add_header('DD-API-KEY', keys[0])
         request.add_header('DD-APPLICATION-KEY', keys[1])
         try:
@@ -469,7 +587,10 @@ def test_the_stand_in_refuses_what_datadog_would(datadog):
         except urllib.error.HTTPError as e:
             return e.code
 
-    monitor = next(a for a in ASSETS if a.kind == 'monitor').data['definition']
+    def delete(path):
+        return post(path, None, method='DELETE')
+
+    monitor = next(a for a in ASSETS if a.id == 'ttft_p99').data['definition']
     dashboard = next(a for a in ASSETS if a.kind == 'dashboard').data
     assert post('/api/v1/monitor', monitor, keys=(API_KEY, '')) == 403
     assert post('/api/v1/monitor', monitor) == 400  # restriction_policy: not a field of the v1 Monitor model
@@ -479,6 +600,43 @@ def test_the_stand_in_refuses_what_datadog_would(datadog):
     assert rejected[:2] == [['$.restriction_policy (unknown to Monitor)'], ['$.author_name is read-only']]
     assert len(rejected[2]) == 1 and rejected[2][0].startswith("ApiTypeError: Invalid type for variable 'title'")
     assert datadog.monitors == {} and datadog.dashboards == {}
+    datadog.rejected.clear()
+
+    # SLOs: their model, and burn-rate monitors that name an SLO that exists, as Datadog documents them.
+    slo = next(a for a in ASSETS if a.id == 'slo_availability').data
+    assert post('/api/v1/slo', dict(slo, thresholds=[{'timeframe': '30d'}])) == 400  # no target
+    assert post('/api/v1/slo', dict(slo, id='abc')) == 400  # Datadog sets it
+    burn = next(a for a in ASSETS if a.id == 'slo_availability.burn_1h').data['definition']
+    assert post('/api/v1/monitor', burn) == 400  # still names the file, not an id
+    assert post('/api/v1/monitor', dict(burn, query=burn['query'].replace('{{slo:slo_availability}}', 'f' * 32))) == 400
+    assert datadog.slos == {} and datadog.monitors == {}
+    assert post('/api/v1/slo', slo) == 200
+    (slo_id,) = datadog.slos
+    named = dict(burn, query=burn['query'].replace('{{slo:slo_availability}}', slo_id))
+    for query in (
+        named['query'].replace('"30d"', '"7d"'),  # a time window the SLO does not have
+        named['query'].replace('"1h"', '"72h"'),  # a long window beyond 48 h
+        named['query'].replace('"5m"', '"60m"'),  # a short window as long as the long one
+        named['query'].replace('14.4', '250'),  # beyond 1 / (1 - 99.5%) = 200
+    ):
+        assert post('/api/v1/monitor', dict(named, query=query)) == 400, query
+    assert datadog.monitors == {}
+    assert post('/api/v1/monitor', named) == 200
+    (monitor_id,) = datadog.monitors
+    # An SLO a monitor names is not deleted; once the monitor is gone, it is.
+    assert delete('/api/v1/slo/' + slo_id) == 409 and set(datadog.slos) == {slo_id}
+    assert delete('/api/v1/monitor/{}'.format(monitor_id)) == 200
+    assert delete('/api/v1/slo/' + slo_id) == 200 and datadog.slos == {}
+    assert '$.thresholds[0]' in datadog.rejected[0][2]  # a threshold without its target is no SLOThreshold
+    rejected = [problems[0] for _, _, problems in datadog.rejected]
+    assert rejected[1] == '$.id (unknown to ServiceLevelObjectiveRequest)'
+    assert rejected[2:4] == [
+        "the slo alert monitor names no existing SLO: '{{slo:slo_availability}}'",
+        "the slo alert monitor names no existing SLO: '{}'".format('f' * 32),
+    ]
+    assert "'7d' is none of the SLO's time windows ['30d']" in rejected[4]
+    assert 'the long window must be 1 h to 48 h' in rejected[5] and 'the long window' in rejected[6]
+    assert 'a burn rate of 250 cannot be reached by an SLO of 99.5% (at most 200)' in rejected[7]
     datadog.rejected.clear()
 
 
@@ -491,7 +649,7 @@ def test_install_says_which_fields_differ(datadog, installed, run):
     overview = next(d for d in datadog.dashboards.values() if d['title'] == 'LLM Inference - Overview')
     overview['title'] = 'Overview (edited)'
     overview['widgets'] = overview['widgets'][:1]
-    ttft = next(m for m in datadog.monitors.values() if 'time to first token' in m['name'])
+    ttft = next(m for m in datadog.monitors.values() if 'time to first token p99' in m['name'])
     ttft['options']['thresholds']['critical'] = 9.0
     ttft['message'] = 'edited'
     code, out, _ = run('install', '--dry-run', '--api-url', datadog.url)
@@ -545,7 +703,7 @@ def test_without_the_record_a_renamed_object_is_not_adopted(datadog, installed, 
     assert lines(out, 'copy') == {'renamed by someone'} and datadog.dashboards[overview['id']] == as_renamed
     # The record now holds the new object: the next run updates it, and still leaves the renamed one alone.
     code, out, _ = run('install', '--api-url', datadog.url)
-    assert code == 0 and lines(out, 'unchanged') == DASHBOARDS | MONITORS
+    assert code == 0 and lines(out, 'unchanged') == EVERYTHING
     assert lines(out, 'copy') == {as_renamed['title']}
 
 
@@ -556,7 +714,7 @@ def test_a_429_is_retried_after_its_retry_after(datadog, run):
     assert code == 0, err
     assert time.monotonic() - started >= 1
     assert 'Datadog rate-limited the request while listing dashboards: retrying in 1 s' in err
-    assert lines(out, 'created') == DASHBOARDS | MONITORS
+    assert lines(out, 'created') == EVERYTHING
 
 
 def test_a_429_is_retried_a_few_times_then_reported_with_its_time(datadog, run):
@@ -586,5 +744,5 @@ def test_an_unreadable_record_stops_the_command_and_an_unwritable_one_is_a_warni
     blocked = tmp_path / 'a-file'
     blocked.write_text('')
     code, out, err = run('install', '--api-url', datadog.url, '--record', str(blocked / 'assets.json'))
-    assert code == 0 and lines(out, 'created') == DASHBOARDS | MONITORS
+    assert code == 0 and lines(out, 'created') == EVERYTHING
     assert 'warning: could not write the record of installed objects' in err

@@ -1,5 +1,5 @@
-"""The dashboards and monitors travel in the wheel and the assets command finds them there, in a checkout, and in an
-environment without datadog-api-client (the Agent's), where it says how to install it."""
+"""The dashboards, monitors and SLOs travel in the wheel and the assets command finds them there, in a checkout, and in
+an environment without datadog-api-client (the Agent's), where it says how to install it."""
 
 import os
 import subprocess
@@ -18,7 +18,7 @@ PACKAGED = 'datadog_checks/llm_inference/assets/'
 
 
 def repo_assets():
-    """{path inside the package's assets/: bytes} of every dashboard and monitor in git's one copy."""
+    """{path inside the package's assets/: bytes} of every dashboard, monitor and SLO file in git's one copy."""
     found = {}
     for kind in assets.KINDS:
         for name in sorted(os.listdir(os.path.join(ROOT, 'assets', kind))):
@@ -45,8 +45,13 @@ def environment(**extra):
 def test_a_checkout_reads_the_repository_copy():
     assert assets.directory() == os.path.join(ROOT, 'assets')
     shipped = assets.shipped()
-    assert ['{}s/{}.json'.format(a.kind, a.id) for a in shipped] == list(repo_assets())
-    assert {a.kind for a in shipped} == {'dashboard', 'monitor'}
+    files = sorted({os.path.relpath(a.path, os.path.join(ROOT, 'assets')) for a in shipped})
+    assert files == sorted(repo_assets())
+    assert {a.kind for a in shipped} == {'dashboard', 'monitor', 'slo'}
+    # An SLO file is its SLO and its burn-rate monitors, which follow it.
+    slo = next(n for n, a in enumerate(shipped) if a.kind == 'slo')
+    burn_rate = ['slo_availability.burn_1h', 'slo_availability.burn_6h']
+    assert [a.id for a in shipped[slo : slo + 3]] == ['slo_availability'] + burn_rate
     assert all(a.path.startswith(os.path.join(ROOT, 'assets')) for a in shipped)
 
 
@@ -120,6 +125,6 @@ def test_the_installed_wheel_carries_the_assets_and_its_command_uses_them(tmp_pa
         assert {d['title'] for d in datadog.dashboards.values()} == {
             a.data['title'] for a in assets.shipped() if a.kind == 'dashboard'
         }
-        assert all(m['message'].endswith('@oncall') for m in datadog.monitors.values()) and len(
-            datadog.monitors
-        ) == len(assets.paths('monitors'))
+        assert all(m['message'].endswith('@oncall') for m in datadog.monitors.values())
+        assert len(datadog.monitors) == sum(1 for a in assets.shipped() if a.kind == 'monitor')
+        assert len(datadog.slos) == len(assets.paths('slos')) > 0

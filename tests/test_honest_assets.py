@@ -1,14 +1,15 @@
-"""The shipped dashboards and monitors show what their titles say (DESIGN.md, "Numbers that stay true when
+"""The shipped dashboards, monitors and SLOs show what their titles say (DESIGN.md, "Numbers that stay true when
 aggregated"): evaluated (query_eval.py) over what the check emits for every provider, no percentile is averaged, summed
-or min-ed across series (the worst series, `max`, only under a title that says so), and no error share divides by the
-requests of a provider that reports no errors."""
+or min-ed across series (the worst series, `max`, only under a title that says so), no error share divides by the
+requests of a provider that reports no errors, and each SLO's SLI is the share of requests it names."""
 
 import json
 import os
 
 import pytest
 
-from datadog_checks.llm_inference.assets import build, paths
+from datadog_checks.llm_inference.assets import build, objectives, paths
+from datadog_checks.llm_inference.bucket_outputs import DEFAULT_OBJECTIVES
 from datadog_checks.llm_inference.providers import PROVIDERS
 
 from .common import CEREBRAS, CRUSOE, CRUSOE_KEY, FIREWORKS, GROQ, GROQ_KEY, WAFER, fixture_text
@@ -25,6 +26,7 @@ from .query_eval import (
     monitor_requests,
     points_of,
     problems,
+    slo_request,
 )
 
 FACTS = build.Facts(PROVIDERS)
@@ -43,7 +45,28 @@ def shipped_requests():
     for path in paths('monitors'):
         with open(path, encoding='utf-8') as f:
             requests += monitor_requests(os.path.basename(path), json.load(f))
+    for path in paths('slos'):
+        with open(path, encoding='utf-8') as f:
+            data = json.load(f)
+        requests.append(slo_request(os.path.basename(path), data['slo']))
+        for monitor in data['burn_rate_monitors'].values():  # they read no metric, but must be of a known type
+            requests += monitor_requests(os.path.basename(path), {'definition': monitor})
     return requests
+
+
+def shipped_slos():
+    """{SLO file: its SLO as a request, whose one formula is its SLI}."""
+    found = {}
+    for path in paths('slos'):
+        with open(path, encoding='utf-8') as f:
+            found[os.path.basename(path)[: -len('.json')]] = slo_request(path, json.load(f)['slo'])
+    return found
+
+
+def sli(request, points):
+    """An SLO's SLI over `points` (None: no value)."""
+    (formula,) = request.formulas
+    return evaluate(request.queries, [formula], points).values[formula].get(())
 
 
 # --- the evaluator, on points written here ---------------------------------------------------------------------------
@@ -114,6 +137,38 @@ def test_formulas_join_groups_and_a_missing_member_is_no_value():
     }
     values = evaluate(queries, ['query1 / (query2 * 2) * 100'], POINTS).values['query1 / (query2 * 2) * 100']
     assert values == {('fireworks',): pytest.approx(5.0), ('groq',): pytest.approx(5.0)}  # no wafer: no errors
+
+
+def test_default_zero_makes_a_missing_sparse_gauge_zero():
+    # Wafer sends no error series: errors subtracted from its requests give no value, unless missing means 0.
+    queries = {
+        'query1': 'sum:llm_inference.requests.rate{provider:wafer}',
+        'query2': 'default_zero(sum:llm_inference.errors.rate{provider:wafer})',
+    }
+    assert evaluate(queries, ['query1 - query2'], POINTS).values['query1 - query2'] == {(): 60.0}
+    plain = dict(queries, query2='sum:llm_inference.errors.rate{provider:wafer}')
+    assert evaluate(plain, ['query1 - query2'], POINTS).values['query1 - query2'] == {}
+    # Where the group has a value, it is that value.
+    groq = {name: text.replace('wafer', 'groq') for name, text in queries.items()}
+    assert evaluate(groq, ['query1 - query2'], POINTS).values['query1 - query2'] == {(): 27.0}
+
+
+def test_an_slo_is_read_as_its_numerator_over_its_denominator():
+    requests, errors = 'sum:llm_inference.requests.rate{$s}', 'sum:llm_inference.errors.rate{$s}'
+    slo = {
+        'name': 'Availability',
+        'type': 'metric',
+        'query': {'numerator': '{} - default_zero({})'.format(requests, errors), 'denominator': requests},
+    }
+    request = slo_request('a.json', slo)
+    assert request.formulas == ('(query1 - query2) / (query3)',) and request.title == 'Availability'
+    assert request.queries == {'query1': requests, 'query2': 'default_zero({})'.format(errors), 'query3': requests}
+    # Over every provider, Wafer's requests count as served: the share the error-scope check refuses.
+    assert sli(request, POINTS) == pytest.approx((100 - 4) / 100)
+    found = problems(request, POINTS, ['fireworks', 'groq'])
+    assert len(found) == 2 and all("['wafer']" in text for text in found)  # numerator and denominator
+    with pytest.raises(QueryError):
+        slo_request('m.json', {'name': 'm', 'type': 'monitor', 'monitor_ids': [1]})
 
 
 def test_filters_in_either_syntax():
@@ -388,3 +443,38 @@ def test_values_shown(organizations):
     # The Cerebras monitor: the status squared, 0 only for the endpoint that is down (model-b); -1 would read 1.
     down = value_of(requests, 'Cerebras endpoint down', organizations['live shapes'])
     assert down == {('org_abc123', 'model'): 1.0, ('org_abc123', 'model-b'): 0.0}
+
+
+@pytest.mark.integration
+def test_the_slos_read_the_share_of_requests_they_name(organizations):
+    slos = shipped_slos()
+    assert set(slos) == {'slo_' + objective for objective in DEFAULT_OBJECTIVES} | {objectives.AVAILABILITY}
+    readers = set()
+    for points in organizations.values():
+        # Each latency SLO: the requests within its own objective over those measured, every series of every
+        # provider that sends buckets, each against the threshold its instance used.
+        for objective in DEFAULT_OBJECTIVES:
+            good = total(points, 'slo.requests.good', objective=objective)
+            measured = total(points, 'slo.requests.total', objective=objective)
+            assert sli(slos['slo_' + objective], points) == (pytest.approx(good / measured) if measured else None)
+            readers |= {p.tag('provider') for p in points if p.tag('objective') == objective}
+        # Availability: requests without errors over requests, of the providers that report errors only.
+        served, errors = total(points, 'requests.rate', REPORTING), total(points, 'errors.rate', REPORTING)
+        assert 0 < errors < served
+        assert sli(slos[objectives.AVAILABILITY], points) == pytest.approx((served - errors) / served)
+    assert readers == {'crusoe', 'fireworks', 'groq'}
+    documented = organizations['documented']
+    ttft, e2e = (sli(slos['slo_' + o], documented) for o in ('time_to_first_token', 'e2e_latency'))
+    assert 0 < ttft < e2e == 1.0  # each reads its own objective's series
+    # Nothing failing: the providers send no error series, and every request was served (not no value, not 0).
+    quiet = [p for p in documented if p.metric != ERRORS]
+    assert sli(slos[objectives.AVAILABILITY], quiet) == 1.0
+    # Over a window, Datadog sums each query's points: two runs of one collection interval give the share of the
+    # requests of both (weighted by requests), not the average of each run's share.
+    first, second = organizations['documented'], organizations['live shapes']
+    share = sli(slos['slo_time_to_first_token'], first + second)
+    good = sum(total(p, 'slo.requests.good', objective='time_to_first_token') for p in (first, second))
+    measured = sum(total(p, 'slo.requests.total', objective='time_to_first_token') for p in (first, second))
+    assert share == pytest.approx(good / measured)
+    each = [sli(slos['slo_time_to_first_token'], p) for p in (first, second)]
+    assert share != pytest.approx(sum(each) / 2)

@@ -1,12 +1,12 @@
 # (C) llm_inference developers
 # Licensed under a 3-clause BSD style license (see LICENSE)
-"""What the assets command writes for each shipped dashboard and monitor, the marker by which it finds its own
+"""What the assets command writes for each shipped dashboard, monitor and SLO, the marker by which it finds its own
 objects again, and how it tells an object that is already as shipped from one to update.
 
 A dashboard carries the marker in its description: Datadog keeps a dashboard's `tags` for team names only
 (datadog-api-client: "List of team names representing ownership of a dashboard"), and the dashboard list returns
-descriptions. A monitor carries it as a tag. The marker names the shipped file, so a dashboard or monitor whose
-title changes between versions is still updated in place.
+descriptions. A monitor or an SLO carries it as a tag. The marker names the shipped file (for a burn-rate monitor,
+its SLO's file and `.burn_<window>`), so an object whose title changes between versions is still updated in place.
 """
 
 import re
@@ -15,6 +15,8 @@ from datadog_api_client.model_utils import validate_and_convert_types
 from datadog_api_client.v1.model.dashboard import Dashboard
 from datadog_api_client.v1.model.monitor import Monitor
 from datadog_api_client.v1.model.monitor_update_request import MonitorUpdateRequest
+from datadog_api_client.v1.model.service_level_objective import ServiceLevelObjective
+from datadog_api_client.v1.model.service_level_objective_request import ServiceLevelObjectiveRequest
 
 from . import AssetError
 
@@ -24,6 +26,13 @@ ASSET_ID = r'([A-Za-z0-9_.-]+)'
 # The whole line the command writes, not the bare word, so that a description mentioning the marker is not taken.
 DASHBOARD_MARKER = re.compile('`{}:{}`: installed by `{}`'.format(MARKER, ASSET_ID, re.escape(COMMAND)))
 MONITOR_MARKER = re.compile('^{}:{}$'.format(MARKER, ASSET_ID))
+SLO_REFERENCE = re.compile(r'\{\{slo:' + ASSET_ID + r'\}\}')  # objectives.slo_reference
+# kind: (the model of a body to create, of a body to update)
+MODELS = {
+    'dashboard': (Dashboard, Dashboard),
+    'monitor': (Monitor, MonitorUpdateRequest),
+    'slo': (ServiceLevelObjectiveRequest, ServiceLevelObjective),
+}
 HANDLE = re.compile(r'^@?([^\s@{}][^\s{}]*)$')
 
 
@@ -32,7 +41,8 @@ def marker(asset_id):
 
 
 def marked(kind, remote):
-    """The asset id in a remote object's marker (a dashboard summary's description, a monitor's tags), or None."""
+    """The asset id in a remote object's marker (a dashboard summary's description, a monitor's or SLO's tags), or
+    None."""
     if kind == 'dashboard':
         found = DASHBOARD_MARKER.findall(str(remote.get('description') or ''))
     else:
@@ -86,14 +96,26 @@ def monitor_body(asset, notify):
     if policy and policy.get('bindings'):
         raise AssetError('{}: a restriction_policy with bindings cannot be applied by this command'.format(asset.path))
     body = api_fields(definition, Monitor, asset.path)
-    tags = [t for t in body.get('tags') or [] if not t.startswith(MARKER + ':')]
-    body['tags'] = tags + [marker(asset.id)]
+    body['tags'] = with_marker(body.get('tags'), asset.id)
     if notify:
         body['message'] = '{}\n\n{}'.format(body.get('message') or '', ' '.join(notify)).lstrip()
     return body
 
 
+def slo_body(asset):
+    body = api_fields(asset.data, ServiceLevelObjectiveRequest, asset.path)
+    body['tags'] = with_marker(body.get('tags'), asset.id)
+    return body
+
+
+def with_marker(tags, asset_id):
+    """A monitor's or SLO's tags with the marker of `asset_id` as the only marker."""
+    return [t for t in tags or [] if not t.startswith(MARKER + ':')] + [marker(asset_id)]
+
+
 def body(asset, notify=()):
+    if asset.kind == 'slo':
+        return slo_body(asset)
     return dashboard_body(asset) if asset.kind == 'dashboard' else monitor_body(asset, notify)
 
 
@@ -103,8 +125,22 @@ def title(kind, data):
 
 def model(kind, data, configuration, update=False):
     """The datadog-api-client model of a body, type-checked the way the client checks what Datadog returns."""
-    cls = Dashboard if kind == 'dashboard' else (MonitorUpdateRequest if update else Monitor)
+    cls = MODELS[kind][1 if update else 0]
     return validate_and_convert_types(data, (cls,), ['body'], True, True, configuration)
+
+
+def with_slo_ids(body, ids):
+    """A burn-rate monitor's body with each `{{slo:<file>}}` (objectives.py) replaced by the id of that file's SLO in
+    the organization, where `ids` ({file: id}) knows it."""
+    query = body.get('query')
+    if not isinstance(query, str) or SLO_REFERENCE.search(query) is None:
+        return body
+    return dict(body, query=SLO_REFERENCE.sub(lambda m: str(ids.get(m.group(1), m.group(0))), query))
+
+
+def unresolved(body):
+    """The SLO files a monitor's body still names by file rather than by id."""
+    return SLO_REFERENCE.findall(str(body.get('query') or ''))
 
 
 def same(wanted, remote, key=None):

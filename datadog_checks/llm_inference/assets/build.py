@@ -1,9 +1,10 @@
 # (C) llm_inference developers
 # Licensed under a 3-clause BSD style license (see LICENSE)
 """Builds the shipped dashboards and monitors (`assets/dashboards/*.json`, `assets/monitors/*.json`) and their lists
-in manifest.json, from the overview (overview.py), the recommended monitors (recommended_monitors.py), each
-provider's dashboard layout (layouts/<name>.py) and what each provider's check class declares (providers/<name>.py).
-Adding a provider changes nothing here.
+in manifest.json, and the SLOs with their burn-rate monitors (`assets/slos/*.json`), from the overview (overview.py),
+the recommended monitors (recommended_monitors.py), the SLOs (objectives.py), each provider's dashboard layout
+(layouts/<name>.py) and what each provider's check class declares (providers/<name>.py). Adding a provider changes
+nothing here.
 
 What it reads of each provider's layout: `DASHBOARD`, its dashboard (a `widgets.Dashboard`; no layout module, or None:
 no dashboard of its own); a Health group is put first (the `can_connect` check by `provider` and its identity tags,
@@ -22,8 +23,8 @@ What it reads of each provider class:
   queries decide), in the overview's Latency note;
 - `DEFAULT_REQUESTS_PER_MINUTE`: the budget it documents (0: none), in the overview and the `rate_limited` monitor.
 - `REPORTS_ERRORS` (absent: False): whether it reports `errors.rate`; the error shares of the overview and the
-  `error_share` monitor count the requests of these providers only (a provider without error data would read as
-  one without errors).
+  `error_share` monitor, and the availability SLO, count the requests of these providers only (a provider without
+  error data would read as one without errors).
 
 Development only (the wheel ships the JSON): `scripts/build_assets.py` writes the files; tests/test_assets.py checks
 the committed ones are what `build()` returns.
@@ -36,6 +37,7 @@ from string import Template
 from . import CHECKOUT
 from .layouts import LAYOUTS
 from .layouts import MONITORS as PROVIDER_MONITORS
+from .objectives import objective_files
 from .overview import TITLE as OVERVIEW_TITLE
 from .overview import overview
 from .recommended_monitors import MONITORS
@@ -185,9 +187,9 @@ def _layouts(providers, layouts):
 
 
 def build(providers=None, repository=REPOSITORY, layouts=None):
-    """{path relative to the repository: text} of every dashboard and monitor, and of manifest.json with their
-    lists. `providers`: name -> check class (default: the registry's); `layouts`: name -> its dashboard (default:
-    the modules of layouts/)."""
+    """{path relative to the repository: text} of every dashboard, monitor and SLO file, and of manifest.json with the
+    lists of the dashboards and monitors. `providers`: name -> check class (default: the registry's); `layouts`:
+    name -> its dashboard (default: the modules of layouts/)."""
     if providers is None:
         from ..providers import PROVIDERS as providers  # imports the check (datadog_checks.base)
     facts = Facts(providers)
@@ -216,6 +218,10 @@ def build(providers=None, repository=REPOSITORY, layouts=None):
     for declared in MONITORS + tuple(own):
         add('monitors', declared.id, declared.listed_as, monitor(declared, substitutions))
 
+    # SLOs and their burn-rate monitors: not integration assets (manifest.json lists none), only the command's.
+    for name, data in objective_files(facts.error_scope).items():
+        files[os.path.join('assets', 'slos', name + '.json')] = render(data)
+
     with open(os.path.join(repository, 'manifest.json'), encoding='utf-8') as f:
         manifest = json.load(f)
     manifest['assets'].update(listed)
@@ -224,12 +230,13 @@ def build(providers=None, repository=REPOSITORY, layouts=None):
 
 
 def write(repository=REPOSITORY):
-    """Writes what `build()` returns into the repository and removes the dashboards and monitors it no longer builds;
-    returns what it did, a line per file changed."""
+    """Writes what `build()` returns into the repository and removes the dashboards, monitors and SLO files it no
+    longer builds; returns what it did, a line per file changed."""
     files = build(repository=repository)
     changed = []
-    for kind in ('dashboards', 'monitors'):
+    for kind in ('dashboards', 'monitors', 'slos'):
         folder = os.path.join('assets', kind)
+        os.makedirs(os.path.join(repository, folder), exist_ok=True)
         for name in sorted(os.listdir(os.path.join(repository, folder))):
             path = os.path.join(folder, name)
             if name.endswith('.json') and path not in files:

@@ -1,7 +1,7 @@
 # (C) llm_inference developers
 # Licensed under a 3-clause BSD style license (see LICENSE)
-"""Put the shipped dashboards and recommended monitors into a Datadog organization, update them in place, or remove
-them:
+"""Put the shipped dashboards, recommended monitors, SLOs and their burn-rate monitors into a Datadog organization,
+update them in place, or remove them:
 
     python -m datadog_checks.llm_inference.assets install [--notify @handle ...] [--dry-run]
     python -m datadog_checks.llm_inference.assets uninstall [--dry-run]
@@ -39,7 +39,7 @@ INSTALL_EXTRA = (
 )
 KEYS = (
     ('DD_API_KEY', 'an API key'),
-    ('DD_APP_KEY', 'an application key allowed to write dashboards and monitors'),
+    ('DD_APP_KEY', 'an application key allowed to write dashboards, monitors and SLOs'),
 )
 DONE = {'create': 'created', 'update': 'updated', 'delete': 'deleted'}
 PLANNED = {'create': 'to create', 'update': 'to update', 'delete': 'to delete'}
@@ -72,8 +72,8 @@ class Output:
 def parse(argv):
     parser = argparse.ArgumentParser(
         prog='python -m datadog_checks.llm_inference.assets',
-        description="Install, update in place or remove llm_inference's dashboards and recommended monitors in a "
-        'Datadog organization (keys from DD_API_KEY and DD_APP_KEY, site from DD_SITE).',
+        description="Install, update in place or remove llm_inference's dashboards, recommended monitors, SLOs and "
+        'burn-rate monitors in a Datadog organization (keys from DD_API_KEY and DD_APP_KEY, site from DD_SITE).',
     )
     parser.add_argument(
         'action', choices=('install', 'uninstall', 'path'), help='path: print where the shipped JSON files are'
@@ -192,8 +192,8 @@ def describe(error, url, how, timeout):
                 'Datadog refused the keys ({}) at {} while {}.{} DD_API_KEY and DD_APP_KEY must be an API key and an '
                 'application key of an organization on that site ({}): keys of another site need DD_SITE set to it '
                 '(datadoghq.eu, us3.datadoghq.com, us5.datadoghq.com, ap1.datadoghq.com, ddog-gov.com) or '
-                '--api-url. An application key whose scopes lack dashboards_write or monitors_write is refused the '
-                'same way.'.format(reason, url, error.doing, said, how)
+                '--api-url. An application key whose scopes lack dashboards_write, monitors_write or slos_write is '
+                'refused the same way.'.format(reason, url, error.doing, said, how)
             )
         if status == 429:
             wait = sync.retry_after(failure.headers)
@@ -316,7 +316,7 @@ def summary(args, counts, url):
     words = PLANNED if args.dry_run else DONE
     done = ', '.join('{} {}'.format(n, words.get(action, action)) for action, n in sorted(counts.items()))
     if args.action == 'uninstall' and not counts:
-        done = 'nothing to uninstall: no dashboard or monitor carries the llm_inference_asset marker'
+        done = 'nothing to uninstall: no dashboard, monitor or SLO carries the llm_inference_asset marker'
     prefix = 'dry run, nothing written: ' if args.dry_run else ''
     return '{}{} ({})'.format(prefix, done, url)
 

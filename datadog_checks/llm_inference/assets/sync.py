@@ -1,12 +1,16 @@
 # (C) llm_inference developers
 # Licensed under a 3-clause BSD style license (see LICENSE)
 """The plan (create / update / unchanged / delete, one step per object) and its execution against one Datadog
-organization, through datadog-api-client's v1 dashboard and monitor APIs.
+organization, through datadog-api-client's v1 dashboard, monitor and SLO APIs.
 
 An object is the command's when it carries the marker (see bodies.py) AND its id is the one the command recorded
 (record.py) or, where nothing is recorded, its title is the shipped one (the oldest, if several). Any other object
 carrying the marker is a copy: someone cloned it, or renamed it where no record says it is ours. Copies are
 reported and left alone on every run, install and uninstall: never adopted, renamed or deleted.
+
+A burn-rate monitor names its SLO by id (objectives.py): the plan puts the id of an SLO found in its place, and an
+SLO created in the same run has its id put there when it is written, before its monitors (shipped() lists each SLO
+before them). `uninstall` deletes monitors before SLOs, so that no monitor is ever left naming a deleted SLO.
 
 A 429 is retried after the wait Datadog gives (`Retry-After`, else `X-RateLimit-Reset`) when that is at most
 `max_wait` seconds, a few times; the request was refused, not carried out, so a retried create makes no duplicate.
@@ -21,14 +25,18 @@ import urllib3
 from datadog_api_client.exceptions import ApiException, OpenApiException
 from datadog_api_client.v1.api.dashboards_api import DashboardsApi
 from datadog_api_client.v1.api.monitors_api import MonitorsApi
+from datadog_api_client.v1.api.service_level_objectives_api import ServiceLevelObjectivesApi
 
-from . import bodies
+from . import AssetError, bodies
 
 # action: create, update, unchanged, delete, copy (carries a marker, left alone), stale (marked, no longer shipped);
 # changes: for an update, the fields that differ (bodies.differences); note: what to say of a copy or a stale object.
 Step = namedtuple('Step', 'action kind title asset_id remote_id body changes note', defaults=((), None))
 WRITES = {'create', 'update', 'delete'}
 MONITOR_PAGE = 1000  # the largest page Datadog's monitor list serves
+SLO_PAGE = 1000  # the largest page Datadog's SLO list serves
+# The order of deletions: a monitor before the SLO it may name.
+UNINSTALL_ORDER = {'dashboard': 0, 'monitor': 1, 'slo': 2}
 RETRIES = 3  # 429s waited out per request, each for at most max_wait seconds
 
 
@@ -63,6 +71,9 @@ class Organization:
         self.configuration = api_client.configuration
         self.dashboards = DashboardsApi(api_client)
         self.monitors = MonitorsApi(api_client)
+        self.slos = ServiceLevelObjectivesApi(api_client)
+        # SLO file -> its id in the organization: what a burn-rate monitor's `{{slo:<file>}}` becomes.
+        self.slo_ids = {}
         self.max_wait, self.tell = max_wait, tell or (lambda text: None)
 
     def call(self, doing, fn, *args):
@@ -98,7 +109,8 @@ class Organization:
         monitors = self.call(
             'listing monitors', lambda: list(self.monitors.list_monitors_with_pagination(page_size=MONITOR_PAGE))
         )
-        for kind, objects in (('dashboard', summaries), ('monitor', monitors)):
+        slos = self.call('listing SLOs', lambda: list(self.slos.list_slos_with_pagination(limit=SLO_PAGE)))
+        for kind, objects in (('dashboard', summaries), ('monitor', monitors), ('slo', slos)):
             for obj in objects:
                 data = obj.to_dict()
                 asset_id = bodies.marked(kind, data)
@@ -107,8 +119,8 @@ class Organization:
         return found
 
     def full(self, kind, remote):
-        """The whole object (a dashboard summary has no widgets; a listed monitor is whole already)."""
-        if kind == 'monitor':
+        """The whole object (a dashboard summary has no widgets; a listed monitor or SLO is whole already)."""
+        if kind != 'dashboard':
             return remote
         doing = 'reading dashboard {!r}'.format(remote.get('title'))
         return self.call_raw(doing, self.dashboards.get_dashboard, remote['id'])
@@ -118,17 +130,23 @@ class Organization:
         doing = '{} {} {!r}'.format(
             {'create': 'creating', 'update': 'updating', 'delete': 'deleting'}[step.action], step.kind, step.title
         )
+        api = {'dashboard': self.dashboards, 'monitor': self.monitors, 'slo': self.slos}[step.kind]
         if step.action == 'delete':
-            fn = self.dashboards.delete_dashboard if step.kind == 'dashboard' else self.monitors.delete_monitor
-            self.call_raw(doing, fn, step.remote_id)
+            self.call_raw(doing, getattr(api, 'delete_' + step.kind), step.remote_id)
             return step.remote_id
-        model = bodies.model(step.kind, step.body, self.configuration, update=step.action == 'update')
-        if step.kind == 'dashboard':
-            fn = self.dashboards.create_dashboard if step.action == 'create' else self.dashboards.update_dashboard
-        else:
-            fn = self.monitors.create_monitor if step.action == 'create' else self.monitors.update_monitor
+        body = bodies.with_slo_ids(step.body, self.slo_ids) if step.kind == 'monitor' else step.body
+        missing = bodies.unresolved(body)
+        if missing:  # shipped() lists an SLO before its monitors: this is a file naming an SLO that is not shipped
+            raise AssetError('{!r} names the SLO of {}, which is not shipped'.format(step.title, missing[0]))
+        model = bodies.model(step.kind, body, self.configuration, update=step.action == 'update')
+        fn = getattr(api, ('create_' if step.action == 'create' else 'update_') + step.kind)
         args = (model,) if step.action == 'create' else (step.remote_id, model)
         written = self.call_raw(doing, fn, *args)
+        if step.kind == 'slo':  # the SLO API answers the objects written, a list under `data`
+            data = written.get('data') if isinstance(written, dict) else None
+            written = data[0] if isinstance(data, list) and data else None
+            if isinstance(written, dict) and written.get('id'):
+                self.slo_ids[step.asset_id] = written['id']
         return written.get('id') if isinstance(written, dict) else None
 
 
@@ -159,6 +177,10 @@ def plan_install(org, assets, notify, record):
         wanted = bodies.body(asset, notify)
         title = bodies.title(asset.kind, wanted)
         owner, others = split(found.pop((asset.kind, asset.id), []), title, record.get(asset.kind, asset.id))
+        if asset.kind == 'slo' and owner is not None:
+            org.slo_ids[asset.id] = owner['id']
+        elif asset.kind == 'monitor':  # an SLO to create has no id yet: the monitor's body gets it in `apply`
+            wanted = bodies.with_slo_ids(wanted, org.slo_ids)
         if owner is None:
             steps.append(Step('create', asset.kind, title, asset.id, None, wanted))
         else:
@@ -175,11 +197,13 @@ def plan_install(org, assets, notify, record):
 
 def plan_uninstall(org, assets, record):
     titles = {
-        (a.kind, a.id): bodies.title(a.kind, a.data if a.kind == 'dashboard' else a.data.get('definition', {}))
+        (a.kind, a.id): bodies.title(a.kind, a.data.get('definition', {}) if a.kind == 'monitor' else a.data)
         for a in assets
     }
     steps = []
-    for (kind, asset_id), candidates in sorted(org.marked().items()):
+    marked = org.marked()
+    for kind, asset_id in sorted(marked, key=lambda found: (UNINSTALL_ORDER[found[0]], found[1])):
+        candidates = marked[(kind, asset_id)]
         owner, others = split(candidates, titles.get((kind, asset_id)), record.get(kind, asset_id))
         if owner is not None:
             steps.append(Step('delete', kind, remote_title(kind, owner), asset_id, owner['id'], None))
