@@ -33,8 +33,8 @@ DASHBOARD = Dashboard(
         Group(
             'Replicas and GPUs',
             'vivid_blue',
-            'Replicas active and starting (starting for long: capacity or image problems), concurrent requests (in '
-            'flight plus queued: the autoscaling signal), GPU utilization.',
+            'Replicas active and starting (starting for long: capacity or image problems); concurrent requests, in '
+            'flight plus queued, the autoscaling signal; GPU utilization.',
             [
                 Timeseries(
                     'Replicas',
