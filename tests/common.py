@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from datadog_checks.dev.utils import assert_service_checks
+from datadog_checks.base import AgentCheck
+from datadog_checks.dev.utils import assert_service_checks, get_metadata_metrics
 from datadog_checks.llm_inference import LlmInferenceCheck, budget
 from simulator import crusoe, groq
 
@@ -197,6 +198,28 @@ def assert_no_drift(aggregator, tags):
     """The run's drift telemetry says the reply held nothing the check could not map, and nothing was dropped."""
     for name in ('unmapped_series', 'unmapped_labels', 'series_dropped'):
         aggregator.assert_metric('llm_inference.integration.' + name, 0, tags=tags, count=1)
+
+
+def assert_reply_identity(aggregator, caplog, tags, identity, series, message=None):
+    """A run whose reply's ids were compared with the instance's options (identity.py), every metric asserted: each
+    point carries the one `identity` tag (the option's, never the reply's beside it), the run's telemetry is tagged
+    `tags`, and the service check is OK with no message, or WARNING with exactly `message`, logged once in the run
+    (caplog at WARNING), not once per series."""
+    key = identity.split(':', 1)[0] + ':'
+    for name in aggregator.metric_names:
+        for m in aggregator.metrics(name):
+            assert [t for t in m.tags if t.startswith(key)] == [identity], (name, m.tags)
+    aggregator.assert_metric('llm_inference.integration.requests', 1, tags=tags + ['outcome:ok'], count=1)
+    aggregator.assert_metric('llm_inference.integration.series', series, tags=tags, count=1)
+    assert_no_drift(aggregator, tags)
+    (sc,) = aggregator.service_checks('llm_inference.can_connect')
+    said = [r.getMessage() for r in caplog.records if "but the reply's series are of" in r.getMessage()]
+    if message is None:
+        assert (sc.status, sc.tags, sc.message or '', said) == (AgentCheck.OK, tags, '', [])
+    else:
+        assert (sc.status, sc.tags, sc.message, said) == (AgentCheck.WARNING, tags, message, [message])
+    aggregator.assert_all_metrics_covered()
+    aggregator.assert_metrics_using_metadata(get_metadata_metrics(), check_submission_type=True)
 
 
 def assert_agent_conventions(aggregator):

@@ -2,6 +2,7 @@
 (reference) and `statistic` (guide) labels; `avg` as a mean of its own; the endpoint status as reported; the simulator's
 keys, limit and demo instance. Expected values are computed here from the raw samples of each payload."""
 
+import logging
 import re
 
 import pytest
@@ -13,7 +14,17 @@ from datadog_checks.llm_inference.providers.cerebras import CerebrasCheck
 from simulator import cerebras as sim
 from simulator.scrape_server import ScrapeServer
 
-from .common import API_KEY, CEREBRAS, assert_gauge_close, assert_no_drift, drift_values, fault_rows, fixture_text
+from .common import (
+    API_KEY,
+    CEREBRAS,
+    CEREBRAS_ORGANIZATION,
+    assert_gauge_close,
+    assert_no_drift,
+    assert_reply_identity,
+    drift_values,
+    fault_rows,
+    fixture_text,
+)
 from .provider_server import Reply
 
 BASE = CEREBRAS.tags
@@ -193,10 +204,33 @@ def test_a_renamed_endpoint_label_is_kept_and_reported(dd_run_check, aggregator,
     assert drift_values(aggregator, 'unmapped_labels').get('label:endpoint_name')
 
 
-def test_another_organizations_series_are_told_apart(dd_run_check, aggregator, provider_server):
-    body = 'requests_count_total{endpoint="a",organization_id="org_other"} 60\n'
-    run(dd_run_check, provider_server, body)
-    assert_points(aggregator, expected(body))
+ANOTHER_ORGANIZATION = (
+    "cerebras: `organization_id` is `org_abc123`, but the reply's series are of organization_id `org_other` (their "
+    "`organization_id` label): fix `organization_id` (or `api_url`, which chose this reply). Collected as configured: "
+    "every point is tagged `organization_id:org_abc123`, the reply's id kept as `label_organization_id`."
+)
+
+
+@pytest.mark.parametrize('organization, message', [(CEREBRAS_ORGANIZATION, None), ('org_other', ANOTHER_ORGANIZATION)])
+def test_another_organizations_series_are_told_apart_and_said(
+    dd_run_check, aggregator, provider_server, caplog, organization, message
+):
+    """A reply of another organization than `organization_id` (a key or `api_url` of another one) is collected under
+    the configured id, its own kept apart as `label_organization_id`, and the run is a WARNING naming both."""
+    body = (
+        'requests_count_total{{endpoint="a",organization_id="{0}"}} 60\n'
+        'inference_endpoint_status{{endpoint="a",organization_id="{0}"}} 1\n'.format(organization)
+    )
+    with caplog.at_level(logging.WARNING):
+        run(dd_run_check, provider_server, body)
+    points = expected(body)
+    kept = ['label_organization_id:org_other'] if message else []
+    assert points == {
+        ('requests.rate', tuple(sorted(['deployment:a', MINUTE, *kept]))): 1.0,
+        ('cerebras.endpoint.status', tuple(sorted(['deployment:a', *kept]))): 1.0,
+    }
+    assert_points(aggregator, points)
+    assert_reply_identity(aggregator, caplog, BASE, BASE[1], 2, message)
 
 
 def test_a_missing_series_or_percentile_leaves_only_it_out(dd_run_check, aggregator, provider_server):

@@ -1,5 +1,7 @@
 """Crusoe against a real Prometheus holding Crusoe's own series, behind Crusoe's URL path and key check."""
 
+import logging
+
 import pytest
 
 from datadog_checks.base import AgentCheck, ConfigurationError
@@ -18,6 +20,7 @@ from .common import (
     assert_agent_conventions,
     assert_gauge_close,
     assert_no_drift,
+    assert_reply_identity,
     fault_rows,
     model_tags,
     vector,
@@ -108,6 +111,46 @@ def test_default_url():
 def crusoe_ok():
     # Part 0 of the combined query is the request rate (label_replace marks each part).
     return vector(({'model_name': 'm1', 'service_tier': 'pt', 'llm_inference_query': '0'}, '2.5'))
+
+
+ANOTHER_PROJECT = (
+    "crusoe: `project_id` is `proj-1`, but the reply's series are of project_id `proj-2` (their `project_id` label): "
+    "fix `project_id` (or `api_url`, which chose this reply). Collected as configured: every point is tagged "
+    "`project_id:proj-1`, the reply's id kept as `label_project_id`."
+)
+
+
+@pytest.mark.parametrize(
+    'project, user_project, message',
+    [
+        (CRUSOE_PROJECT, None, None),
+        ('proj-2', None, ANOTHER_PROJECT),
+        # A user's own query may read other projects: its labels are the user's, not the reply's identity.
+        (CRUSOE_PROJECT, 'proj-2', None),
+    ],
+)
+def test_a_reply_of_another_project_is_a_warning_naming_both(
+    dd_run_check, aggregator, provider_server, caplog, project, user_project, message
+):
+    """The queries select the instance's project; an `api_url` that answers with another's (a proxy that ignores
+    the selector) is collected under `project_id`, the reply's kept apart, and the run says so."""
+    user = {'name': 'requests.running', 'query': 'count by (project_id) (crusoe_inference_request_count)'}
+    check = CRUSOE.check(provider_server, queries=[user] if user_project else [])
+    series = [({'model_name': 'm1', 'service_tier': 'pt', 'project_id': project, 'llm_inference_query': '0'}, '2.5')]
+    if user_project:  # the last part of the combined query
+        series.append(({'project_id': user_project, 'llm_inference_query': str(len(check.queries) - 1)}, '1'))
+    provider_server.reply(CRUSOE.path, Reply(body=vector(*series), headers=JSON))
+    with caplog.at_level(logging.WARNING):
+        dd_run_check(check)
+
+    base = CRUSOE.tags
+    kept = ['label_project_id:proj-2'] if message else []
+    aggregator.assert_metric(
+        'llm_inference.requests.rate', 2.5, tags=base + [*model_tags('m1'), 'service_tier:pt', 'window:5m', *kept]
+    )
+    if user_project:
+        aggregator.assert_metric('llm_inference.requests.running', 1, tags=base + ['label_project_id:proj-2'], count=1)
+    assert_reply_identity(aggregator, caplog, base, base[1], 2 if user_project else 1, message)
 
 
 FAULTS = fault_rows(

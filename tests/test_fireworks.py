@@ -1,5 +1,7 @@
 """Fireworks: every documented family (and deployment_replicas) into the catalog, typed and untyped payloads."""
 
+import logging
+
 import pytest
 
 from datadog_checks.base import AgentCheck
@@ -15,6 +17,7 @@ from .common import (
     assert_agent_conventions,
     assert_gauge_close,
     assert_no_drift,
+    assert_reply_identity,
     fault_rows,
     fixture_text,
     model_tags,
@@ -183,6 +186,76 @@ def test_default_url_and_budget_key():
     # The Fireworks budget is per account: two keys on one account share it.
     assert check.budget.credential == other_key.budget.credential
     assert 'k' not in check.budget.credential.replace('my', '')  # a hash, not the key
+
+
+# A reply of account `acme`: its account once as `deployment_account`, once only in the full `deployment` path.
+REPLY_OF_ACME = (
+    'request_counter_total:sum_by_deployment{base_model="m",deployment_account="acme",deployment_id="d1"} 2\n'
+    'deployment_replicas{deployment="accounts/acme/deployments/d2"} 3\n'
+)
+
+
+ANOTHER_ACCOUNT = (
+    "fireworks: `account_id` is `acmee`, but the reply's series are of account `acme` (their `deployment_account` "
+    "label): fix `account_id` (or `api_url`, which chose this reply). Collected as configured: every point is tagged "
+    "`account:acmee`, the reply's id kept as `label_deployment_account`."
+)
+
+
+# The issue's typo: collected (the data is real) under the configured id, the reply's own kept apart.
+@pytest.mark.parametrize('account_id, message', [('acme', None), ('acmee', ANOTHER_ACCOUNT)])
+def test_a_reply_of_another_account_is_a_warning_naming_both(
+    dd_run_check, aggregator, provider_server, caplog, account_id, message
+):
+    provider_server.reply(FIREWORKS.path, Reply(body=REPLY_OF_ACME))
+    check = FIREWORKS.check(provider_server, account_id=account_id)  # api_url: .../accounts/acme/metrics
+    with caplog.at_level(logging.WARNING):
+        dd_run_check(check)
+
+    base = ['provider:fireworks', 'account:' + account_id]
+    kept = ['label_deployment_account:acme'] if message else []
+    aggregator.assert_metric(
+        'llm_inference.requests.rate', 2, tags=base + [*model_tags('m'), 'deployment:d1', 'window:1m', *kept], count=1
+    )
+    aggregator.assert_metric('llm_inference.fireworks.replicas', 3, tags=base + ['deployment:d2', *kept], count=1)
+    assert_reply_identity(aggregator, caplog, base, base[1], 2, message)
+    # At start, `api_url` (an `acme` URL) against the option too (urls.py).
+    at_start = [w for w in check.warnings if '`api_url` names account_id `acme`' in w]
+    assert len(at_start) == (1 if message else 0) and all('`account_id` is `acmee`' in w for w in at_start)
+    assert_agent_conventions(aggregator)
+
+
+def test_stale_samples_do_not_hide_a_reply_of_another_account(dd_run_check, aggregator, provider_server, clock):
+    """One WARNING a run says all it found: the stale samples left out and the account at odds with `account_id`."""
+    rate = 'request_counter_total:sum_by_deployment{{deployment_id="{}",base_model="m",deployment_account="acme"}}'
+    old = str(int((clock.wall() - 3720) * 1000))
+    body = rate.format('d1') + ' 5 ' + old + '\n' + rate.format('d2') + ' 3\n'
+    provider_server.reply(FIREWORKS.path, Reply(body=body))
+    dd_run_check(FIREWORKS.check(provider_server, account_id='acmee'))
+    base = ['provider:fireworks', 'account:acmee']
+    aggregator.assert_metric(
+        'llm_inference.requests.rate',
+        3,
+        tags=base + [*model_tags('m'), 'deployment:d2', 'window:1m', 'label_deployment_account:acme'],
+        count=1,
+    )
+    assert len(aggregator.metrics('llm_inference.requests.rate')) == 1  # d1's sample is an hour old
+    (sc,) = aggregator.service_checks('llm_inference.can_connect')
+    assert sc.status == AgentCheck.WARNING
+    stale = sc.message.index('1 samples carry timestamps up to 1 h 2 min old, over `max_sample_age` (300 s)')
+    assert stale < sc.message.index("`account_id` is `acmee`, but the reply's series are of account `acme`")
+    assert sc.message.endswith(' URL: {}/v1/accounts/acme/metrics'.format(provider_server.url)), sc.message
+
+
+def test_the_warning_names_api_url_only_where_it_is_set():
+    check = FIREWORKS.check(account_id='acmee')  # the default URL, built from `account_id`
+    (message,) = check.reply_identity_warnings({'deployment_account': {'acme', 'beta', 'gamma', 'delta'}})
+    assert message.startswith(
+        "`account_id` is `acmee`, but the reply's series are of account `acme`, `beta`, `delta` and 1 more (their "
+        "`deployment_account` label): fix `account_id`. Collected"
+    )
+    assert check.reply_identity_warnings({'deployment_account': {'acmee', 'beta'}}) == []  # its own among others
+    assert check.reply_identity_warnings({'deployment_account': set()}) == []  # no series names an account
 
 
 # This provider's row of the fault matrix (test_faults.py): its instance, a good reply and a value it yields.

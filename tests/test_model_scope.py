@@ -91,3 +91,21 @@ def test_a_bound_one_member_lacks_is_left_out_of_the_merge(dd_run_check, aggrega
         expected_quantile(0.99, bounds, kept) / 1000,
         base + ['quantile:0.99'],
     )
+
+
+def test_a_series_without_a_model_belongs_to_no_model_population():
+    """A series that names no model (an endpoint-only feed) has no model-level value: its population would be the
+    whole instance, which is no model's percentile."""
+    from datadog_checks.llm_inference.model_scope import ModelBuckets, ModelQuantiles
+
+    buckets, quantiles = ModelBuckets(), ModelQuantiles()
+    for deployment in ('a', 'b'):
+        tags = ('deployment:' + deployment, 'window:1m', 'quantile:0.99')
+        buckets.add(tags, [(1.0, 2.0), (float('inf'), 3.0)])
+        quantiles.add(tags, 1.5)
+    assert buckets.merged() == [] and quantiles.single() == [] and quantiles.several() == []
+    named = ('deployment:a', 'model:m', 'window:1m')
+    buckets.add(named, [(1.0, 2.0), (float('inf'), 3.0)])
+    quantiles.add(named + ('quantile:0.99',), 1.5)
+    assert buckets.merged() == [(('model:m', 'window:1m'), [(1.0, 2.0), (float('inf'), 3.0)])]
+    assert quantiles.single() == [(('model:m', 'window:1m', 'quantile:0.99'), 1.5)]

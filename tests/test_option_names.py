@@ -10,7 +10,7 @@ from datadog_checks.base import ConfigurationError
 from datadog_checks.llm_inference import LlmInferenceCheck
 from datadog_checks.llm_inference.options import KNOWN_OPTIONS
 
-from .common import API_KEY, CRUSOE, FIREWORKS, GROQ, PROMQL, WAFER
+from .common import API_KEY, CEREBRAS, CRUSOE, FIREWORKS, GROQ, PROMQL, WAFER
 
 FW = {'provider': 'fireworks', 'api_key': 'sk-canary-1', 'account_id': 'acme'}
 
@@ -115,6 +115,13 @@ def test_options_a_provider_reads_are_not_named():
         (FIREWORKS, 'https://api.fireworks.ai/v1/accounts/acme/metrics', 'account_id', 'acmee', 'account:acmee'),
         (CRUSOE, 'https://proxy.example.com/v1alpha5/projects/p-2/metrics/timeseries', 'project_id', 'p-1', 'p-2'),
         (WAFER, 'https://api.wafer.ai/v1/endpoints/metrics/prometheus?endpoint=b.wafer.ai', 'endpoint', 'a', 'b'),
+        (
+            CEREBRAS,
+            'https://cloud.cerebras.ai/api/v1/metrics/organizations/org_b',
+            'organization_id',
+            'org_a',
+            'organization_id:org_a',
+        ),
     ],
 )
 def test_an_api_url_that_names_another_account_is_a_warning_naming_both(provider, api_url, option, value, named):

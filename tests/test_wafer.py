@@ -18,6 +18,7 @@ from .common import (
     assert_agent_conventions,
     assert_gauge_close,
     assert_no_drift,
+    assert_reply_identity,
     drift_values,
     fault_rows,
     fixture_text,
@@ -170,6 +171,45 @@ def test_wafer_exclude_labels_on_quantile_gauges_keeps_them(dd_run_check, aggreg
         tags=WAFER_BASE + ['quantile:0.5', *model_tags('llama-3.1-8b'), DAY],
     )
     assert caplog.text.count('cannot be aggregated away from llm_inference.request.output_tokens_per_second') == 1
+
+
+CANARY = 'acme-llama-canary.wafer.ai'
+ANOTHER_ENDPOINT = (
+    "wafer: `endpoint` is `acme-llama`, but the reply's series are of deployment `acme-llama.wafer.ai` (their "
+    "`endpoint` label): fix `endpoint` (or `api_url`, which chose this reply). Collected as configured: every point "
+    "is tagged `deployment:acme-llama`, the reply's id kept as `label_endpoint`."
+)
+
+
+@pytest.mark.parametrize(
+    'endpoint, canary, message',
+    [
+        (ENDPOINT, False, None),
+        # Another endpoint's series beside the instance's own: kept apart (label_endpoint), the run still OK.
+        (ENDPOINT, True, None),
+        # The endpoint's name where its host belongs: the reply's series are all of another endpoint.
+        ('acme-llama', False, ANOTHER_ENDPOINT),
+    ],
+)
+def test_a_reply_of_another_endpoint_is_a_warning_naming_both(
+    dd_run_check, aggregator, provider_server, caplog, endpoint, canary, message
+):
+    body = 'wafer_engine_running_requests{{endpoint="{0}"}} 23\nwafer_engine_queue_depth{{endpoint="{0}"}} 4\n'.format(
+        ENDPOINT
+    )
+    if canary:
+        body += 'wafer_engine_running_requests{{endpoint="{}"}} 2\n'.format(CANARY)
+    provider_server.reply(WAFER.path, Reply(body=body))
+    with caplog.at_level(logging.WARNING):
+        dd_run_check(WAFER.check(provider_server, endpoint=endpoint))
+
+    base = ['provider:wafer', 'deployment:' + endpoint]
+    kept = [] if endpoint == ENDPOINT else ['label_endpoint:' + ENDPOINT]
+    aggregator.assert_metric('llm_inference.requests.running', 23, tags=base + kept, count=1)
+    aggregator.assert_metric('llm_inference.requests.queued', 4, tags=base + kept, count=1)
+    if canary:
+        aggregator.assert_metric('llm_inference.requests.running', 2, tags=base + ['label_endpoint:' + CANARY], count=1)
+    assert_reply_identity(aggregator, caplog, base, base[1], 3 if canary else 2, message)
 
 
 # This provider's row of the fault matrix (test_faults.py): its instance, a good reply and a value it yields.

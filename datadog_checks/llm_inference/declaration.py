@@ -24,6 +24,10 @@ class Declaration:
     # Instance option -> identity tag on every metric and the service check; the first set option also names the
     # instance in the runner's output.
     IDENTITY_TAGS = {}
+    # Identity option -> the raw label (as its LABELS read it, after `derive`) by which its replies' series name that
+    # identity: a reply none of whose series names the option's value is a WARNING naming both (identity.py). Empty:
+    # its series carry no such id.
+    REPLY_IDENTITY = {}
     # The metrics URL when `api_url` is not set; `{option}` fields are filled from the instance (URL-quoted).
     DEFAULT_URL = ''
     # Requests a minute the provider documents (0: none documented, no budget by default), and the option whose

@@ -81,7 +81,8 @@ class PartialReply(CollectionError):
 
 
 class Incomplete(CollectionError):
-    """A run that submitted what it could, but not everything: the WARNING that says what was left out."""
+    """A run that submitted what it could, but not everything, or with something at odds with the options (a reply of
+    another account): the WARNING that says what."""
 
     status = AgentCheck.WARNING
     outcome = None

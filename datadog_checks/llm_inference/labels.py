@@ -26,6 +26,11 @@ def tag_key(raw):
     return key
 
 
+def kept_key(raw):
+    """The tag key a label keeps where its own tag name is taken: `label_<name>`."""
+    return 'label_' + _INVALID.sub('_', raw.lower()).lstrip('_')
+
+
 class LabelMap:
     """What a provider's labels mean.
 
@@ -102,7 +107,7 @@ class Context:
 class LabelReader:
     """Contexts for one run: a label set's context is computed once, whatever order its labels came in."""
 
-    def __init__(self, label_map, base_tags=(), exclude=frozenset(), canonical=None):
+    def __init__(self, label_map, base_tags=(), exclude=frozenset(), canonical=None, ids=None):
         self.map = label_map
         self.canonical = canonical  # raw model name -> canonical name (canonical.py), for `canonical_model`
         self.base_tags = frozenset(base_tags)
@@ -112,6 +117,9 @@ class LabelReader:
         self.by_text = {}
         self.names = {}  # label name tuple -> itself, shared by every label set with those names
         self.made = {}  # (key, value) -> its tag text, shared by the label sets with that label (a few thousand)
+        # raw label -> the values the reply's series carry (the provider's REPLY_IDENTITY labels, filled for the run
+        # to compare with the options: identity.py). A user's own labels (`queries:`) are theirs: not read.
+        self.ids = None if label_map.own_labels else ids
 
     def of_text(self, text, parse):
         """The context of a label text (`parse` turns it into a dict); label order does not matter."""
@@ -149,6 +157,10 @@ class LabelReader:
             if derived is not labels:
                 labels, names = derived, self._names(derived)
                 values = tuple([labels[name] for name in names])
+        if self.ids:
+            for raw, seen in self.ids.items():
+                if raw in labels:
+                    seen.add(labels[raw])
         tag_of, used, unmapped, problem = {}, {}, [], None
         for raw, key in m.rename.items():
             if raw not in labels:
@@ -202,7 +214,7 @@ class LabelReader:
             tag_of[raw] = tag  # two spellings of one label with the same value: one tag
             return
         if key in RESERVED_TAGS or key in self.base_keys or key in used or (generic and key in self.map.taken):
-            key = 'label_' + _INVALID.sub('_', raw.lower()).lstrip('_')
+            key = kept_key(raw)
             if key in used and used[key] != value:
                 key = '{}_{}'.format(key, len(used))  # two labels differing only in case or punctuation
             tag = self._tag(key, value)

@@ -27,8 +27,10 @@ def name_of(metric):
 
 
 def scope_of(tags):
-    """The tags of the model population a series belongs to."""
-    return tuple(t for t in tags if t.partition(':')[0] in SCOPE_KEYS)
+    """The tags of the model population a series belongs to, or None for a series that names no model (its
+    population would be the whole instance, which is no model's)."""
+    scope = tuple(t for t in tags if t.partition(':')[0] in SCOPE_KEYS)
+    return scope if any(t.startswith('model:') for t in scope) else None
 
 
 class ModelBuckets:
@@ -41,6 +43,8 @@ class ModelBuckets:
 
     def add(self, tags, rows):
         scope = scope_of(tags)
+        if scope is None:
+            return
         self.members[scope] = self.members.get(scope, 0) + 1
         total = self.models.get(scope, False)
         if total is None:
@@ -53,7 +57,9 @@ class ModelBuckets:
         self.models[scope] = {bound: value + values[bound] for bound, value in total.items() if bound in values}
 
     def drop(self, tags):
-        self.models[scope_of(tags)] = None
+        scope = scope_of(tags)
+        if scope is not None:
+            self.models[scope] = None
 
     def merged(self):
         """[(model tags, [(bound, summed value)] sorted)] of the models with every member present."""
@@ -68,10 +74,13 @@ class ModelQuantiles:
 
     def add(self, tags, value):
         scope = scope_of(tags)
-        self.models[scope] = None if scope in self.models else value
+        if scope is not None:
+            self.models[scope] = None if scope in self.models else value
 
     def drop(self, tags):
-        self.models[scope_of(tags)] = None
+        scope = scope_of(tags)
+        if scope is not None:
+            self.models[scope] = None
 
     def single(self):
         return [(scope, value) for scope, value in self.models.items() if value is not None]

@@ -47,12 +47,13 @@ class Reading:
         self.report = RunReport()
         self.mapper = Mapper(check.mapping, self.report, check.drift)
         self.readers = {}
+        self.ids = check.reply_ids()  # filled by the readers of the provider's own label maps
 
     def reader(self, label_map):
         reader = self.readers.get(id(label_map))
         if reader is None:
             reader = self.readers[id(label_map)] = LabelReader(
-                label_map, self.check.base_tags, self.options.aggregate, self.check.canonical
+                label_map, self.check.base_tags, self.options.aggregate, self.check.canonical, self.ids
             )
         return reader
 
@@ -196,6 +197,7 @@ class QueryCheck(ProviderMixin, AgentCheck):
                 query.read(consumed(samples), reading)
             points = reading.mapper.points()
             gaps.report_to(reading.report)
+            reading.report.warnings.extend(self.reply_identity_warnings(reading.ids))
             self.drift.submit(reading.report)
             if not points:
                 # No series at all is a filter that matches nothing (a wrong project, model or URL), not "no

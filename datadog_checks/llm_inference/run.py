@@ -23,9 +23,9 @@ class RunCollection:
     def run_collection(self):
         """One run: the block draws on the budget (`run.start()` first: every request of the run is checked against
         it before the first is sent), its requests within the run's deadline (transport.py); it sets `run.series`
-        to what it submitted, and adds to `run.warnings` what it left out. Its outcome is reported: OK, a WARNING
-        that says what was left out, or the service check of the CollectionError it raised (a CRITICAL one raised
-        on, for the Agent's error report)."""
+        to what it submitted, and adds to `run.warnings` what it left out or found at odds with the options (a reply
+        of another account). Its outcome is reported: OK, one WARNING that says all of it, or the service check of
+        the CollectionError it raised (a CRITICAL one raised on, for the Agent's error report)."""
         run = _Run(self)
         try:
             self.transport.start()
@@ -43,10 +43,13 @@ class RunCollection:
         finally:
             self.transport.finish()
         self.telemetry('series', run.series, method='gauge')
-        if run.warning is not None:
-            self.report(run.warning)  # submitted, but with something the user must know (stale samples left out)
-        elif run.warnings:
-            self.report(Incomplete(' '.join(run.warnings)))
+        warning = run.warning  # submitted, but with something the user must know (stale samples left out)
+        if run.warnings:
+            # One WARNING a run, saying all of it: one message must not hide another (a wrong id behind stale data).
+            said = [str(warning)] if warning is not None else []
+            warning = Incomplete(' '.join(said + run.warnings), warning.url if warning is not None else None)
+        if warning is not None:
+            self.report(warning)
         else:
             self.service_check(SERVICE_CHECK, AgentCheck.OK, tags=self.base_tags)
 
@@ -59,7 +62,7 @@ class _Run:
     def __init__(self, check):
         self.check = check
         self.series = 0
-        self.warnings = []  # what the run submitted without: a WARNING, not OK
+        self.warnings = []  # what the run submitted without, or with at odds with the options: a WARNING, not OK
         self.warning = None  # a WARNING CollectionError of a run that still submitted
 
     def start(self):

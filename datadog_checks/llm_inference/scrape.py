@@ -46,12 +46,13 @@ class ProviderScraper(OpenMetricsScraper):
             check.drift.submit(report)
             if not points and not report.first_scrape:
                 # Names changed, values unusable, or nothing there at all.
-                message = no_points_message(report)
+                message = ' '.join(filter(None, [*report.warnings, no_points_message(report)]))
                 raise NoData(
                     message or 'the reply holds no metrics of the catalog: {}.'.format(check.NO_DATA_HINT),
                     self.endpoint,
                 )
             run.series = check.submit_points(points, report, deduplicated=True) + self.submit_extra(extra)
+            run.warnings.extend(report.warnings)
             if report.stale:
                 run.warning = StaleData(report.stale, self.endpoint)  # submitted what is fresh; WARNING
 

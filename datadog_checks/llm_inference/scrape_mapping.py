@@ -34,7 +34,8 @@ class ScrapeMapping:
         self.check = check
         self.report = RunReport()
         self.mapper = Mapper(check.mapping, self.report, check.drift)
-        self.reader = LabelReader(check.LABELS, check.base_tags, check.mapping.aggregate, check.canonical)
+        self.ids = check.reply_ids()
+        self.reader = LabelReader(check.LABELS, check.base_tags, check.mapping.aggregate, check.canonical, self.ids)
         self.buckets = Buckets(self.report.unmapped_names)
         # `extra` says whether a raw name the catalog does not map is collected anyway (`extra_metrics`).
         self.extra = extra
@@ -119,7 +120,9 @@ class ScrapeMapping:
         self.buckets.groups = {}
         if self.interval is not None:
             self._cumulative_rates()
-        return mapper.points()
+        points = mapper.points()
+        report.warnings.extend(check.reply_identity_warnings(self.ids))  # every label set was read by now
+        return points
 
     def _cumulative_rates(self):
         """Counters and cumulative buckets -> their per-second rates since the previous scrape, in place; a series

@@ -111,6 +111,8 @@ class CerebrasCheck(ScrapeCheck):
     PROVIDER = 'cerebras'
     REQUIRED_OPTIONS = ('api_key', 'organization_id')
     IDENTITY_TAGS = {'organization_id': 'organization_id'}
+    # The reference's example reply: every series carries `organization_id`.
+    REPLY_IDENTITY = {'organization_id': 'organization_id'}
     DEFAULT_URL = DEFAULT_URL
     # The guide: "Rate limit: Maximum 6 requests per minute per organization".
     DEFAULT_REQUESTS_PER_MINUTE = 6

@@ -144,6 +144,9 @@ class CrusoeCheck(QueryCheck):
     OPTIONS = ('latency_unit',)  # its histograms' unit is not documented
     REQUIRED_OPTIONS = ('api_key', 'project_id')
     IDENTITY_TAGS = {'project_id': 'project_id'}
+    # Its queries select `project_id="<project_id>"`: a series of another project is an `api_url` that answers
+    # for something else (a proxy that ignores the selector).
+    REPLY_IDENTITY = {'project_id': 'project_id'}
     DEFAULT_URL = DEFAULT_URL
     HTTP_HINTS = {404: 'no metrics at this URL: check `project_id` or `api_url`.'}
     NO_DATA_HINT = 'check `project_id` and that the key can see this data'

@@ -117,6 +117,8 @@ class FireworksCheck(ScrapeCheck):
     PROVIDER = 'fireworks'
     REQUIRED_OPTIONS = ('api_key', 'account_id')
     IDENTITY_TAGS = {'account_id': 'account'}
+    # "All metrics include ... deployment_account" (or the `deployment` path it is read from: _from_deployment_path).
+    REPLY_IDENTITY = {'account_id': 'deployment_account'}
     DEFAULT_URL = DEFAULT_URL
     # The docs: "Maximum of 6 requests per minute per account".
     DEFAULT_REQUESTS_PER_MINUTE = 6

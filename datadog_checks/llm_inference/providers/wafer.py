@@ -58,6 +58,8 @@ class WaferCheck(ScrapeCheck):
     PROVIDER = 'wafer'
     REQUIRED_OPTIONS = ('api_key', 'endpoint')
     IDENTITY_TAGS = {'endpoint': 'deployment'}
+    # "All series carry a endpoint="<your-endpoint>" label".
+    REPLY_IDENTITY = {'endpoint': 'endpoint'}
     DEFAULT_URL = DEFAULT_URL
     URL_PARAMETERS = {'endpoint': 'endpoint'}
     # "No per-model labels in v1": the `model` option says which model the endpoint serves.
