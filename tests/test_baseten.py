@@ -9,7 +9,7 @@ from datadog_checks.base import AgentCheck
 from datadog_checks.dev.utils import get_metadata_metrics
 from datadog_checks.llm_inference.providers.baseten import BasetenCheck
 
-from .common import API_KEY, BASETEN, ROOT, assert_no_drift, fault_rows, fixture_text, model_tags
+from .common import API_KEY, BASETEN, ROOT, assert_aggregates, assert_no_drift, fault_rows, fixture_text, model_tags
 from .provider_server import ProviderServer, Reply
 from .reference import expected_quantile
 
@@ -93,6 +93,10 @@ def test_first_scrape_gauges_only_then_rates_and_interval_quantiles(dd_run_check
     for name in ('integration.requests', 'integration.series'):
         aggregator.assert_metric('llm_inference.' + name)
     assert_no_drift(aggregator, ['provider:baseten'])
+    assert_aggregates(aggregator)
+    assert {n for n in aggregator.metric_names if n.startswith('llm_inference.model.')} == {
+        'llm_inference.model.e2e_latency.seconds',  # Baseten's own families (time to first byte) have none
+    }
     aggregator.assert_all_metrics_covered()
     aggregator.assert_metrics_using_metadata(get_metadata_metrics(), check_submission_type=True)
 
