@@ -117,6 +117,7 @@ CEREBRAS = Provider(
     '/api/v1/metrics/organizations/' + CEREBRAS_ORGANIZATION,
     identity=('organization_id:' + CEREBRAS_ORGANIZATION,),
 )
+BASETEN = Provider('baseten', {}, '/metrics')
 GROQ = Provider('groq', {}, groq.PATH, query_api=True)
 CRUSOE = Provider(
     'crusoe',

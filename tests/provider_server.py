@@ -30,10 +30,11 @@ class Seen:
 
 
 class ProviderServer(LocalServer):
-    def __init__(self, api_key=None, clock=time.monotonic):
+    def __init__(self, api_key=None, clock=time.monotonic, scheme='Bearer'):
         super().__init__(self._handle)
         self.clock = clock
-        self.api_key = api_key  # when set, a missing or wrong bearer key gets 401
+        self.api_key = api_key  # when set, a missing or wrong key gets 401
+        self.scheme = scheme  # the word before the key (`Authorization: <scheme> <key>`)
         self.replies = {}  # path (without query) -> Reply or list of Replies (served in turn, last one repeats)
         self.requests = []
         self._lock = threading.Lock()
@@ -52,7 +53,9 @@ class ProviderServer(LocalServer):
         path = handler.path.split('?', 1)[0]
         at = self.clock()
         self.requests.append(Seen(handler.command, handler.path, dict(handler.headers), body or b'', at))
-        if self.api_key is not None and handler.headers.get('Authorization') != 'Bearer {}'.format(self.api_key):
+        if self.api_key is not None and handler.headers.get('Authorization') != '{} {}'.format(
+            self.scheme, self.api_key
+        ):
             reply = Reply(401, '{"error": "unauthorized"}')
         else:
             reply = self._next(path)

@@ -116,6 +116,8 @@ NAN_TEXT = (
     'wafer_engine_queue_depth{endpoint="acme-llama.wafer.ai"} 2\n'
     'requests_count_total{endpoint="model"} NaN\n'
     'inference_endpoint_status{endpoint="model"} -1\n'
+    'baseten_replicas_active{deployment_id="a"} NaN\n'
+    'baseten_replicas_active{deployment_id="b"} 4.5\n'
 )
 DUPLICATE_TEXT = (
     'request_counter_total:sum_by_deployment{deployment_id="a",base_model="m"} 1.5\n'
@@ -124,6 +126,8 @@ DUPLICATE_TEXT = (
     'wafer_engine_queue_depth{endpoint="acme-llama.wafer.ai"} 99\n'
     'inference_endpoint_status{endpoint="model"} 0\n'
     'inference_endpoint_status{endpoint="model"} 1\n'
+    'baseten_replicas_active{deployment_id="a"} 2.5\n'
+    'baseten_replicas_active{deployment_id="a"} 99\n'
 )
 
 
@@ -255,7 +259,7 @@ def test_fault(dd_run_check, aggregator, caplog, clock, case, provider):
     status, *needles = expectation(case, provider)
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.DEBUG, logger='urllib3')  # datadog-api-client (other tests) sets it to WARNING
-    with ProviderServer(api_key=CANARY) as server:
+    with ProviderServer(api_key=CANARY, scheme=providers.PROVIDERS[provider].AUTH_SCHEME) as server:
         fault = CASES[case][0](spec)
         if case == '401':
             server.api_key = None  # the server itself refuses; then accepts the canary for the good reply
@@ -295,7 +299,7 @@ def test_fault(dd_run_check, aggregator, caplog, clock, case, provider):
         elif case == 'NaN and Inf values':
             finite = [v for vs in values.values() for v in vs]
             assert finite and all(v == v and abs(v) != float('inf') for v in finite)
-            only = {'fireworks': [3.5], 'wafer': [2.0], 'cerebras': [-1.0]}.get(provider, [3.5])
+            only = {'fireworks': [3.5], 'wafer': [2.0], 'cerebras': [-1.0], 'baseten': [4.5]}.get(provider, [3.5])
             assert sorted(finite) == only, values
         elif case == 'duplicate series':
             # The first of the duplicated series counts, not their sum or the last.
@@ -303,6 +307,7 @@ def test_fault(dd_run_check, aggregator, caplog, clock, case, provider):
                 'fireworks': [1.5],
                 'wafer': [2.0],
                 'cerebras': [0.0],
+                'baseten': [2.5],
             }[provider]
 
         if case in COOLS_DOWN:

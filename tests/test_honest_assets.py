@@ -8,11 +8,12 @@ import os
 
 import pytest
 
+from datadog_checks.llm_inference import cumulative
 from datadog_checks.llm_inference.assets import build, objectives, paths
 from datadog_checks.llm_inference.bucket_outputs import DEFAULT_OBJECTIVES
 from datadog_checks.llm_inference.providers import PROVIDERS
 
-from .common import CEREBRAS, CRUSOE, CRUSOE_KEY, FIREWORKS, GROQ, GROQ_KEY, WAFER, fixture_text
+from .common import BASETEN, CEREBRAS, CRUSOE, CRUSOE_KEY, FIREWORKS, GROQ, GROQ_KEY, WAFER, fixture_text
 from .provider_server import Reply
 from .query_eval import (
     ERRORS,
@@ -280,6 +281,23 @@ def wafer_runs(dd_run_check, aggregator, provider_server, texts, model):
     return found
 
 
+def baseten_runs(dd_run_check, aggregator, provider_server):
+    """A Baseten organization scraped twice (its rates and quantiles are made of two scrapes)."""
+    from .test_baseten import FIRST, SECOND, payload
+
+    provider_server.scheme = 'Api-Key'
+    check = BASETEN.check(provider_server)
+    at = [0.0]
+    check.cumulative = cumulative.CumulativeState(lambda: at[0])  # a minute between the scrapes
+    found = []
+    for values in (FIRST, SECOND):
+        provider_server.reply(BASETEN.path, Reply(body=payload(values)))
+        found += run(dd_run_check, aggregator, check)
+        at[0] += 60
+    provider_server.scheme = 'Bearer'
+    return found
+
+
 @pytest.fixture
 def organizations(dd_run_check, aggregator, provider_server, groq_engine, groq_old_engine, crusoe_engine):
     """Three Datadog organizations, each with every provider: the documented shapes; the shapes live payloads show
@@ -324,7 +342,8 @@ def organizations(dd_run_check, aggregator, provider_server, groq_engine, groq_o
         + wafer_runs(dd_run_check, aggregator, provider_server, {'acme-llama.wafer.ai': wafer}, llama)
         + groq(groq_engine)
         + crusoe
-        + cerebras(documented_cerebras),
+        + cerebras(documented_cerebras)
+        + baseten_runs(dd_run_check, aggregator, provider_server),
         'live shapes': fireworks(fixture_text('fireworks_live.txt'))
         + wafer_runs(dd_run_check, aggregator, provider_server, {'acme-llama.wafer.ai': variants}, llama)
         + groq(groq_old_engine)
@@ -398,15 +417,15 @@ def test_the_data_holds_what_the_old_assets_got_wrong(organizations):
 @pytest.mark.integration
 def test_the_providers_that_report_errors_are_those_that_declare_it(organizations):
     emitting = {p.tag('provider') for points in organizations.values() for p in points if p.metric == ERRORS}
-    assert emitting == set(REPORTING) == {'cerebras', 'fireworks', 'groq'}
+    assert emitting == set(REPORTING) == {'baseten', 'cerebras', 'fireworks', 'groq'}
 
 
 @pytest.mark.integration
 def test_values_shown(organizations):
     requests = shipped_requests()
     documented = organizations['documented']
-    # The overview's error share: the errors of Cerebras, Fireworks and Groq over their own requests only.
-    share = value_of(requests, 'Error share (%), Cerebras, Fireworks AI and Groq only', documented)
+    # The overview's error share: the errors of the providers that report errors over their own requests only.
+    share = value_of(requests, 'Error share (%), {} only'.format(FACTS.error_titles), documented)
     errors, served = total(documented, 'errors.rate'), total(documented, 'requests.rate', REPORTING)
     assert share == {(): pytest.approx(errors / served * 100)}
     assert errors / total(documented, 'requests.rate') * 100 < share[()] * 0.9  # what it read before

@@ -3,9 +3,10 @@
 """The one bucket path of every provider, scrape and query: a bucket sample's `le`, its value, and the series it
 belongs to (its labels without `le`), collected into the histograms the mapper turns into quantiles.
 
-Buckets today are rates (Fireworks' recording rules, Groq's and Crusoe's `rate`/`irate` of `_bucket`): each row is
-used as given. Cumulative histograms (raw `_bucket` counters) differ only in where the rows come from (the
-difference from the previous scrape), so they can feed the same `Buckets` once that difference is taken.
+Buckets are rates: Fireworks' recording rules, Groq's and Crusoe's `rate`/`irate` of `_bucket` are used as given;
+cumulative histograms (raw `_bucket` counters, Baseten's and Together's) become rates here, by `increase()` of each
+bound over the previous scrape divided by the seconds between them (cumulative.py keeps the previous rows), and
+from then on take the same path to the quantiles.
 
 What cannot be used is said, never skipped in silence: a `le` missing or not a number makes the series unmapped
 (reported by name), a NaN value or bound is counted as not finite (the histogram is read without that bound).
@@ -51,6 +52,30 @@ def without_le(labels):
 def pairs(rows):
     """[(bound, value)] of a flat row list [bound, value, bound, value, ...]."""
     return list(zip(rows[0::2], rows[1::2]))
+
+
+def increase(rows, previous, seconds):
+    """Per-second bucket rates [bound, rate, ...] of cumulative rows over the previous scrape's, as PromQL's
+    `rate(x_bucket[...])` takes them bound by bound: a bound whose count went down was reset (its process
+    restarted), and its increase is the new count (counted from 0, as Prometheus does). None when the bounds differ
+    from the previous scrape's (the histogram's layout changed: no interval to compare)."""
+    now, before = first_per_bound(rows), first_per_bound(previous)
+    if now.keys() != before.keys():
+        return None
+    out = []
+    for bound, value in now.items():
+        old = before[bound]
+        out += (bound, (value - old if value >= old else value) / seconds)
+    return out
+
+
+def first_per_bound(rows):
+    """{bound: value} of flat rows, the first of a repeated bound counting (the same series sent twice)."""
+    seen = {}
+    for bound, value in zip(rows[0::2], rows[1::2]):
+        if bound not in seen:
+            seen[bound] = value
+    return seen
 
 
 class Buckets:

@@ -26,6 +26,7 @@ class RunReport:
         self.warnings = []  # what the run left out, for its WARNING (a refused query, a partial reply, a fold)
         self.folded = {}  # how series Datadog would store as one context were folded (sum, avg, kept_apart) -> count
         self.stale = None  # what staleness.Staleness says of the samples left out as too old, or None
+        self.first_scrape = 0  # cumulative series read for the first time: no value until the next scrape
 
     def unmapped_name(self, name, count=1):
         self.unmapped_names[name] = self.unmapped_names.get(name, 0) + count

@@ -25,7 +25,7 @@ from .specs import DEFAULT_QUANTILES, KEEP, SUM, format_quantile
 from .buckets import pairs
 from .datadog_tags import stored_tags, variant_tag
 from .histogram import bucket_quantiles
-from .model_scope import ModelBuckets, ModelQuantiles, name_of
+from .model_scope import ModelBuckets, ModelQuantiles, name_of, of_catalog
 from .bucket_outputs import DEFAULT_OBJECTIVES, distribution_points, objective_of, objective_points, threshold_text
 
 
@@ -40,6 +40,7 @@ class MappingOptions:
         else:
             self.aggregate, self.aggregate_option = frozenset(config.aggregate_labels or ()), 'aggregate_labels'
         self.max_label_values = config.max_label_values
+        self.provider = config.provider
         quantiles = config.quantiles if config.quantiles is not None else DEFAULT_QUANTILES
         self.quantiles = [(q, format_quantile(q)) for q in quantiles]
         self.quantile_values = [q for q, _ in self.quantiles]
@@ -238,7 +239,8 @@ class Mapper:
         combine, scale, name, const = spec.combine, spec.scale, spec.name, spec.tags
         # Quantile gauges cannot be merged: a model whose population is one series gets it at model level. Catalog
         # specs only: a user's `queries:` entry always has a `kind`, and its name is the user's, not the catalog's.
-        dropped, models = ([], ModelQuantiles()) if combine is KEEP and not spec.kind else (None, None)
+        model_level = combine is KEEP and not spec.kind and of_catalog(name, self.options.provider)
+        dropped, models = ([], ModelQuantiles()) if model_level else (None, None)
         for tags, group in self._groups(spec, members, dropped).items():
             if type(group) is not list:
                 value = members[group]
@@ -344,7 +346,7 @@ class Mapper:
     def _histogram_points(self, spec, members, points):
         qs, labels = self.options.quantile_values, self.options.quantile_tags
         raw_name = spec.raw_buckets if self.options.collect_raw_buckets else ''
-        dropped, models = [], ModelBuckets()
+        dropped, models = [], ModelBuckets(of_catalog(spec.name, self.options.provider))
         for tags, group in self._groups(spec, members, dropped).items():
             flat = [members[group]] if type(group) is not list else [members[key] for key in group]
             # Flat [bound, value, ...] rows: a negative bucket count or rate makes every quantile of them wrong.

@@ -14,6 +14,7 @@ from prometheus_client.samples import Sample
 from datadog_checks.base import OpenMetricsBaseCheckV2
 from datadog_checks.base.checks.openmetrics.v2.scraper import OpenMetricsScraper
 
+from .cumulative import CumulativeState
 from .drift import no_points_message
 from .errors import NoData
 from .exposition import number, parse_chunks, parse_labels
@@ -43,7 +44,7 @@ class ProviderScraper(OpenMetricsScraper):
             with check.send(self.endpoint):
                 points, report, extra = self.read()
             check.drift.submit(report)
-            if not points:
+            if not points and not report.first_scrape:
                 # Names changed, values unusable, or nothing there at all.
                 message = ' '.join(filter(None, [*report.warnings, no_points_message(report)]))
                 raise NoData(
@@ -110,6 +111,9 @@ class ScrapeCheck(ProviderMixin, OpenMetricsBaseCheckV2):
     # raw metric name -> Gauge or Quantiles (specs.py), or a tuple of them; filled by each provider module.
     METRIC_MAP = {}
     LABELS = LabelMap()
+    # Raw names the provider documents that the catalog deliberately leaves out (not reported as drift): the
+    # `_sum` and `_count` of histograms whose quantiles come from their buckets.
+    UNUSED = frozenset()
 
     def __init__(self, name, init_config, instances):
         super().__init__(name, init_config, instances)
@@ -120,6 +124,9 @@ class ScrapeCheck(ProviderMixin, OpenMetricsBaseCheckV2):
             specs = specs if isinstance(specs, tuple) else (specs,)
             buckets = [spec for spec in specs if isinstance(spec, Quantiles)]
             self.series_by_name[raw] = (buckets[0] if buckets else None, tuple(s for s in specs if s not in buckets))
+        # Counters and cumulative histograms: the previous scrape's values, kept across runs (cumulative.py).
+        specs = [s for entry in self.METRIC_MAP.values() for s in (entry if isinstance(entry, tuple) else (entry,))]
+        self.cumulative = CumulativeState() if any(s.cumulative for s in specs) else None
         config = dict(
             self.instance,
             openmetrics_endpoint=self.url,

@@ -14,6 +14,19 @@ from .labels import LabelReader
 from .mapping import Mapper
 
 
+def _selected(spec, context):
+    """Whether a counter's series is a member of `spec`: an error rate counts the non-2xx series only; `only`
+    keeps the series with one of its label's values."""
+    if spec.errors_of:
+        status = context.label(spec.errors_of)
+        if status is None or status.startswith('2'):
+            return False
+    if spec.only:
+        label, values = spec.only
+        return context.label(label) in values
+    return True
+
+
 class ScrapeMapping:
     """`feed()` each list of parsed (name, label text, value text) samples, then `finish()` for the points."""
 
@@ -28,6 +41,8 @@ class ScrapeMapping:
         self.extra = extra
         self.extra_samples = {}  # raw name -> [(label text, value text)]
         self.duplicates = 0
+        # Cumulative series: timed as the request is sent, read against the previous scrape (cumulative.py).
+        self.interval = check.cumulative.interval() if check.cumulative is not None else None
 
     def feed(self, lines):
         """Map parsed samples. Each distinct label text is parsed and turned into a context (its tags) once: a
@@ -39,11 +54,14 @@ class ScrapeMapping:
         unmapped = self.report.unmapped_names
         of_text, by_text = self.reader.of_text, self.reader.by_text
         series = self.check.series_by_name
+        unused = self.check.UNUSED
         add_bucket = self.buckets.add_text
         members = 0
         for name, labels, text in lines:
             entry = series.get(name)
             if entry is None:
+                if name in unused:
+                    continue  # known, and deliberately not submitted (a histogram's `_sum`, `_count`)
                 if self.extra is not None and self.extra(name):
                     self.extra_samples.setdefault(name, []).append((labels, text))
                 elif name.endswith('_created'):
@@ -100,6 +118,36 @@ class ScrapeMapping:
             else:
                 known += rows
         self.buckets.groups = {}
+        if self.interval is not None:
+            self._cumulative_rates()
         points = mapper.points()
         report.warnings.extend(check.reply_identity_warnings(self.ids))  # every label set was read by now
         return points
+
+    def _cumulative_rates(self):
+        """Counters and cumulative buckets -> their per-second rates since the previous scrape, in place; a series
+        without one (its first scrape) is no member this run. The interval is then committed."""
+        interval, report = self.interval, self.report
+        for spec, members in self.mapper.gauges.items():
+            if not spec.cumulative:
+                continue
+            for context in list(members):
+                if not _selected(spec, context):
+                    del members[context]
+                    continue
+                rate = interval.rate(spec, context, members[context])
+                if rate is None:
+                    del members[context]
+                else:
+                    members[context] = rate
+        for spec, members in self.mapper.histograms.items():
+            if not spec.cumulative:
+                continue
+            for context in list(members):
+                rows = interval.bucket_rates(spec, context, members[context])
+                if rows is None:
+                    del members[context]
+                else:
+                    members[context] = rows
+        report.first_scrape += interval.first
+        interval.commit()

@@ -77,6 +77,7 @@ class Gauge:
     # Rates, counts, tokens, latencies, shares: a negative value is a provider's error, not submitted (counted
     # `negative`). False only where a value may be below 0 (a user's own query).
     nonnegative: bool = True
+    cumulative = False  # (class attribute, not a field: Counter sets it)
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,6 +96,32 @@ class Quantiles:
     without = ()
     needs = ''
     other = ''
+    cumulative = False
+
+
+# Cumulative series (real Prometheus counters and `_bucket` histograms) count since the process that exposes them
+# started: a value is only made of two scrapes (cumulative.py). The first scrape after a start submits nothing.
+
+
+@dataclass(frozen=True, eq=False)
+class Counter(Gauge):
+    """A cumulative counter submitted as its per-second rate between two scrapes: (value - previous) / seconds.
+
+    ``errors_of`` names a raw label holding an HTTP status: only series whose status is outside 2xx are members
+    (an error rate from a request counter). ``only`` is (raw label, its values): only series with one of those
+    values are members (input tokens of a counter by `token_type`)."""
+
+    errors_of: str = ''
+    only: tuple = ()
+    cumulative = True
+
+
+@dataclass(frozen=True, eq=False)
+class CumulativeQuantiles(Quantiles):
+    """Cumulative `_bucket` counters: interval quantiles of the bucket increases between two scrapes, as PromQL's
+    ``histogram_quantile(q, rate(x_bucket[...]))``."""
+
+    cumulative = True
 
 
 _EXTREMES = {'max': '1', 'min': '0'}
