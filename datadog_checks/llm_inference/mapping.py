@@ -51,6 +51,9 @@ class MappingOptions:
         self.distribution_interval = float(interval) if config.latency_distributions else 0.0
         objectives = config.latency_objectives
         self.objectives = dict(DEFAULT_OBJECTIVES if objectives is None else objectives)
+        # A provider's own metrics (`<provider>.*`) compare with no other provider's: no model-level series and no
+        # distribution of them, only their per-series quantiles (the catalog's shared names get both).
+        self.own_prefix = '{}.'.format(config.provider)
 
 
 def _unpack(key):
@@ -238,7 +241,8 @@ class Mapper:
         combine, scale, name, const = spec.combine, spec.scale, spec.name, spec.tags
         # Quantile gauges cannot be merged: a model whose population is one series gets it at model level. Catalog
         # specs only: a user's `queries:` entry always has a `kind`, and its name is the user's, not the catalog's.
-        dropped, models = ([], ModelQuantiles()) if combine is KEEP and not spec.kind else (None, None)
+        shared = combine is KEEP and not spec.kind and not name.startswith(self.options.own_prefix)
+        dropped, models = ([], ModelQuantiles()) if shared else (None, None)
         for tags, group in self._groups(spec, members, dropped).items():
             if type(group) is not list:
                 value = members[group]
@@ -295,7 +299,7 @@ class Mapper:
 
     def _bucket_outputs(self, spec, tags, rows, points):
         """A series' distribution buckets and SLO rates, where asked for (bucket_outputs.py)."""
-        if self.options.distribution_interval:
+        if self.options.distribution_interval and not spec.name.startswith(self.options.own_prefix):
             points += distribution_points(spec, tags, rows, self.options.distribution_interval)
         objective = objective_of(spec)
         threshold = self.options.objectives.get(objective) if objective else None
@@ -368,6 +372,8 @@ class Mapper:
         for tags in dropped:
             models.drop(tags)
         # The model's population merged: bucket rates summed per bound, then the quantiles of the sum.
+        if spec.name.startswith(self.options.own_prefix):
+            return
         name = name_of(spec.name)
         for scope, rows in models.merged():
             for label, value in zip(labels, bucket_quantiles(qs, rows)):
