@@ -434,3 +434,7 @@ def test_values_shown(organizations):
     # The Cerebras monitor: the status squared, 0 only for the endpoint that is down (model-b); -1 would read 1.
     down = value_of(requests, 'Cerebras endpoint down', organizations['live shapes'])
     assert down == {('org_abc123', 'model'): 1.0, ('org_abc123', 'model-b'): 0.0}
+    # The Baseten monitor: the deployment with a replica starting (tests/fixtures/baseten.txt), not the one whose
+    # replicas all came up.
+    stuck = value_of(requests, 'Baseten replicas stuck starting', organizations['live shapes'])
+    assert stuck == {('dep-1',): 1.0, ('dep-2',): 0.0}
