@@ -70,6 +70,15 @@ def fixture_text(name):
     return text.replace(' ' + FIREWORKS_RECORDED_AT + '\n', ' {}\n'.format(int(budget.now() * 1000)))
 
 
+def filled(name, values, text=None):
+    """A fixture whose values are `{placeholders}` (the two scrapes of a cumulative provider), or `text` shaped like
+    it, with each placeholder replaced by its value in `values`."""
+    text = fixture_text(name) if text is None else text
+    for placeholder, value in values.items():
+        text = text.replace('{' + placeholder + '}', str(value))
+    return text
+
+
 # --- the providers, each against a server a test starts on 127.0.0.1 ------------------------------------------------
 
 
@@ -118,6 +127,13 @@ CEREBRAS = Provider(
     identity=('organization_id:' + CEREBRAS_ORGANIZATION,),
 )
 BASETEN = Provider('baseten', {}, '/metrics')
+TOGETHER_ORGANIZATION = 'org_abc123'  # the id in tests/fixtures/together.txt (`owner_organization_id`)
+TOGETHER = Provider(
+    'together',
+    {'organization_id': TOGETHER_ORGANIZATION},
+    '/organizations/{}/metrics'.format(TOGETHER_ORGANIZATION),
+    identity=('organization_id:' + TOGETHER_ORGANIZATION,),
+)
 GROQ = Provider('groq', {}, groq.PATH, query_api=True)
 CRUSOE = Provider(
     'crusoe',
@@ -134,12 +150,23 @@ PROMQL = Provider(
 # --- the fault matrix (test_faults.py): each provider's test module declares its row --------------------------------
 
 
-def fault_rows(setup, good, probe, **messages):
+def fault_rows(setup, good, probe, nan=None, duplicates=None, **messages):
     """What a provider's test module declares as `FAULTS` for test_faults.py, which finds it by the provider's name.
     `setup`: the instance (above); `good`: a good reply; `probe`: a value it yields, with its tags; `messages`: the
-    expectations of cases where this provider says more than its kind (`{case: (status, needle, ...)}`)."""
+    expectations of cases where this provider says more than its kind (`{case: (status, needle, ...)}`). `nan` and
+    `duplicates`: (reply text, the values it must yield) of its own series for the cases "NaN and Inf values" and
+    "duplicate series", where the shared texts of test_faults.py hold none of them."""
     kind = 'json' if setup.query_api else 'text'
-    return dict(setup=setup, path=setup.path, kind=kind, good=good, probe=probe, messages=messages)
+    return dict(
+        setup=setup,
+        path=setup.path,
+        kind=kind,
+        good=good,
+        probe=probe,
+        messages=messages,
+        nan=nan,
+        duplicates=duplicates,
+    )
 
 
 def provider_test_module(name):
@@ -154,6 +181,45 @@ def provider_test_module(name):
             if e.name != module:
                 raise
     raise LookupError('no test module for provider ' + name)
+
+
+# --- a provider's documented series, and its simulator's limit ----------------------------------------------------
+
+
+def every_series(metric_map, labels, n, populations=lambda raw: ('',), gauge=2):
+    """A reply holding a series of every raw name of a provider's METRIC_MAP (its documented series): cumulative
+    counters (with a non-2xx `status_code`, so an error rate has one) and buckets growing with `n`, gauges at `gauge`.
+    `populations(raw)`: label texts added to `labels`, a series each (the `token_type`s a family is split by)."""
+    lines = []
+    for raw, specs in metric_map.items():
+        spec = specs[0] if isinstance(specs, tuple) else specs
+        for more in populations(raw):
+            series = labels + more
+            if raw.endswith('_bucket'):
+                lines += ['{}{{{},le="{}"}} {}'.format(raw, series, le, c * n) for le, c in (('1.0', 3), ('+Inf', 4))]
+            elif spec.cumulative:
+                lines.append('{}{{{},status_code="500"}} {}'.format(raw, series, 10 * n))
+            else:
+                lines.append('{}{{{}}} {}'.format(raw, series, gauge))
+    return '\n'.join(lines) + '\n'
+
+
+def provider_rows(provider):
+    """The names of the metadata.csv rows only `provider` has (`llm_inference.<provider>.*`), without the namespace."""
+    prefix = 'llm_inference.{}.'.format(provider)
+    with open(os.path.join(ROOT, 'metadata.csv'), encoding='utf-8') as f:
+        return {line.split(',', 1)[0].split('.', 1)[1] for line in f if line.startswith(prefix)}
+
+
+def assert_simulated_limit(server, path, authorization, now):
+    """A simulated provider answers 6 requests a minute, then 429 with a Retry-After, then again a minute later
+    (`now`: the server's clock, a one-item list)."""
+    statuses = [server.answer(path, authorization).status for _ in range(7)]
+    assert statuses == [200] * 6 + [429]
+    limited = server.answer(path, authorization)
+    assert limited.status == 429 and int(limited.headers['Retry-After']) > 0
+    now[0] += 61
+    assert server.answer(path, authorization).status == 200
 
 
 # --- the query APIs' JSON (Prometheus's envelope, which VictoriaMetrics and Groq and Crusoe answer in) ----------------

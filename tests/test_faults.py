@@ -131,6 +131,11 @@ DUPLICATE_TEXT = (
 )
 
 
+def own(p, case, shared):
+    """A provider row's own reply text for `case` (`nan`, `duplicates`), else the shared one."""
+    return p[case][0] if p.get(case) else shared
+
+
 def nan_json():
     return vector(
         ({'__name__': 'requests:rate1m', 'model': 'a', 'status_code': '200', 'llm_inference_query': '0'}, 'NaN'),
@@ -202,10 +207,10 @@ CASES = {
         {'text': (CRITICAL, 'malformed exposition text')},
     ),
     'NaN and Inf values': (
-        lambda p: Reply(200, NAN_TEXT) if p['kind'] == 'text' else Reply(200, nan_json(), JSON),
+        lambda p: Reply(200, own(p, 'nan', NAN_TEXT)) if p['kind'] == 'text' else Reply(200, nan_json(), JSON),
         {'*': (OK, '')},
     ),
-    'duplicate series': (lambda p: Reply(200, DUPLICATE_TEXT), {'text': (OK, '')}),
+    'duplicate series': (lambda p: Reply(200, own(p, 'duplicates', DUPLICATE_TEXT)), {'text': (OK, '')}),
     '50 MB payload': (
         lambda p: Reply(200, b'# ' + b'x' * (50 * 1024 * 1024) + b'\n', JSON if p['kind'] == 'json' else {}),
         {'*': (CRITICAL, '`max_response_bytes`')},
@@ -300,15 +305,14 @@ def test_fault(dd_run_check, aggregator, caplog, clock, case, provider):
             finite = [v for vs in values.values() for v in vs]
             assert finite and all(v == v and abs(v) != float('inf') for v in finite)
             only = {'fireworks': [3.5], 'wafer': [2.0], 'cerebras': [-1.0], 'baseten': [4.5]}.get(provider, [3.5])
-            assert sorted(finite) == only, values
+            assert sorted(finite) == (spec['nan'][1] if spec.get('nan') else only), values
         elif case == 'duplicate series':
             # The first of the duplicated series counts, not their sum or the last.
-            assert sorted(v for vs in values.values() for v in vs) == {
-                'fireworks': [1.5],
-                'wafer': [2.0],
-                'cerebras': [0.0],
-                'baseten': [2.5],
-            }[provider]
+            assert sorted(v for vs in values.values() for v in vs) == (
+                spec['duplicates'][1]
+                if spec.get('duplicates')
+                else {'fireworks': [1.5], 'wafer': [2.0], 'cerebras': [0.0], 'baseten': [2.5]}[provider]
+            )
 
         if case in COOLS_DOWN:
             aggregator.assert_metric('llm_inference.integration.rate_limited', 1)
