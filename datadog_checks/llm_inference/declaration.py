@@ -41,13 +41,13 @@ class Declaration:
     DEFAULT_TIMEOUT = None
     # HTTP status -> what to do, where the provider's docs say more than errors.HTTP_HINTS.
     HTTP_HINTS = {}
-    # How `api_key` is sent: `Authorization: <AUTH_SCHEME> <api_key>` (Baseten documents `Api-Key`).
+    # How `api_key` is sent: `Authorization: <AUTH_SCHEME> <api_key>` (Bearer, or another scheme a provider documents).
     AUTH_SCHEME = 'Bearer'
     # What to check when a reply holds no series at all (the option that decides which series it holds).
     NO_DATA_HINT = 'check `api_url`'
-    # Query parameters always added to the metrics URL, even to `api_url`: parameter -> option (Wafer: `endpoint`).
+    # Query parameters always added to the metrics URL, even to `api_url`: parameter -> option.
     URL_PARAMETERS = {}
-    # Whether its series carry no model, so the `model` option names the one an instance serves (Wafer).
+    # Whether its series carry no model, so the `model` option names the one an instance serves.
     MODEL_OPTION = False
     # Its own names for models the canonical rules cannot read (its spelling -> canonical name; canonical.py).
     NICKNAMES = {}

@@ -191,7 +191,7 @@ def summary_rows(metrics, rows):
             field = fields.get(name)
             if name == 'llm_inference.time_to_first_token.seconds' and tags.get('quantile') in ('0.5', '0.99'):
                 field = 'ttft ' + tags['quantile']
-            # A provider whose series name no model (Cerebras endpoints) still gets its row, under `-`.
+            # A provider whose series name no model (endpoint-only feeds) still gets its row, under `-`.
             model = tags.get('canonical_model') or tags.get('model') or '-'
             if field is None:
                 continue

@@ -60,7 +60,7 @@ class Gauge:
 
     ``tags`` are constant tags (such as the window the provider computed over). ``combine`` declares how series
     that differ only in a removed label become one (SUM, AVG, or KEEP: never). ``without`` names raw labels this
-    metric always aggregates away (Wafer's request rate over status classes). ``kind`` is the submission type
+    metric always aggregates away (a request rate over status classes). ``kind`` is the submission type
     (gauge unless said). A series without the ``needs`` label is not submitted (a percentile without its quantile).
     """
 
