@@ -1,6 +1,8 @@
 """Baseten: its documented payload (cumulative counters and histograms) over two scrapes, the `Api-Key` header, and
 variants (labels added, a series missing, a counter reset)."""
 
+import math
+
 import pytest
 
 from datadog_checks.base import AgentCheck
@@ -36,7 +38,11 @@ def payload(values, text=None):
 FAULTS = fault_rows(
     BASETEN,
     lambda: Reply(body=payload(FIRST)),
-    ('llm_inference.baseten.replicas.active', 2, BASETEN.tags + ['deployment:dep-1', 'model_id:mdl-a1', *model_tags('llama-3.3-70b')]),
+    (
+        'llm_inference.baseten.replicas.active',
+        2,
+        BASETEN.tags + ['deployment:dep-1', 'model_id:mdl-a1', *model_tags('llama-3.3-70b')],
+    ),
 )
 
 
@@ -87,7 +93,8 @@ def test_first_scrape_gauges_only_then_rates_and_interval_quantiles(dd_run_check
     for q in ('0.5', '0.9', '0.95', '0.99'):
         expected = expected_quantile(float(q), (0.5, 1.0, 2.5), [d / total for d in diffs], total)
         metric('e2e_latency.seconds', expected, 'quantile:' + q, *ENVIRONMENT)
-        metric('baseten.time_to_first_byte.seconds', expected_quantile(float(q), (0.1,), [30 / 120], 120), 'quantile:' + q)
+        ttfb = expected_quantile(float(q), (0.1,), [30 / 120], 120)
+        metric('baseten.time_to_first_byte.seconds', ttfb, 'quantile:' + q)
     metric('baseten.replicas.active', 2)
     metric('baseten.replicas.starting', 1)
     metric('baseten.concurrent_requests', 7)
@@ -148,3 +155,33 @@ def test_every_documented_series_reaches_the_catalog(dd_run_check, aggregator, s
     names = {m.split('.', 1)[1] for m in aggregator.metric_names if not m.startswith('llm_inference.integration.')}
     assert provider_rows('baseten') <= names
     aggregator.assert_metrics_using_metadata(get_metadata_metrics(), check_submission_type=True)
+
+
+def test_distributions_of_cumulative_buckets_count_the_requests_between_the_two_scrapes(
+    dd_run_check, aggregator, server, clock
+):
+    """`latency_distributions` on cumulative buckets: each bucket's count is its increase between the two scrapes,
+    exactly, even when the scrapes are further apart than `min_collection_interval` (a late run), and the first
+    scrape after a start submits none."""
+    check = BASETEN.check(server, latency_distributions=True, min_collection_interval=60)
+    server.reply(BASETEN.path, Reply(body=payload(FIRST)))
+    dd_run_check(check)
+    name = 'llm_inference.distribution.e2e_latency.seconds'
+    assert not aggregator.histogram_bucket(name)
+    aggregator.reset()
+    clock.t += 75  # a run 15 s late
+    server.reply(BASETEN.path, Reply(body=payload(SECOND)))
+    dd_run_check(check)
+    buckets = aggregator.histogram_bucket(name)
+    # The increases of the cumulative counts at 0.5, 1, 2.5 s and +Inf: b1..b4 of SECOND minus FIRST.
+    cumulative = [SECOND[b] - FIRST[b] for b in ('b1', 'b2', 'b3', 'b4')]
+    expected = {
+        (lower, upper): count - below
+        for lower, upper, count, below in zip(
+            (0.0, 0.5, 1.0, 2.5), (0.5, 1.0, 2.5, math.inf), cumulative, [0] + cumulative
+        )
+    }
+    assert {(b.lower_bound, b.upper_bound): b.value for b in buckets} == expected
+    assert sum(b.value for b in buckets) == SECOND['b4'] - FIRST['b4']
+    assert {tuple(sorted(b.tags)) for b in buckets} == {tuple(sorted(SERIES + ENVIRONMENT))}
+    assert all(not b.monotonic for b in buckets)

@@ -79,6 +79,9 @@ class Mapper:
         self.gauges = {}  # spec -> {member key: value}
         self.histograms = {}  # spec -> {member key: [(bound, value)]}
         self.stored = {}  # tags -> as Datadog stores them (datadog_tags.py), once per tag tuple of the run
+        # Seconds since the previous scrape (cumulative.py), or None: a cumulative family's distribution counts the
+        # requests between the two scrapes (bucket rate x these seconds), not those of a nominal interval.
+        self.elapsed = None
 
     def add(self, spec, context, value, rank=0, extra=()):
         """One series of a gauge spec; `value` None is a member known to exist but missing from this reply. The
@@ -300,7 +303,8 @@ class Mapper:
     def _bucket_outputs(self, spec, tags, rows, points):
         """A series' distribution buckets and SLO rates, where asked for (bucket_outputs.py)."""
         if self.options.distribution_interval and not spec.name.startswith(self.options.own_prefix):
-            points += distribution_points(spec, tags, rows, self.options.distribution_interval)
+            seconds = self.elapsed if spec.cumulative and self.elapsed else self.options.distribution_interval
+            points += distribution_points(spec, tags, rows, seconds)
         objective = objective_of(spec)
         threshold = self.options.objectives.get(objective) if objective else None
         if threshold is None:

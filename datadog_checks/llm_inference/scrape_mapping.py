@@ -156,4 +156,5 @@ class ScrapeMapping:
                 else:
                     members[context] = rows
         report.first_scrape += interval.first
+        self.mapper.elapsed = interval.seconds
         interval.commit()
