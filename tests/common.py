@@ -66,6 +66,15 @@ def fixture_text(name):
     return text.replace(' ' + RECORDED_AT + '\n', ' {}\n'.format(int(budget.now() * 1000)))
 
 
+def filled(name, values, text=None):
+    """A fixture whose values are `{placeholders}` (the two scrapes of a cumulative provider), or `text` shaped like
+    it, with each placeholder replaced by its value in `values`."""
+    text = fixture_text(name) if text is None else text
+    for placeholder, value in values.items():
+        text = text.replace('{' + placeholder + '}', str(value))
+    return text
+
+
 # --- a provider's instance, against a server a test starts on 127.0.0.1 ---------------------------------------------
 
 
@@ -146,6 +155,45 @@ def provider_test_modules(imported_only=False):
 
 def _module_names(name):
     return ('tests.test_' + name, 'tests.test_{}_provider'.format(name))
+
+
+# --- a provider's documented series, and its simulator's limit ----------------------------------------------------
+
+
+def every_series(metric_map, labels, n, populations=lambda raw: ('',), gauge=2):
+    """A reply holding a series of every raw name of a provider's METRIC_MAP (its documented series): cumulative
+    counters (with a non-2xx `status_code`, so an error rate has one) and buckets growing with `n`, gauges at `gauge`.
+    `populations(raw)`: label texts added to `labels`, a series each (the `token_type`s a family is split by)."""
+    lines = []
+    for raw, specs in metric_map.items():
+        spec = specs[0] if isinstance(specs, tuple) else specs
+        for more in populations(raw):
+            series = labels + more
+            if raw.endswith('_bucket'):
+                lines += ['{}{{{},le="{}"}} {}'.format(raw, series, le, c * n) for le, c in (('1.0', 3), ('+Inf', 4))]
+            elif spec.cumulative:
+                lines.append('{}{{{},status_code="500"}} {}'.format(raw, series, 10 * n))
+            else:
+                lines.append('{}{{{}}} {}'.format(raw, series, gauge))
+    return '\n'.join(lines) + '\n'
+
+
+def provider_rows(provider):
+    """The names of the metadata.csv rows only `provider` has (`llm_inference.<provider>.*`), without the namespace."""
+    prefix = 'llm_inference.{}.'.format(provider)
+    with open(os.path.join(ROOT, 'metadata.csv'), encoding='utf-8') as f:
+        return {line.split(',', 1)[0].split('.', 1)[1] for line in f if line.startswith(prefix)}
+
+
+def assert_simulated_limit(server, path, authorization, now):
+    """A simulated provider answers 6 requests a minute, then 429 with a Retry-After, then again a minute later
+    (`now`: the server's clock, a one-item list)."""
+    statuses = [server.answer(path, authorization).status for _ in range(7)]
+    assert statuses == [200] * 6 + [429]
+    limited = server.answer(path, authorization)
+    assert limited.status == 429 and int(limited.headers['Retry-After']) > 0
+    now[0] += 61
+    assert server.answer(path, authorization).status == 200
 
 
 # --- the query APIs' JSON (Prometheus's envelope, which VictoriaMetrics and the query providers answer in) -----------

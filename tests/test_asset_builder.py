@@ -131,7 +131,9 @@ def test_a_new_provider_gets_its_dashboard_and_its_identity_in_the_shared_assets
     assert health[1]['tags'] == ['$provider']
     latency = widgets_of(dashboard, 'Latency')[0]['content']
     assert '(the `window` tag says over what: Acme Cloud 30 s, ' in latency
-    assert re.search(r'Acme Cloud 30 s, [^)]*Fireworks AI 1 m, [^)]*Wafer 24 h\)', latency)
+    # (Other providers may share a window with these: they are listed in the same group.)
+    for window in ('Fireworks AI 1 m', 'Crusoe and Groq 5 m', 'Wafer 24 h)'):
+        assert window in latency
     assert re.search(
         r"request budget \(Acme Cloud: 10 requests a minute, [^:]*Fireworks AI[^:]* and Wafer: 6 requests a minute\)",
         widgets_of(dashboard, 'The integration itself')[0]['content'],

@@ -1,7 +1,7 @@
 """Baseten: its documented payload (cumulative counters and histograms) over two scrapes, the `Api-Key` header, and
 variants (labels added, a series missing, a counter reset)."""
 
-import os
+import math
 
 import pytest
 
@@ -9,7 +9,18 @@ from datadog_checks.base import AgentCheck
 from datadog_checks.dev.utils import get_metadata_metrics
 from datadog_checks.llm_inference.providers.baseten import BasetenCheck
 
-from .common import API_KEY, ROOT, Provider, assert_aggregates, assert_no_drift, fault_rows, fixture_text, model_tags
+from .common import (
+    API_KEY,
+    Provider,
+    assert_aggregates,
+    assert_no_drift,
+    every_series,
+    fault_rows,
+    filled,
+    fixture_text,
+    model_tags,
+    provider_rows,
+)
 from .provider_server import ProviderServer, Reply
 from .reference import expected_quantile
 
@@ -26,10 +37,7 @@ SECOND = dict(ok=1114, failed=16, b1=430, b2=880, b3=1100, b4=1130, tin=1008000,
 
 
 def payload(values, text=None):
-    text = fixture_text('baseten.txt') if text is None else text
-    for name, value in values.items():
-        text = text.replace('{' + name + '}', str(value))
-    return text
+    return filled('baseten.txt', values, text)
 
 
 # Cumulative series: a first run submits its gauges only, so the fault matrix probes a gauge.
@@ -93,7 +101,8 @@ def test_first_scrape_gauges_only_then_rates_and_interval_quantiles(dd_run_check
     for q in ('0.5', '0.9', '0.95', '0.99'):
         expected = expected_quantile(float(q), (0.5, 1.0, 2.5), [d / total for d in diffs], total)
         metric('e2e_latency.seconds', expected, 'quantile:' + q, *ENVIRONMENT)
-        metric('baseten.time_to_first_byte.seconds', expected_quantile(float(q), (0.1,), [30 / 120], 120), 'quantile:' + q)
+        ttfb = expected_quantile(float(q), (0.1,), [30 / 120], 120)
+        metric('baseten.time_to_first_byte.seconds', ttfb, 'quantile:' + q)
     metric('baseten.replicas.active', 2)
     metric('baseten.replicas.starting', 1)
     metric('baseten.concurrent_requests', 7)
@@ -105,10 +114,10 @@ def test_first_scrape_gauges_only_then_rates_and_interval_quantiles(dd_run_check
     for name in ('integration.requests', 'integration.series'):
         aggregator.assert_metric('llm_inference.' + name)
     assert_no_drift(aggregator, ['provider:baseten'])
+    # Model-level series of the catalog's shared names (its own names get none), and the SLO rates.
+    assert aggregator.metrics('llm_inference.model.e2e_latency.seconds')
+    assert not [n for n in aggregator.metric_names if n.startswith('llm_inference.model.baseten.')]
     assert_aggregates(aggregator)
-    assert {n for n in aggregator.metric_names if n.startswith('llm_inference.model.')} == {
-        'llm_inference.model.e2e_latency.seconds',  # Baseten's own families (time to first byte) have none
-    }
     aggregator.assert_all_metrics_covered()
     aggregator.assert_metrics_using_metadata(get_metadata_metrics(), check_submission_type=True)
 
@@ -141,32 +150,46 @@ def test_a_bearer_style_refusal_says_to_use_an_api_key(dd_run_check, aggregator,
     assert API_KEY not in sc.message
 
 
-def every_series(n):
-    """Every documented Baseten series (METRIC_MAP), counters and buckets growing with `n`."""
+def test_every_documented_series_reaches_the_catalog(dd_run_check, aggregator, server, clock):
     from datadog_checks.llm_inference.providers.baseten import METRIC_MAP
 
-    ids = 'model_id="mdl-a1",model_name="llama-3.3-70b",deployment_id="dep-1"'
-    lines = []
-    for raw, specs in METRIC_MAP.items():
-        spec = specs[0] if isinstance(specs, tuple) else specs
-        if raw.endswith('_bucket'):
-            lines += ['{}{{{},le="{}"}} {}'.format(raw, ids, le, c * n) for le, c in (('1.0', 3), ('+Inf', 4))]
-        elif spec.cumulative:
-            lines.append('{}{{{},status_code="500"}} {}'.format(raw, ids, 10 * n))
-        else:
-            lines.append('{}{{{}}} {}'.format(raw, ids, 2))
-    return '\n'.join(lines) + '\n'
-
-
-def test_every_documented_series_reaches_the_catalog(dd_run_check, aggregator, server, clock):
     check = BASETEN.check(server, collect_raw_buckets=True)
     for n in (1, 2):
         aggregator.reset()
-        server.reply(BASETEN.path, Reply(body=every_series(n)))
+        labels = 'model_id="mdl-a1",model_name="llama-3.3-70b",deployment_id="dep-1"'
+        server.reply(BASETEN.path, Reply(body=every_series(METRIC_MAP, labels, n)))
         dd_run_check(check)
         clock.t += 60
     names = {m.split('.', 1)[1] for m in aggregator.metric_names if not m.startswith('llm_inference.integration.')}
-    with open(os.path.join(ROOT, 'metadata.csv'), encoding='utf-8') as f:
-        rows = {line.split(',', 1)[0].split('.', 1)[1] for line in f if line.startswith('llm_inference.baseten.')}
-    assert rows <= names
+    assert provider_rows('baseten') <= names
     aggregator.assert_metrics_using_metadata(get_metadata_metrics(), check_submission_type=True)
+
+
+def test_distributions_of_cumulative_buckets_count_the_requests_between_the_two_scrapes(
+    dd_run_check, aggregator, server, clock
+):
+    """`latency_distributions` on cumulative buckets: each bucket's count is its increase between the two scrapes,
+    exactly, even when the scrapes are further apart than `min_collection_interval` (a late run), and the first
+    scrape after a start submits none."""
+    check = BASETEN.check(server, latency_distributions=True, min_collection_interval=60)
+    server.reply(BASETEN.path, Reply(body=payload(FIRST)))
+    dd_run_check(check)
+    name = 'llm_inference.distribution.e2e_latency.seconds'
+    assert not aggregator.histogram_bucket(name)
+    aggregator.reset()
+    clock.t += 75  # a run 15 s late
+    server.reply(BASETEN.path, Reply(body=payload(SECOND)))
+    dd_run_check(check)
+    buckets = aggregator.histogram_bucket(name)
+    # The increases of the cumulative counts at 0.5, 1, 2.5 s and +Inf: b1..b4 of SECOND minus FIRST.
+    cumulative = [SECOND[b] - FIRST[b] for b in ('b1', 'b2', 'b3', 'b4')]
+    expected = {
+        (lower, upper): count - below
+        for lower, upper, count, below in zip(
+            (0.0, 0.5, 1.0, 2.5), (0.5, 1.0, 2.5, math.inf), cumulative, [0] + cumulative
+        )
+    }
+    assert {(b.lower_bound, b.upper_bound): b.value for b in buckets} == expected
+    assert sum(b.value for b in buckets) == SECOND['b4'] - FIRST['b4']
+    assert {tuple(sorted(b.tags)) for b in buckets} == {tuple(sorted(SERIES + ENVIRONMENT))}
+    assert all(not b.monotonic for b in buckets)

@@ -20,6 +20,7 @@ from .common import (
     assert_gauge_close,
     assert_no_drift,
     assert_reply_identity,
+    assert_simulated_limit,
     drift_values,
     fault_rows,
     fixture_text,
@@ -342,12 +343,7 @@ def test_simulator_keys_organizations_and_limit():
     assert server.answer(path, '').status == 401
     assert server.answer(sim.PATH + 'acme', 'Bearer ' + sim.KEY).status == 404
     assert server.answer(sim.PATH + sim.OTHER_ORGANIZATION, 'Bearer ' + sim.KEY).status == 403
-    statuses = [server.answer(path, 'Bearer ' + sim.KEY).status for _ in range(7)]
-    assert statuses == [200] * 6 + [429]
-    limited = server.answer(path, 'Bearer ' + sim.KEY)
-    assert limited.status == 429 and int(limited.headers['Retry-After']) > 0
-    now[0] += 61
-    assert server.answer(path, 'Bearer ' + sim.KEY).status == 200
+    assert_simulated_limit(server, path, 'Bearer ' + sim.KEY, now)
 
 
 def test_simulator_demo_instance_reads_back(dd_run_check, aggregator):

@@ -12,6 +12,7 @@ import pytest
 from datadog_checks.base import AgentCheck
 from datadog_checks.dev.utils import get_metadata_metrics
 from datadog_checks.llm_inference import LlmInferenceCheck, runner
+from datadog_checks.llm_inference.providers import PROVIDERS
 from simulator import crusoe, demo, fireworks, groq, registry, traffic, wafer
 from simulator.crusoe import CRUSOE_MODELS
 from simulator.groq import GROQ_MODELS, GROQ_PROJECT, MINUTES, groq_rate, groq_token_rate
@@ -256,6 +257,13 @@ def test_demo_prints_a_block_per_instance_and_a_summary(capsys):
         assert column in lines[table]
     rows = [line.split()[0] for line in lines[table + 1 :] if line.strip() and not line.startswith('Demo done')]
     assert set(rows) == {p.name for p in registry.providers()}
+    # An error share only where the provider reports errors: a 0% of one that does not would read "nothing failed".
+    shares = {}
+    for line in lines[table + 1 :]:
+        cells = re.split(r'\s{2,}', line.strip())
+        if len(cells) == len(runner.SUMMARY_HEADER) and cells[3] != '-':
+            shares.setdefault(PROVIDERS[cells[0]].REPORTS_ERRORS, set()).add(cells[4][-1:])
+    assert shares == {True: {'%'}, False: {'-'}}
     assert text.count('metrics are for dedicated endpoints only') == 1
     assert not [key for p in registry.providers() for key in p.keys.values() if key in text]
 
@@ -345,8 +353,6 @@ def test_each_deployment_has_its_own_load_latency_shape_and_cache_pressure(aggre
 
 
 def provider_names():
-    from datadog_checks.llm_inference.providers import PROVIDERS
-
     return set(PROVIDERS) | {p.name for p in registry.providers()}
 
 

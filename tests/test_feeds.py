@@ -258,6 +258,7 @@ def test_series_that_cannot_be_combined_are_kept_apart_by_a_tag_that_survives():
     class Options:
         max_label_values = 0
         aggregate_option = 'aggregate_labels'
+        own_prefix = 'acme.'  # a provider's own names (mapping.MappingOptions)
 
     class Log:
         said = []

@@ -34,6 +34,7 @@ from .test_cerebras import CEREBRAS
 from .test_crusoe import CRUSOE, CRUSOE_KEY
 from .test_fireworks import FIREWORKS
 from .test_groq import GROQ, GROQ_KEY
+from .test_together import TOGETHER
 from .test_wafer import WAFER
 
 FACTS = build.Facts(PROVIDERS)
@@ -287,21 +288,36 @@ def wafer_runs(dd_run_check, aggregator, provider_server, texts, model):
     return found
 
 
-def baseten_runs(dd_run_check, aggregator, provider_server):
-    """A Baseten organization scraped twice (its rates and quantiles are made of two scrapes)."""
-    from .test_baseten import FIRST, SECOND, payload
-
-    provider_server.scheme = 'Api-Key'
-    check = BASETEN.check(provider_server)
+def two_scrapes(dd_run_check, aggregator, provider_server, setup, bodies, scheme='Bearer'):
+    """A cumulative provider's instance scraped once a minute over `bodies` (its rates and quantiles are made of two
+    scrapes)."""
+    provider_server.scheme = scheme
+    check = setup.check(provider_server)
     at = [0.0]
     check.cumulative = cumulative.CumulativeState(lambda: at[0])  # a minute between the scrapes
     found = []
-    for values in (FIRST, SECOND):
-        provider_server.reply(BASETEN.path, Reply(body=payload(values)))
+    for body in bodies:
+        provider_server.reply(setup.path, Reply(body=body))
         found += run(dd_run_check, aggregator, check)
         at[0] += 60
     provider_server.scheme = 'Bearer'
     return found
+
+
+def baseten_runs(dd_run_check, aggregator, provider_server, text=None):
+    """A Baseten organization scraped twice."""
+    from .test_baseten import FIRST, SECOND, payload
+
+    bodies = [payload(values, text) for values in (FIRST, SECOND)]
+    return two_scrapes(dd_run_check, aggregator, provider_server, BASETEN, bodies, scheme='Api-Key')
+
+
+def together_runs(dd_run_check, aggregator, provider_server, text=None):
+    """A Together AI organization scraped twice."""
+    from .test_together import FIRST, SECOND, payload
+
+    bodies = [payload(values, text) for values in (FIRST, SECOND)]
+    return two_scrapes(dd_run_check, aggregator, provider_server, TOGETHER, bodies)
 
 
 @pytest.fixture
@@ -332,6 +348,15 @@ def organizations(dd_run_check, aggregator, provider_server, groq_engine, groq_o
         'requests_failure_total{endpoint="model",organization_id="org_abc123"} 0.0',
         'requests_failure_total{endpoint="model",organization_id="org_abc123",code="500"} 1.0',
     ) + ''.join(line + '\n' for line in down.splitlines() if line and not line.startswith('#'))
+    # A second Baseten deployment whose replicas all came up; a Together deployment in a second region, a label added.
+    baseten = fixture_text('baseten.txt')
+    starting = 'baseten_replicas_starting{model_id="mdl-a1",model_name="llama-3.3-70b",deployment_id="dep-1"} 1'
+    assert starting in baseten
+    live_baseten = baseten + starting.replace('dep-1', 'dep-2')[:-1] + '0\n'
+    together = fixture_text('together.txt')
+    live_together = together + ''.join(
+        line.replace('us-central-1', 'eu-west-1') + '\n' for line in together.splitlines() if line.startswith('edge_')
+    ).replace('deployment_id="dep_a1"', 'deployment_id="dep_a1",zone="b"')
     llama = 'meta-llama/Llama-3.3-70B-Instruct'
     wafer, variants = fixture_text('wafer.txt'), fixture_text('wafer_variants.txt')
     slower = wafer.replace('acme-llama.wafer.ai', 'acme-llama-eu.wafer.ai').replace('} 1.92', '} 3.84')
@@ -349,12 +374,15 @@ def organizations(dd_run_check, aggregator, provider_server, groq_engine, groq_o
         + groq(groq_engine)
         + crusoe
         + cerebras(documented_cerebras)
-        + baseten_runs(dd_run_check, aggregator, provider_server),
+        + baseten_runs(dd_run_check, aggregator, provider_server)
+        + together_runs(dd_run_check, aggregator, provider_server),
         'live shapes': fireworks(fixture_text('fireworks_live.txt'))
         + wafer_runs(dd_run_check, aggregator, provider_server, {'acme-llama.wafer.ai': variants}, llama)
         + groq(groq_old_engine)
         + crusoe
-        + cerebras(live_cerebras),
+        + cerebras(live_cerebras)
+        + baseten_runs(dd_run_check, aggregator, provider_server, live_baseten)
+        + together_runs(dd_run_check, aggregator, provider_server, live_together),
         'one model, several deployments': fireworks(several + '\n')
         + wafer_runs(
             dd_run_check,
@@ -423,7 +451,7 @@ def test_the_data_holds_what_the_old_assets_got_wrong(organizations):
 @pytest.mark.integration
 def test_the_providers_that_report_errors_are_those_that_declare_it(organizations):
     emitting = {p.tag('provider') for points in organizations.values() for p in points if p.metric == ERRORS}
-    assert emitting == set(REPORTING) == {'baseten', 'cerebras', 'fireworks', 'groq'}
+    assert emitting == set(REPORTING) == {'baseten', 'cerebras', 'fireworks', 'groq', 'together'}
 
 
 @pytest.mark.integration
@@ -468,6 +496,10 @@ def test_values_shown(organizations):
     # The Cerebras monitor: the status squared, 0 only for the endpoint that is down (model-b); -1 would read 1.
     down = value_of(requests, 'Cerebras endpoint down', organizations['live shapes'])
     assert down == {('org_abc123', 'model'): 1.0, ('org_abc123', 'model-b'): 0.0}
+    # The Baseten monitor: the deployment with a replica starting (tests/fixtures/baseten.txt), not the one whose
+    # replicas all came up.
+    stuck = value_of(requests, 'Baseten replicas stuck starting', organizations['live shapes'])
+    assert stuck == {('dep-1',): 1.0, ('dep-2',): 0.0}
 
 
 @pytest.mark.integration
@@ -487,10 +519,10 @@ def test_the_slos_read_the_share_of_requests_they_name(organizations):
         served, errors = total(points, 'requests.rate', REPORTING), total(points, 'errors.rate', REPORTING)
         assert 0 < errors < served
         assert sli(slos[objectives.AVAILABILITY], points) == pytest.approx((served - errors) / served)
-    assert readers == {'crusoe', 'fireworks', 'groq'}
+    assert readers == {'baseten', 'crusoe', 'fireworks', 'groq', 'together'}
     documented = organizations['documented']
     ttft, e2e = (sli(slos['slo_' + o], documented) for o in ('time_to_first_token', 'e2e_latency'))
-    assert 0 < ttft < e2e == 1.0  # each reads its own objective's series
+    assert 0 < ttft < 1 and 0 < e2e <= 1 and ttft != pytest.approx(e2e)  # each reads its own objective's series
     # Nothing failing: the providers send no error series, and every request was served (not no value, not 0).
     quiet = [p for p in documented if p.metric != ERRORS]
     assert sli(slos[objectives.AVAILABILITY], quiet) == 1.0

@@ -3,8 +3,8 @@
 """The one bucket path of every provider, scrape and query: a bucket sample's `le`, its value, and the series it
 belongs to (its labels without `le`), collected into the histograms the mapper turns into quantiles.
 
-Buckets are rates: Fireworks' recording rules, Groq's and Crusoe's `rate`/`irate` of `_bucket` are used as given;
-cumulative histograms (raw `_bucket` counters, Baseten's and Together's) become rates here, by `increase()` of each
+Buckets are rates: recording-rule outputs and a query API's `rate`/`irate` of `_bucket` are used as given;
+cumulative histograms (raw `_bucket` counters, specs.CumulativeQuantiles) become rates here, by `increase()` of each
 bound over the previous scrape divided by the seconds between them (cumulative.py keeps the previous rows), and
 from then on take the same path to the quantiles.
 

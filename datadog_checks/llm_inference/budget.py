@@ -2,7 +2,8 @@
 # Licensed under a 3-clause BSD style license (see LICENSE)
 """Request budgets and 429 cooldowns, shared by every instance in the Agent process that uses one credential.
 
-Fireworks allows 6 metric requests a minute per account and Wafer 6 per key (provider docs); the base HTTP
+Providers allow a few metric requests a minute per account, organization or key (each declares its own
+DEFAULT_REQUESTS_PER_MINUTE and BUDGET_SCOPE from its docs); the base HTTP
 wrapper neither retries nor reads ``Retry-After``. So the check counts every HTTP request it sends per credential
 (redirect hops and per-query fallbacks included: transport.py draws each from here) and makes none rather than let
 the provider answer 429.
@@ -108,7 +109,7 @@ class RequestBudget:
     def __init__(self, credential, per_minute, what):
         self.credential = credential
         self.per_minute = per_minute
-        self.what = what  # e.g. "Fireworks account acme": says in messages which budget ran out
+        self.what = what  # e.g. "<provider> account acme": says in messages which budget ran out
         self._key = PERSISTENT_KEY.format(credential)
 
     # --- the cooldown that survives a restart ----------------------------------------------------------------

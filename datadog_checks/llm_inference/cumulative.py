@@ -32,6 +32,7 @@ class CumulativeState:
         self.clock = clock or (lambda: budget.monotonic())
         self.previous = {}
         self.scrapes = 0
+        self.at = None  # when the last committed scrape was sent
 
     def interval(self):
         """The values of one scrape, timed now; its `commit()` makes them the previous ones."""
@@ -45,6 +46,8 @@ class Interval:
         self.scrape = state.scrapes + 1
         self.seen = {}
         self.first = 0  # series read for the first time: no value this scrape
+        # Seconds since the previous scrape (None after a start): what a bucket rate x gives back the increase.
+        self.seconds = at - state.at if state.at is not None and at > state.at else None
 
     def _previous(self, key, value):
         self.seen[key] = (value, self.at, self.scrape)
@@ -75,3 +78,4 @@ class Interval:
         kept.update(self.seen)
         state.previous = kept
         state.scrapes = self.scrape
+        state.at = self.at

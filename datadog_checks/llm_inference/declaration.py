@@ -30,19 +30,24 @@ class Declaration:
     REPLY_IDENTITY = {}
     # The metrics URL when `api_url` is not set; `{option}` fields are filled from the instance (URL-quoted).
     DEFAULT_URL = ''
-    # Requests a minute the provider documents (0: none documented, no budget by default), and the option whose
-    # value the provider counts them by (None: the API key).
+    # Requests a minute the provider documents (0: none documented, no budget by default; a provider that documents
+    # none may declare the check's own default, and its docs page says so), and the option whose value the provider
+    # counts them by (None: the API key).
     DEFAULT_REQUESTS_PER_MINUTE = 0
     BUDGET_SCOPE = None
+    # The run's deadline (`timeout`, seconds) when neither the instance nor init_config sets one, for a provider whose
+    # docs ask for longer than every HTTP check's 10 s (None: those 10 s). Cut to 5 s under `min_collection_interval`
+    # so that a run ends before the next is due, never below 10 s (provider.py, `run_timeout`).
+    DEFAULT_TIMEOUT = None
     # HTTP status -> what to do, where the provider's docs say more than errors.HTTP_HINTS.
     HTTP_HINTS = {}
-    # How `api_key` is sent: `Authorization: <AUTH_SCHEME> <api_key>` (Baseten documents `Api-Key`).
+    # How `api_key` is sent: `Authorization: <AUTH_SCHEME> <api_key>` (Bearer, or another scheme a provider documents).
     AUTH_SCHEME = 'Bearer'
     # What to check when a reply holds no series at all (the option that decides which series it holds).
     NO_DATA_HINT = 'check `api_url`'
-    # Query parameters always added to the metrics URL, even to `api_url`: parameter -> option (Wafer: `endpoint`).
+    # Query parameters always added to the metrics URL, even to `api_url`: parameter -> option.
     URL_PARAMETERS = {}
-    # Whether its series carry no model, so the `model` option names the one an instance serves (Wafer).
+    # Whether its series carry no model, so the `model` option names the one an instance serves.
     MODEL_OPTION = False
     # Its own names for models the canonical rules cannot read (its spelling -> canonical name; canonical.py).
     NICKNAMES = {}

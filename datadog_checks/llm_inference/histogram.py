@@ -2,8 +2,8 @@
 # Licensed under a 3-clause BSD style license (see LICENSE)
 """Quantiles from cumulative buckets, with the interpolation of PromQL ``histogram_quantile``.
 
-Fireworks' ``*_bucket:sum_by_deployment`` series are recording-rule outputs (per-second bucket rates over
-1 m, an ``le`` label), not Prometheus histograms, so the check computes the quantiles itself.
+Bucket series are often recording-rule outputs (per-second bucket rates over a window, an ``le`` label) or
+bucket increases between two scrapes, not histograms a backend computes quantiles of, so the check does it itself.
 """
 
 import math

@@ -66,7 +66,7 @@ class Identity:
 
     def reply_identity_warnings(self, ids):
         """The run's WARNING messages for `ids` (reply_ids, filled): one per identity option that none of the
-        reply's series names while some name another value. A reply that also names others is not one (Wafer's
+        reply's series names while some name another value. A reply that also names others is not one (a
         canary endpoint beside the instance's): those series keep their own id as `label_<label>`."""
         messages = []
         for option, label in self.REPLY_IDENTITY.items():

@@ -5,7 +5,7 @@
 A provider declares the labels it knows (`LabelMap`); every other label is kept as a tag under its own name (a
 dimension the provider added is one users want), renamed `label_<name>` where that name is taken: a tag the Agent
 reserves (`host`, `env`, ...), a tag the check sets itself (`model`, `window`, ...), an identity tag with another
-value (Wafer's `endpoint`, Fireworks' account), or a name another label of the series already gave. Nothing is
+value (the endpoint or account the instance is of), or a name another label of the series already gave. Nothing is
 dropped in silence; what was not in the map is listed so the check can report it.
 """
 
@@ -209,7 +209,7 @@ class LabelReader:
     def _place(self, raw, key, value, tag_of, used, generic):
         tag = self._tag(key, value)
         if tag in self.base_tags:
-            return  # repeats an identity tag (Wafer's `endpoint`, Fireworks' account): not sent twice
+            return  # repeats an identity tag (the instance's endpoint or account): not sent twice
         if used.get(key) == value:
             tag_of[raw] = tag  # two spellings of one label with the same value: one tag
             return

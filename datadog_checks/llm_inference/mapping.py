@@ -25,7 +25,7 @@ from .specs import DEFAULT_QUANTILES, KEEP, SUM, format_quantile
 from .buckets import pairs
 from .datadog_tags import stored_tags, variant_tag
 from .histogram import bucket_quantiles
-from .model_scope import ModelBuckets, ModelQuantiles, name_of, of_catalog
+from .model_scope import ModelBuckets, ModelQuantiles, name_of
 from .bucket_outputs import DEFAULT_OBJECTIVES, distribution_points, objective_of, objective_points, threshold_text
 
 
@@ -40,7 +40,6 @@ class MappingOptions:
         else:
             self.aggregate, self.aggregate_option = frozenset(config.aggregate_labels or ()), 'aggregate_labels'
         self.max_label_values = config.max_label_values
-        self.provider = config.provider
         quantiles = config.quantiles if config.quantiles is not None else DEFAULT_QUANTILES
         self.quantiles = [(q, format_quantile(q)) for q in quantiles]
         self.quantile_values = [q for q, _ in self.quantiles]
@@ -52,6 +51,9 @@ class MappingOptions:
         self.distribution_interval = float(interval) if config.latency_distributions else 0.0
         objectives = config.latency_objectives
         self.objectives = dict(DEFAULT_OBJECTIVES if objectives is None else objectives)
+        # A provider's own metrics (`<provider>.*`) compare with no other provider's: no model-level series and no
+        # distribution of them, only their per-series quantiles (the catalog's shared names get both).
+        self.own_prefix = '{}.'.format(config.provider)
 
 
 def _unpack(key):
@@ -77,6 +79,9 @@ class Mapper:
         self.gauges = {}  # spec -> {member key: value}
         self.histograms = {}  # spec -> {member key: [(bound, value)]}
         self.stored = {}  # tags -> as Datadog stores them (datadog_tags.py), once per tag tuple of the run
+        # Seconds since the previous scrape (cumulative.py), or None: a cumulative family's distribution counts the
+        # requests between the two scrapes (bucket rate x these seconds), not those of a nominal interval.
+        self.elapsed = None
 
     def add(self, spec, context, value, rank=0, extra=()):
         """One series of a gauge spec; `value` None is a member known to exist but missing from this reply. The
@@ -239,8 +244,8 @@ class Mapper:
         combine, scale, name, const = spec.combine, spec.scale, spec.name, spec.tags
         # Quantile gauges cannot be merged: a model whose population is one series gets it at model level. Catalog
         # specs only: a user's `queries:` entry always has a `kind`, and its name is the user's, not the catalog's.
-        model_level = combine is KEEP and not spec.kind and of_catalog(name, self.options.provider)
-        dropped, models = ([], ModelQuantiles()) if model_level else (None, None)
+        shared = combine is KEEP and not spec.kind and not name.startswith(self.options.own_prefix)
+        dropped, models = ([], ModelQuantiles()) if shared else (None, None)
         for tags, group in self._groups(spec, members, dropped).items():
             if type(group) is not list:
                 value = members[group]
@@ -297,8 +302,9 @@ class Mapper:
 
     def _bucket_outputs(self, spec, tags, rows, points):
         """A series' distribution buckets and SLO rates, where asked for (bucket_outputs.py)."""
-        if self.options.distribution_interval:
-            points += distribution_points(spec, tags, rows, self.options.distribution_interval)
+        if self.options.distribution_interval and not spec.name.startswith(self.options.own_prefix):
+            seconds = self.elapsed if spec.cumulative and self.elapsed else self.options.distribution_interval
+            points += distribution_points(spec, tags, rows, seconds)
         objective = objective_of(spec)
         threshold = self.options.objectives.get(objective) if objective else None
         if threshold is None:
@@ -346,7 +352,7 @@ class Mapper:
     def _histogram_points(self, spec, members, points):
         qs, labels = self.options.quantile_values, self.options.quantile_tags
         raw_name = spec.raw_buckets if self.options.collect_raw_buckets else ''
-        dropped, models = [], ModelBuckets(of_catalog(spec.name, self.options.provider))
+        dropped, models = [], ModelBuckets()
         for tags, group in self._groups(spec, members, dropped).items():
             flat = [members[group]] if type(group) is not list else [members[key] for key in group]
             # Flat [bound, value, ...] rows: a negative bucket count or rate makes every quantile of them wrong.
@@ -370,6 +376,8 @@ class Mapper:
         for tags in dropped:
             models.drop(tags)
         # The model's population merged: bucket rates summed per bound, then the quantiles of the sum.
+        if spec.name.startswith(self.options.own_prefix):
+            return
         name = name_of(spec.name)
         for scope, rows in models.merged():
             for label, value in zip(labels, bucket_quantiles(qs, rows)):

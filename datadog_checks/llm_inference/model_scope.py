@@ -26,12 +26,6 @@ def name_of(metric):
     return PREFIX + metric
 
 
-def of_catalog(metric, provider):
-    """Whether a metric has a model-level twin: the catalog's shared families do (what users compare across
-    providers); a provider's own (`<provider>.…`, such as request sizes) do not, so they cost no extra series."""
-    return not metric.startswith(provider + '.')
-
-
 def scope_of(tags):
     """The tags of the model population a series belongs to, or None for a series that names no model (its
     population would be the whole instance, which is no model's)."""
@@ -43,13 +37,12 @@ class ModelBuckets:
     """One spec's per-series buckets summed per model: `add()` each series' [(bound, value)] (sorted, one value per
     bound), `drop()` the tags of a series that could not be used, then `merged()`."""
 
-    def __init__(self, on=True):
-        self.on = on  # off: a family of the provider's own, which has no model-level name (see of_catalog)
+    def __init__(self):
         self.models = {}  # model tags -> {bound: summed value}, or None once a member is missing
         self.members = {}  # model tags -> how many series were merged
 
     def add(self, tags, rows):
-        scope = scope_of(tags) if self.on else None
+        scope = scope_of(tags)
         if scope is None:
             return
         self.members[scope] = self.members.get(scope, 0) + 1
@@ -64,7 +57,7 @@ class ModelBuckets:
         self.models[scope] = {bound: value + values[bound] for bound, value in total.items() if bound in values}
 
     def drop(self, tags):
-        scope = scope_of(tags) if self.on else None
+        scope = scope_of(tags)
         if scope is not None:
             self.models[scope] = None
 

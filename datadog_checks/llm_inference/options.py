@@ -150,7 +150,7 @@ def declared_providers(root):
 
 def unused_options(provider, instance, providers):
     """Messages naming the options set in `instance` that do nothing for `provider` (a check class): options of other
-    providers (`project_id` on Groq), and OpenMetrics options the check's own mapping replaces."""
+    providers (a `project_id` where the provider has none), and OpenMetrics options the check's own mapping replaces."""
     used_by = {name: options_used(p) for name, p in providers.items()}
     mine = options_used(provider)
     messages = []

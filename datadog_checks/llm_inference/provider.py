@@ -83,16 +83,10 @@ class ProviderMixin(Declaration, Identity, RunCollection, Outcome, Submission, C
             per_minute = self.DEFAULT_REQUESTS_PER_MINUTE
         credential, what = self.budget_credential()
         self.budget = budget.RequestBudget(credential, per_minute, what)
-        # The run's deadline: the instance's `timeout`, else the one init_config gives every instance (as the base's
-        # HTTP wrapper reads it), else the models' default.
-        timeout = config.timeout
-        if 'timeout' not in instance and (self.init_config or {}).get('timeout') is not None:
-            try:
-                timeout = instance_timeout(self.init_config['timeout'])
-            except ValueError as e:
-                raise ConfigurationError('init_config: {}'.format(e)) from None
-        self.timeout = float(timeout)
-        self.transport = Transport(self.budget, self.timeout, self.register_secret, self.note_request)
+        self.timeout, request_timeout = self.run_timeout(config, instance)
+        self.transport = Transport(
+            self.budget, self.timeout, self.register_secret, self.note_request, request_timeout=request_timeout
+        )
         self.transport.configure(instance, self.init_config)
         self.max_response_bytes = config.max_response_bytes
         self.mapping = MappingOptions(config)
@@ -110,6 +104,30 @@ class ProviderMixin(Declaration, Identity, RunCollection, Outcome, Submission, C
             raise ConfigurationError(str(e)) from None
         self.pricing = Pricing.of(config.pricing, listed)
         self.url = self.metrics_url()
+
+    def run_timeout(self, config, instance):
+        """(the run's deadline in seconds, each request's (connect, read) timeout or None for the base's own).
+
+        The deadline is the instance's `timeout`, else the one init_config gives every instance (as the base's HTTP
+        wrapper reads it), else the provider's DEFAULT_TIMEOUT (cut to `min_collection_interval` - 5 s, never below
+        the models' default), else the models' default. The base's HTTP wrapper knows only the first two: where the
+        provider's default applies, each request's timeouts are that deadline too (`connect_timeout` and
+        `read_timeout` still apply), so no socket gives up before the run does."""
+        if 'timeout' in instance:
+            return float(config.timeout), None
+        if (self.init_config or {}).get('timeout') is not None:
+            try:
+                return float(instance_timeout(self.init_config['timeout'])), None
+            except ValueError as e:
+                raise ConfigurationError('init_config: {}'.format(e)) from None
+        standard = float(config.timeout)
+        if not self.DEFAULT_TIMEOUT:
+            return standard, None
+        interval = config.min_collection_interval
+        timeout = float(self.DEFAULT_TIMEOUT)
+        if interval:
+            timeout = max(standard, min(timeout, float(interval) - 5))
+        return timeout, (config.connect_timeout or timeout, config.read_timeout or timeout)
 
     def _read_instance(self, security_config):
         instance = copy.deepcopy(self.instance)

@@ -191,7 +191,7 @@ def summary_rows(metrics, rows):
             field = fields.get(name)
             if name == 'llm_inference.time_to_first_token.seconds' and tags.get('quantile') in ('0.5', '0.99'):
                 field = 'ttft ' + tags['quantile']
-            # A provider whose series name no model (Cerebras endpoints) still gets its row, under `-`.
+            # A provider whose series name no model (endpoint-only feeds) still gets its row, under `-`.
             model = tags.get('canonical_model') or tags.get('model') or '-'
             if field is None:
                 continue
@@ -212,6 +212,8 @@ def write_summary(out, rows):
     table = [SUMMARY_HEADER]
     for (provider, model, deployment), fields in sorted(rows.items()):
         requests, errors = latest(fields['requests']), latest(fields['errors'])
+        # A provider that reports no errors has no error share: a 0% would read as "nothing failed".
+        reports_errors = getattr(PROVIDERS.get(provider), 'REPORTS_ERRORS', False)
         p50, p99, cost = latest(fields['ttft 0.5']), latest(fields['ttft 0.99']), latest(fields['cost'])
         table.append(
             (
@@ -219,7 +221,7 @@ def write_summary(out, rows):
                 model,
                 deployment or '-',
                 '-' if requests is None else '{:.2f}'.format(requests),
-                '-' if not requests else '{:.1%}'.format((errors or 0.0) / requests),
+                '-' if not requests or not reports_errors else '{:.1%}'.format((errors or 0.0) / requests),
                 '-' if p50 is None else '{:.3f} s'.format(p50),
                 '-' if p99 is None else '{:.3f} s'.format(p99),
                 '-' if cost is None else '{:.2f}'.format(cost),

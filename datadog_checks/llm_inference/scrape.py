@@ -118,12 +118,16 @@ class ScrapeCheck(ProviderMixin, OpenMetricsBaseCheckV2):
     def __init__(self, name, init_config, instances):
         super().__init__(name, init_config, instances)
         self.setup_provider()
-        # raw name -> (the Quantiles spec of a bucket family or None, the other specs)
+        # raw name -> (the Quantiles spec of a bucket family or None, the other specs); a family that feeds several
+        # Quantiles specs (each its `only` population) is read under the first, and shared out as it is mapped.
         self.series_by_name = {}
+        self.bucket_specs = {}  # the first Quantiles spec of a raw name -> all of them
         for raw, specs in self.METRIC_MAP.items():
             specs = specs if isinstance(specs, tuple) else (specs,)
             buckets = [spec for spec in specs if isinstance(spec, Quantiles)]
             self.series_by_name[raw] = (buckets[0] if buckets else None, tuple(s for s in specs if s not in buckets))
+            if buckets:
+                self.bucket_specs[buckets[0]] = tuple(buckets)
         # Counters and cumulative histograms: the previous scrape's values, kept across runs (cumulative.py).
         specs = [s for entry in self.METRIC_MAP.values() for s in (entry if isinstance(entry, tuple) else (entry,))]
         self.cumulative = CumulativeState() if any(s.cumulative for s in specs) else None

@@ -15,8 +15,8 @@ from .mapping import Mapper
 
 
 def _selected(spec, context):
-    """Whether a counter's series is a member of `spec`: an error rate counts the non-2xx series only; `only`
-    keeps the series with one of its label's values."""
+    """Whether a counter's or bucket family's series is a member of `spec`: an error rate counts the non-2xx series
+    only; `only` keeps the series with one of its label's values (None: the label absent)."""
     if spec.errors_of:
         status = context.label(spec.errors_of)
         if status is None or status.startswith('2'):
@@ -106,17 +106,23 @@ class ScrapeMapping:
         # first of a repeated bound counts (see Mapper._histogram_points).
         of_text = self.reader.of_text
         histograms = mapper.histograms
-        for (spec, rest), rows in self.buckets.groups.items():
+        families = check.bucket_specs
+        for (first, rest), rows in self.buckets.groups.items():
             context = of_text(rest, parse_labels)
-            members = histograms.get(spec)
-            if members is None:
-                members = histograms[spec] = {}
-            known = members.get(context)
-            if known is None:
-                members[context] = rows
-                report.members += 1
-            else:
-                known += rows
+            # The family's specs whose population the series is (one, unless the family is split by `only`).
+            specs = families.get(first, (first,))
+            for spec in specs:
+                if (spec.only or len(specs) > 1) and not _selected(spec, context):
+                    continue
+                members = histograms.get(spec)
+                if members is None:
+                    members = histograms[spec] = {}
+                known = members.get(context)
+                if known is None:
+                    members[context] = rows if spec is first else list(rows)
+                    report.members += 1
+                else:
+                    known += rows
         self.buckets.groups = {}
         if self.interval is not None:
             self._cumulative_rates()
@@ -150,4 +156,5 @@ class ScrapeMapping:
                 else:
                     members[context] = rows
         report.first_scrape += interval.first
+        self.mapper.elapsed = interval.seconds
         interval.commit()

@@ -60,7 +60,7 @@ class Gauge:
 
     ``tags`` are constant tags (such as the window the provider computed over). ``combine`` declares how series
     that differ only in a removed label become one (SUM, AVG, or KEEP: never). ``without`` names raw labels this
-    metric always aggregates away (Wafer's request rate over status classes). ``kind`` is the submission type
+    metric always aggregates away (a request rate over status classes). ``kind`` is the submission type
     (gauge unless said). A series without the ``needs`` label is not submitted (a percentile without its quantile).
     """
 
@@ -84,13 +84,18 @@ class Gauge:
 class Quantiles:
     """A family of cumulative bucket series (``le`` label) submitted as quantile gauges under ``name``.
 
-    Bucket rates of series that differ only in a removed label are summed per bound before the quantile.
+    Bucket rates of series that differ only in a removed label are summed per bound before the quantile. ``only`` is
+    (raw label, its values) as for Counter: a family of several populations (by `token_type`) is several specs.
     """
 
     name: str
     scale: float = 1.0
     tags: tuple = ()
     raw_buckets: str = ''  # the opt-in metric for the raw per-bucket values
+    # (raw label, its values): only series with one of those values are members; None among them stands for the
+    # label absent. One raw bucket family may feed several specs this way (a family by `token_type`: input, output).
+    only: tuple = ()
+    errors_of = ''
     combine = SUM
     nonnegative = True  # bucket counts and rates
     without = ()
@@ -109,7 +114,7 @@ class Counter(Gauge):
 
     ``errors_of`` names a raw label holding an HTTP status: only series whose status is outside 2xx are members
     (an error rate from a request counter). ``only`` is (raw label, its values): only series with one of those
-    values are members (input tokens of a counter by `token_type`)."""
+    values are members (input tokens of a counter by `token_type`; None among the values: the label absent)."""
 
     errors_of: str = ''
     only: tuple = ()

@@ -13,7 +13,7 @@ class Submission:
         """Submit (name, value, tags[, type]) points (gauges unless a type is given), once a run has everything;
         `report` is the run's (drift.RunReport: what the costs must know was missing). Returns how many.
 
-        A tag that repeats an identity tag (Wafer's `endpoint`, Fireworks' account) is not sent twice; callers that
+        A tag that repeats an identity tag (the instance's endpoint or account) is not sent twice; callers that
         already left those out say `deduplicated`.
         """
         if self.pricing:

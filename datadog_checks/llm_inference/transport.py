@@ -76,9 +76,12 @@ def _redirected_method(method, status):
 class Transport:
     """A check's requests: one budget, one deadline per run, credentials registered before anything is sent."""
 
-    def __init__(self, budget, timeout, register_secret, note_request):
+    def __init__(self, budget, timeout, register_secret, note_request, request_timeout=None):
         self.budget = budget
         self.timeout = timeout
+        # Each request's (connect, read) timeout where the provider's default deadline applies (the base's HTTP
+        # wrapper knows only its own 10 s); None: the base's.
+        self.request_timeout = request_timeout
         self.register_secret = register_secret
         self.note_request = note_request  # counts a request by outcome (the check's telemetry)
         self.headers = {}  # credential headers of the check's own (`api_key`), sent with every request
@@ -217,7 +220,8 @@ class Transport:
             remaining = run.remaining()
             if remaining <= 0:
                 raise RunTimedOut('the run reached its `timeout` before this request')
-            options['timeout'] = _bounded(options.get('timeout', http.options.get('timeout')), remaining)
+            default = self.request_timeout or http.options.get('timeout')
+            options['timeout'] = _bounded(options.get('timeout', default), remaining)
         # An `auth_token` is read (and written into the client's headers) by the base before each request: read it
         # here first, so it is a registered secret before anything can log it.
         renew = getattr(http, 'handle_auth_token', None)

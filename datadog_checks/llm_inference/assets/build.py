@@ -86,7 +86,7 @@ class Facts:
         self.error_titles = _joined([cls.TITLE for cls in reporting]) or 'no provider'
 
     def _grouped(self, value_of, form):
-        """ "A and B <value>, C <other value>": providers with the same value together, in order of first use."""
+        """ "A and B <value>, C <other value>": providers with the same value in one group, in order of first use."""
         groups = {}
         for cls in self.providers:
             value = value_of(cls)

@@ -13,7 +13,7 @@ Why sums of gauges give the right SLI: the metrics are gauges of requests per se
 collection interval. Datadog computes a metric-based SLO as the sum of the numerator's values over the window divided
 by the sum of the denominator's; a sum of rate points is the window's requests divided by the collection interval,
 the same factor on both sides wherever both are read the same way (the same aggregator, the same series reporting
-both at the same times: the check emits good and total together, from the same buckets). So the ratio is the share
+both at the same times: the check emits good and total in one run, from the same buckets). So the ratio is the share
 of requests, while the "good" and "bad" counts the SLO page shows are not request counts. Errors are sparse (a
 provider sends no error series while nothing fails): `default_zero` makes a missing error point 0 errors rather
 than a missing numerator.

@@ -4,7 +4,7 @@
 rendering to the JSON Datadog's dashboard API takes.
 
 No dashboard is defined here: each provider's is its module in layouts/ (`DASHBOARD`), the overview is in
-overview.py, and build.py puts them together. (In this package as in the check's, no text may put an opening
+overview.py, and build.py assembles them. (In this package as in the check's, no text may put an opening
 parenthesis one character after the word "requests": `ddev validate http` takes that for a call of the requests
 library.)
 """

@@ -136,7 +136,16 @@ class InstanceConfig(BaseModel):
     persist_connections: Optional[bool] = None
     pricing: Optional[Pricing] = None
     project_id: Optional[str] = None
-    provider: Literal['fireworks', 'wafer', 'baseten', 'groq', 'crusoe', 'cerebras', 'promql']
+    provider: Literal[
+        'fireworks',
+        'wafer',
+        'baseten',
+        'groq',
+        'crusoe',
+        'cerebras',
+        'together',
+        'promql',
+    ]
     proxy: Optional[Proxy] = None
     quantiles: Optional[tuple[float, ...]] = None
     queries: Optional[tuple[Query, ...]] = None

@@ -1,7 +1,9 @@
 # (C) llm_inference developers
 # Licensed under a 3-clause BSD style license (see LICENSE)
-"""The Baseten dashboard, after the Health group the builder puts first (see build.py)."""
+"""The Baseten dashboard, after the Health group the builder puts first (see build.py), and its monitor: replicas
+stuck starting."""
 
+from ..recommended_monitors import Monitor
 from ..widgets import Dashboard, Group, Timeseries, q, quantile_lines
 
 _ONLY = 'provider:baseten,$model,$deployment'
@@ -47,4 +49,24 @@ DASHBOARD = Dashboard(
             ],
         ),
     ],
+)
+
+# Beside the shared recommended monitors (build.py reads this module's MONITORS).
+MONITORS = (
+    Monitor(
+        id='baseten_replicas_stuck_starting',
+        listed_as='Baseten replicas stuck starting',
+        title='Baseten replicas stuck starting',
+        description='A Baseten deployment has had replicas starting (not yet ready to serve) for 15 minutes without '
+        'a break: a replica that cannot come up (its image, its weights, its health check, or no GPU capacity). A '
+        'scale-up whose replicas come up within minutes does not trigger it.',
+        query='min(last_15m):max:llm_inference.baseten.replicas.starting{provider:baseten} by {deployment} > 0',
+        message='{{#is_alert}}Baseten deployment {{deployment.name}} has had replicas starting for 15 minutes that do '
+        'not become ready. Check the deployment\'s logs and events in the Baseten console: an image that fails to '
+        'pull or build, model weights that fail to download, a crash or out-of-memory at load, a failing health '
+        'check, or no GPU capacity of its instance type. Meanwhile it serves on its active replicas only '
+        '(`llm_inference.baseten.replicas.active`).{{/is_alert}}',
+        thresholds={'critical': 0},
+        options={'notify_no_data': False},
+    ),
 )
