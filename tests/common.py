@@ -1,18 +1,24 @@
-"""What the tests share: keys, fixture payloads, each provider's instance against a server of the test's own, the query
-APIs' JSON envelope, assertion helpers and the simulated clocks. Tests import from here; conftest.py and the plugins
-under plugins/ hold only fixtures and hooks."""
+"""What the tests share, naming no provider: the key the test servers accept, fixture payloads, the `Provider` class a
+provider's test module declares its instance with (against a server of the test's own), the fault matrix's rows, the
+query APIs' JSON envelope, assertion helpers and the simulated clocks. Tests import from here; conftest.py and the
+plugins under plugins/ hold only fixtures and hooks.
+
+What is one provider's (its instance, ids and keys, the model names its payloads send, its fault row, its session
+engines) is declared in its own test module, tests/test_<name>.py (`provider_test_module`), under the names below
+(`SETUP`, `CANONICAL`, `FAULTS`, `ENGINES`), where the shared tests find it without naming the provider."""
 
 import copy
+import importlib
 import json
 import os
+import sys
 from dataclasses import dataclass
 
 import pytest
 
 from datadog_checks.base import AgentCheck
 from datadog_checks.dev.utils import assert_service_checks, get_metadata_metrics
-from datadog_checks.llm_inference import LlmInferenceCheck, budget
-from simulator import crusoe, groq
+from datadog_checks.llm_inference import LlmInferenceCheck, budget, providers
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -21,53 +27,43 @@ API_KEY = 'fw-test-key-3f9a1c'  # what ProviderServer (the `provider_server` fix
 START = 1_800_000_000.0  # the simulated clock's start
 JSON = {'Content-Type': 'application/json'}
 
-# The session engines (plugins/engines.py): the keys their proxies accept, and Crusoe's project.
-GROQ_KEY = 'gsk-test-5d1e'
-GROQ_NON_ENTERPRISE_KEY = 'gsk-free-tier-9a0b'
-CRUSOE_KEY = 'crusoe-monitoring-token-77c2'
-CRUSOE_PROJECT = 'proj-1'
+
+# The made-up model names tests of any provider send, and their `canonical_model`. The names a provider's payloads
+# and simulator send are in its test module's `CANONICAL`, written out there by hand: the check (canonical.py) must
+# come to the same name.
+CANONICAL = {'m': 'm', 'm1': 'm1', 'a': 'a'}
 
 
-# Every model name the tests and the simulator send, and its `canonical_model`, written out here by hand: the check
-# (canonical.py) must come to the same name.
-CANONICAL = {
-    'accounts/fireworks/models/llama-v3p1-70b-instruct': 'llama-3.1-70b-instruct',
-    'accounts/fireworks/models/llama-v3p3-70b-instruct': 'llama-3.3-70b-instruct',
-    'accounts/fireworks/models/deepseek-v3': 'deepseek-v3',
-    'accounts/fireworks/models/qwen3-8b': 'qwen3-8b',
-    'accounts/fireworks/models/qwen3-235b-a22b': 'qwen3-235b-a22b',
-    'meta-llama/Llama-3.3-70B-Instruct': 'llama-3.3-70b-instruct',
-    'deepseek-ai/DeepSeek-R1': 'deepseek-r1',
-    'llama-3.3-70b-versatile': 'llama-3.3-70b-instruct',
-    'openai/gpt-oss-120b': 'gpt-oss-120b',
-    'qwen/qwen3-32b': 'qwen3-32b',
-    'Qwen/Qwen2.5-Coder-32B-Instruct': 'qwen2.5-coder-32b-instruct',
-    'llama-3.3-70b': 'llama-3.3-70b',
-    'llama-3.1-8b': 'llama-3.1-8b',
-    'm': 'm',
-    'm1': 'm1',
-    'a': 'a',
-}
+def canonical_name(model):
+    """The `canonical_model` the tests expect of `model`: from CANONICAL above, or the `CANONICAL` of the provider test
+    module that declares it. The modules already imported are read first (a provider's module declares its `CANONICAL`
+    before it calls `model_tags`, even while it is being imported); the others are imported for a name none of those
+    has."""
+    for imported_only in (True, False):
+        for table in [CANONICAL] + [getattr(m, 'CANONICAL', {}) for m in provider_test_modules(imported_only)]:
+            if model in table:
+                return table[model]
+    raise KeyError('{!r}: no test module declares its canonical name (`CANONICAL`)'.format(model))
 
 
 def model_tags(model):
     """The `model` tag of a series and the `canonical_model` tag every metric carrying `model` gets with it."""
-    return ['model:' + model, 'canonical_model:' + CANONICAL[model]]
+    return ['model:' + model, 'canonical_model:' + canonical_name(model)]
 
 
 def fixture_path(name):
     return os.path.join(HERE, 'fixtures', name)
 
 
-# When fireworks_live.txt was recorded (its samples' millisecond timestamps). Served as just scraped: the check
-# leaves out samples older than `max_sample_age`, by the wall clock (budget.now: tests may set it).
-FIREWORKS_RECORDED_AT = '1748736000123'
+# When the fixtures recorded with their samples' millisecond timestamps were recorded. Served as just scraped: the
+# check leaves out samples older than `max_sample_age`, by the wall clock (budget.now: tests may set it).
+RECORDED_AT = '1748736000123'
 
 
 def fixture_text(name):
     with open(fixture_path(name), encoding='utf-8') as f:
         text = f.read()
-    return text.replace(' ' + FIREWORKS_RECORDED_AT + '\n', ' {}\n'.format(int(budget.now() * 1000)))
+    return text.replace(' ' + RECORDED_AT + '\n', ' {}\n'.format(int(budget.now() * 1000)))
 
 
 def filled(name, values, text=None):
@@ -79,13 +75,13 @@ def filled(name, values, text=None):
     return text
 
 
-# --- the providers, each against a server a test starts on 127.0.0.1 ------------------------------------------------
+# --- a provider's instance, against a server a test starts on 127.0.0.1 ---------------------------------------------
 
 
 @dataclass(frozen=True)
 class Provider:
-    """A provider's instance as the tests write it: its own options, the path of its `api_url` on a test server, and
-    the identity tags of everything it emits."""
+    """A provider's instance as the tests write it (its test module's `SETUP`): its own options, the path of its
+    `api_url` on a test server, and the identity tags of everything it emits."""
 
     name: str
     options: dict  # beside `provider`, `api_key` and `api_url`
@@ -114,48 +110,16 @@ class Provider:
         return LlmInferenceCheck('llm_inference', {}, [self.instance(server, **options)])
 
 
-ENDPOINT = 'acme-llama.wafer.ai'
-FIREWORKS = Provider('fireworks', {'account_id': 'acme'}, '/v1/accounts/acme/metrics', identity=('account:acme',))
-WAFER = Provider(
-    'wafer', {'endpoint': ENDPOINT}, '/v1/endpoints/metrics/prometheus', identity=('deployment:' + ENDPOINT,)
-)
-CEREBRAS_ORGANIZATION = 'org_abc123'  # the id in Cerebras' own example reply (tests/fixtures/cerebras.txt)
-CEREBRAS = Provider(
-    'cerebras',
-    {'organization_id': CEREBRAS_ORGANIZATION},
-    '/api/v1/metrics/organizations/' + CEREBRAS_ORGANIZATION,
-    identity=('organization_id:' + CEREBRAS_ORGANIZATION,),
-)
-BASETEN = Provider('baseten', {}, '/metrics')
-TOGETHER_ORGANIZATION = 'org_abc123'  # the id in tests/fixtures/together.txt (`owner_organization_id`)
-TOGETHER = Provider(
-    'together',
-    {'organization_id': TOGETHER_ORGANIZATION},
-    '/organizations/{}/metrics'.format(TOGETHER_ORGANIZATION),
-    identity=('organization_id:' + TOGETHER_ORGANIZATION,),
-)
-GROQ = Provider('groq', {}, groq.PATH, query_api=True)
-CRUSOE = Provider(
-    'crusoe',
-    {'project_id': CRUSOE_PROJECT},
-    crusoe.path(CRUSOE_PROJECT),
-    query_api=True,
-    identity=('project_id:' + CRUSOE_PROJECT,),
-)
-PROMQL = Provider(
-    'promql', {'queries': [{'name': 'requests.rate', 'query': 'sum by (model) (rate(x[5m]))'}]}, '/prom', query_api=True
-)
-
-
 # --- the fault matrix (test_faults.py): each provider's test module declares its row --------------------------------
 
 
 def fault_rows(setup, good, probe, nan=None, duplicates=None, **messages):
     """What a provider's test module declares as `FAULTS` for test_faults.py, which finds it by the provider's name.
-    `setup`: the instance (above); `good`: a good reply; `probe`: a value it yields, with its tags; `messages`: the
-    expectations of cases where this provider says more than its kind (`{case: (status, needle, ...)}`). `nan` and
-    `duplicates`: (reply text, the values it must yield) of its own series for the cases "NaN and Inf values" and
-    "duplicate series", where the shared texts of test_faults.py hold none of them."""
+    `setup`: its instance (its module's `SETUP`); `good`: a good reply; `probe`: a value it yields, with its tags;
+    `nan`: (reply body, the sorted finite values it yields) for the case "NaN and Inf values": its own series, some
+    NaN or infinite; `duplicates`: the same for "duplicate series" (a scraped provider's reply repeating a series with
+    another value: the first counts); `messages`: the expectations of cases where this provider says more than its kind
+    (`{case: (status, needle, ...)}`)."""
     kind = 'json' if setup.query_api else 'text'
     return dict(
         setup=setup,
@@ -163,24 +127,34 @@ def fault_rows(setup, good, probe, nan=None, duplicates=None, **messages):
         kind=kind,
         good=good,
         probe=probe,
-        messages=messages,
         nan=nan,
         duplicates=duplicates,
+        messages=messages,
     )
 
 
 def provider_test_module(name):
     """The test module of provider `name`: tests/test_<name>.py, or tests/test_<name>_provider.py where the bare name
-    is taken by something else (promql's client)."""
-    import importlib
-
-    for module in ('tests.test_' + name, 'tests.test_{}_provider'.format(name)):
+    is taken by something else (the PromQL client's tests)."""
+    for module in _module_names(name):
         try:
             return importlib.import_module(module)
         except ModuleNotFoundError as e:
             if e.name != module:
                 raise
     raise LookupError('no test module for provider ' + name)
+
+
+def provider_test_modules(imported_only=False):
+    """The test module of every provider (those already imported only, with `imported_only`), in the providers'
+    order: what the shared tests read a provider's declarations from (`SETUP`, `FAULTS`, `CANONICAL`, `ENGINES`)."""
+    if imported_only:
+        return [sys.modules[m] for name in providers.PROVIDERS for m in _module_names(name) if m in sys.modules]
+    return [provider_test_module(name) for name in providers.PROVIDERS]
+
+
+def _module_names(name):
+    return ('tests.test_' + name, 'tests.test_{}_provider'.format(name))
 
 
 # --- a provider's documented series, and its simulator's limit ----------------------------------------------------
@@ -222,7 +196,7 @@ def assert_simulated_limit(server, path, authorization, now):
     assert server.answer(path, authorization).status == 200
 
 
-# --- the query APIs' JSON (Prometheus's envelope, which VictoriaMetrics and Groq and Crusoe answer in) ----------------
+# --- the query APIs' JSON (Prometheus's envelope, which VictoriaMetrics and the query providers answer in) -----------
 
 
 def vector(*series, at=1700000000, warnings=()):
@@ -242,6 +216,46 @@ def vector(*series, at=1700000000, warnings=()):
 def query_error(error, error_type='bad_data'):
     """A query the API refused."""
     return json.dumps({'status': 'error', 'errorType': error_type, 'error': error})
+
+
+# --- what a query provider's engine holds: its raw samples, read with plain queries (none of the check's) -------------
+
+
+def latest_samples(engine, selector):
+    """[(labels, value)] of the latest raw sample of each series `selector` picks in `engine` (a session engine a
+    provider's test module started): what an instant query of the series reads now."""
+    reply = engine.query(selector)
+    return [(dict(r['metric']), float(r['value'][1])) for r in reply['data']['result']]
+
+
+def counter_rates(engine, selector, window='5m'):
+    """[(labels, per-second increase)] of each counter `selector` picks in `engine`, from its first and last raw
+    samples of the last `window` (the counters the tests load grow linearly, so any two samples give the rate)."""
+    reply = engine.query('{}[{}]'.format(selector, window))
+    rates = []
+    for r in reply['data']['result']:
+        (t0, v0), (t1, v1) = r['values'][0], r['values'][-1]
+        rates.append((dict(r['metric']), (float(v1) - float(v0)) / (t1 - t0)))
+    return rates
+
+
+def by_labels(samples, *names):
+    """{tuple of the labels `names`: value} of samples (labels, value) (the `__name__` label is read as any other),
+    values of the same key summed."""
+    found = {}
+    for labels, value in samples:
+        key = tuple(labels.get(n) for n in names)
+        found[key] = found.get(key, 0.0) + value
+    return found
+
+
+def bucket_sets(samples, *names):
+    """{tuple of the labels `names`: {upper bound: value}} of bucket samples (labels with `le`), +Inf as inf."""
+    found = {}
+    for labels, value in samples:
+        key = tuple(labels.get(n) for n in names)
+        found.setdefault(key, {})[float(labels['le'])] = value
+    return found
 
 
 # --- what the aggregator received ------------------------------------------------------------------------------------

@@ -12,3 +12,10 @@ def expected_quantile(q, bounds, shares, total=1.0):
             return low_bound + (bound - low_bound) * (rank - low_count) / (count - low_count)
         low_bound, low_count = bound, count
     return bounds[-1]
+
+
+def bucket_quantile(q, buckets):
+    """expected_quantile of cumulative buckets {upper bound: count} (+Inf as inf, which holds the total)."""
+    bounds = sorted(b for b in buckets if b != float('inf'))
+    total = buckets[float('inf')]
+    return expected_quantile(q, bounds, [buckets[b] / total for b in bounds], total)

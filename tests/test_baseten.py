@@ -11,7 +11,7 @@ from datadog_checks.llm_inference.providers.baseten import BasetenCheck
 
 from .common import (
     API_KEY,
-    BASETEN,
+    Provider,
     assert_aggregates,
     assert_no_drift,
     every_series,
@@ -23,6 +23,12 @@ from .common import (
 )
 from .provider_server import ProviderServer, Reply
 from .reference import expected_quantile
+
+# This provider's test instance (the shared tests find it as `SETUP`), and the model names its payloads and its
+# simulator send, with their canonical names written out by hand (common.model_tags).
+BASETEN = Provider('baseten', {}, '/metrics')
+SETUP = BASETEN
+CANONICAL = {'llama-3.3-70b': 'llama-3.3-70b'}
 
 SERIES = ['provider:baseten', 'deployment:dep-1', 'model_id:mdl-a1', *model_tags('llama-3.3-70b')]
 ENVIRONMENT = ['environment:production', 'rollout_phase:stable']
@@ -36,13 +42,15 @@ def payload(values, text=None):
 
 # Cumulative series: a first run submits its gauges only, so the fault matrix probes a gauge.
 FAULTS = fault_rows(
-    BASETEN,
+    SETUP,
     lambda: Reply(body=payload(FIRST)),
     (
         'llm_inference.baseten.replicas.active',
         2,
         BASETEN.tags + ['deployment:dep-1', 'model_id:mdl-a1', *model_tags('llama-3.3-70b')],
     ),
+    nan=('baseten_replicas_active{deployment_id="a"} NaN\nbaseten_replicas_active{deployment_id="b"} 4.5\n', [4.5]),
+    duplicates=('baseten_replicas_active{deployment_id="a"} 2.5\nbaseten_replicas_active{deployment_id="a"} 99\n', [2.5]),
 )
 
 

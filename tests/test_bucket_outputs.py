@@ -5,9 +5,10 @@ import math
 
 import pytest
 
-from .common import FIREWORKS, model_tags
+from .common import model_tags
 from .provider_server import Reply
 from .test_model_scope import BOUNDS, MODEL, SHAPES, payload
+from .test_fireworks import FIREWORKS
 
 TTFT = 'llm_inference.distribution.time_to_first_token.seconds'
 

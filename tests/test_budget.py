@@ -10,8 +10,10 @@ from datadog_checks.llm_inference.errors import BudgetSpent
 from simulator import fireworks
 from simulator.scrape_server import ScrapeServer
 
-from .common import FIREWORKS, GROQ, JSON, START, vector
+from .common import JSON, START, vector
 from .provider_server import Reply
+from .test_fireworks import FIREWORKS
+from .test_groq import GROQ
 
 
 @pytest.mark.parametrize(

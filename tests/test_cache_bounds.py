@@ -6,8 +6,10 @@ import json
 from datadog_checks.llm_inference import canonical, drift
 from datadog_checks.llm_inference.canonical import CanonicalNames
 
-from .common import FIREWORKS, JSON, PROMQL, vector
+from .common import JSON, vector
 from .provider_server import Reply
+from .test_fireworks import FIREWORKS
+from .test_promql_provider import PROMQL
 
 RUNS = 300
 PER_RUN = 8  # new model names (and pod label values) each run: 2400 in all, more than any bound below

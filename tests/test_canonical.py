@@ -8,6 +8,8 @@ from datadog_checks.llm_inference import canonical
 from datadog_checks.llm_inference.canonical import CanonicalNames, add_nicknames, rule_name
 from datadog_checks.llm_inference.providers import PROVIDERS
 
+from .common import CANONICAL, provider_test_modules
+
 
 @pytest.mark.parametrize(
     'raw, expected',
@@ -66,3 +68,13 @@ def test_one_nickname_for_two_models_is_refused():
     with pytest.raises(ValueError, match='llama3-70b-8192'):
         add_nicknames({'llama3-70b-8192': 'llama-3.1-70b-instruct'}, 'another provider')
     assert rule_name('llama3-70b-8192') == 'llama-3-70b-instruct'
+
+
+def test_the_names_the_tests_expect_are_the_checks():
+    """The canonical names the tests expect, written by hand (tests/common.py's made-up ones and each provider test
+    module's `CANONICAL`), are the check's: so two providers' tables that share a name agree on it."""
+    names = CanonicalNames()
+    tables = [CANONICAL] + [getattr(module, 'CANONICAL', {}) for module in provider_test_modules()]
+    for table in tables:
+        for raw, expected in table.items():
+            assert names(raw) == expected, raw

@@ -16,8 +16,7 @@ from simulator.scrape_server import ScrapeServer
 
 from .common import (
     API_KEY,
-    CEREBRAS,
-    CEREBRAS_ORGANIZATION,
+    Provider,
     assert_gauge_close,
     assert_no_drift,
     assert_reply_identity,
@@ -28,13 +27,26 @@ from .common import (
 )
 from .provider_server import Reply
 
+# This provider's test instance (the shared tests find it as `SETUP`), and the model names its simulator sends, with
+# their canonical names written out by hand (common.model_tags).
+CEREBRAS_ORGANIZATION = 'org_abc123'  # the id in Cerebras' own example reply (tests/fixtures/cerebras.txt)
+CEREBRAS = Provider(
+    'cerebras',
+    {'organization_id': CEREBRAS_ORGANIZATION},
+    '/api/v1/metrics/organizations/' + CEREBRAS_ORGANIZATION,
+    identity=('organization_id:' + CEREBRAS_ORGANIZATION,),
+)
+SETUP = CEREBRAS
+CANONICAL = {'llama-3.3-70b': 'llama-3.3-70b', 'llama-3.1-8b': 'llama-3.1-8b'}
 BASE = CEREBRAS.tags
 
 # This provider's row of the fault matrix (test_faults.py): its instance, a good reply and a value it yields.
 FAULTS = fault_rows(
-    CEREBRAS,
+    SETUP,
     lambda: Reply(body=fixture_text('cerebras.txt')),
     ('llm_inference.cerebras.endpoint.status', 1, CEREBRAS.tags + ['deployment:model']),
+    nan=('requests_count_total{endpoint="model"} NaN\ninference_endpoint_status{endpoint="model"} -1\n', [-1.0]),
+    duplicates=('inference_endpoint_status{endpoint="model"} 0\ninference_endpoint_status{endpoint="model"} 1\n', [0.0]),
     **{
         '403': (AgentCheck.CRITICAL, 'HTTP 403', '`organization_id`', 'own organization'),
         '404': (AgentCheck.CRITICAL, 'HTTP 404', '`organization_id`', '`org_abc123`'),

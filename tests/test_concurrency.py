@@ -10,8 +10,9 @@ import threading
 from datadog_checks.base import AgentCheck
 from datadog_checks.llm_inference import budget
 
-from .common import FIREWORKS, START, fixture_text
+from .common import START, fixture_text
 from .provider_server import ProviderServer, Reply
+from .test_fireworks import FIREWORKS
 
 INSTANCES = 4
 RUNS = 100

@@ -9,8 +9,14 @@ from cryptography.hazmat.primitives import serialization
 
 from datadog_checks.base import AgentCheck
 
-from .common import FIREWORKS, catalog_values
-from .tls_server import TLSServer, make_certificate, whole  # noqa: F401 (the `certificate` fixture)
+from .common import catalog_values
+from .test_fireworks import FIREWORKS
+from .tls_server import TLSServer, complete, make_certificate  # noqa: F401 (the `certificate` fixture)
+
+
+def whole(conn):
+    """A complete reply: the Fireworks instance's own."""
+    complete('fireworks_untyped.txt')(conn)
 
 
 DRIPPED = []  # whether the check hung up (at its deadline) before the drip ended

@@ -352,9 +352,13 @@ def test_each_deployment_has_its_own_load_latency_shape_and_cache_pressure(aggre
             assert len(set(values)) == len(values), (provider, values)
 
 
+def provider_names():
+    return set(PROVIDERS) | {p.name for p in registry.providers()}
+
+
 def test_no_simulator_or_script_file_names_a_provider_but_its_own():
     """Adding a provider to the simulator is adding its module: nothing else in simulator/ or scripts/ names one."""
-    names = set(PROVIDERS) | {p.name for p in registry.providers()}
+    names = provider_names()
     pattern = re.compile('|'.join(sorted(names)), re.I)
     found = []
     for folder in ('simulator', 'scripts'):
@@ -364,6 +368,90 @@ def test_no_simulator_or_script_file_names_a_provider_but_its_own():
                 with open(full, encoding='utf-8') as f:
                     found += ['{}/{}: {}'.format(folder, path, m.group()) for m in pattern.finditer(f.read())]
     assert found == []
+
+
+# The shared test files that name a provider, and why. Each tests a shared part of the check through one provider's
+# instance and replies, or a property that spans providers; none is where a provider's own tests, instance, fault row
+# or expected values live (its test module, tests/test_<name>.py). A new provider adds no line here; a file that
+# stops naming one must leave the list (the test says so).
+SHARED_TESTS_NAMING_PROVIDERS = {
+    'install/test_install.py': "installs the wheel as the Agent does and runs it against the simulator's Fireworks",
+    'test_agent_compat.py': "the Agent's constructor calls and config models, shown with a Fireworks instance",
+    'test_asset_builder.py': "the builder's dashboards and groupings for providers' declarations, read by name",
+    'test_assets_command.py': "the install report names a provider's dashboard by its title",
+    'test_benchmarks.py': "the benchmark payloads are Fireworks' (benchmarks/payloads.py)",
+    'test_bucket_outputs.py': "distribution buckets and SLO rates, from Fireworks' bucket-rate replies",
+    'test_budget.py': "budgets per credential: Fireworks' per account, Groq's per key, the simulator's Wafer limit",
+    'test_cache_bounds.py': 'cache bounds over churning Fireworks replies and a promql query',
+    'test_canonical.py': 'one model across providers: the same model as each provider spells it, their nicknames',
+    'test_concurrency.py': "several instances on one Fireworks account (its budget is per account)",
+    'test_config.py': "start-up errors of the options some providers require",
+    'test_cumulative.py': "a cumulative check made of Fireworks' declaration with a map of its own",
+    'test_deadline_tls.py': 'the deadline and the TLS options, against a Fireworks reply over HTTPS',
+    'test_e2e_simulator.py': "the simulator's demo: each simulated provider's values worked out from its module",
+    'test_extra_metrics.py': "`extra_metrics` beside Fireworks' catalog series",
+    'test_feeds.py': "real-world feeds (OpenMetrics text, stale samples, tag normalization) in Fireworks' names",
+    'test_honest_assets.py': "the shipped assets evaluated over every provider's points, and the values they show",
+    'test_hostile.py': 'hostile clocks, budgets and redirects, through a Fireworks and a promql instance',
+    'test_model_scope.py': "model-level percentiles of Fireworks' deployments",
+    'test_option_names.py': 'which provider reads which option; URLs naming another account, project or endpoint',
+    'test_pricing.py': 'list prices and pricing bases, by provider',
+    'test_promql_client.py': "the PromQL client, through Groq's and promql instances",
+    'test_properties.py': "property tests of the parser and quantiles, on Fireworks' and Wafer's names",
+    'test_query_batching.py': "query batching on the Groq and Crusoe engines and promql's user queries",
+    'test_reserved_labels.py': 'reserved label names in a Fireworks reply',
+    'test_runner.py': 'the runner over Fireworks instances',
+    'test_secrets.py': 'credentials kept out of every output, through Fireworks and promql instances',
+    'test_spend.py': "spend by basis on the providers that report what it needs (replicas, flat, tokens)",
+    'test_transport.py': 'the transport and the auth scheme a provider declares, through Fireworks and promql',
+}
+
+
+def names_in_code(path, names):
+    """The provider names a Python file's code holds: in its identifiers and string literals (comments and docstrings,
+    which may give a provider as an example, left out), each as a whole name in any case with `_` or punctuation
+    around it (`FIREWORKS`, `test_groq`, 'provider:wafer'). `promql`, also the query language's name, counts only as a
+    word of its own (`promql`, `PROMQL`), not in `PromQL` or `promql_client`."""
+    import ast
+    import tokenize
+
+    with open(path, 'rb') as f:
+        source = f.read()
+    docstrings = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(getattr(first.value, 'value', None), str):
+                docstrings.add((first.lineno, first.col_offset))
+    words = ['(?i:(?<![a-z0-9]){}(?![a-z0-9]))'.format(n) for n in sorted(names) if n != 'promql']
+    pattern = re.compile('|'.join(words + [r'\bpromql\b', r'\bPROMQL\b']))
+    kinds = {tokenize.NAME, tokenize.STRING, getattr(tokenize, 'FSTRING_MIDDLE', tokenize.STRING)}
+    found = set()
+    for token in tokenize.tokenize(io.BytesIO(source).readline):
+        if token.type in kinds and token.start not in docstrings:
+            found |= {m.group().lower() for m in pattern.finditer(token.string)}
+    return found
+
+
+def test_no_shared_test_file_names_a_provider():
+    """A provider's tests are its own module's: tests/common.py, conftest.py, plugins/, test_faults.py and every other
+    test file but the providers' own name no provider (but SHARED_TESTS_NAMING_PROVIDERS, each for its reason)."""
+    from .common import provider_test_modules
+
+    here = os.path.join(ROOT, 'tests')
+    own = {os.path.relpath(module.__file__, here) for module in provider_test_modules()}
+    naming = {}
+    for folder, _, files in os.walk(here):
+        for name in files:
+            path = os.path.relpath(os.path.join(folder, name), here)
+            if name.endswith('.py') and path not in own:
+                found = names_in_code(os.path.join(here, path), provider_names())
+                if found:
+                    naming[path] = sorted(found)
+    for path in ('common.py', 'conftest.py', 'test_faults.py', 'plugins/engines.py', 'provider_server.py'):
+        assert path not in naming and path not in SHARED_TESTS_NAMING_PROVIDERS, path
+    assert {p: n for p, n in naming.items() if p not in SHARED_TESTS_NAMING_PROVIDERS} == {}
+    assert [p for p in SHARED_TESTS_NAMING_PROVIDERS if p not in naming] == [], 'names none: leave the list'
 
 
 def test_a_provider_is_one_module(tmp_path):

@@ -7,8 +7,9 @@ import pytest
 from datadog_checks.base import AgentCheck
 from datadog_checks.dev.utils import get_metadata_metrics
 
-from .common import FIREWORKS, assert_no_drift, drift_values, fixture_text
+from .common import assert_no_drift, drift_values, fixture_text
 from .provider_server import Reply
+from .test_fireworks import FIREWORKS
 
 NEW_SERIES = 'fireworks_new_series'  # a series Fireworks might add, which the catalog does not map
 USER_METRIC = 'llm_inference.fireworks.new_series'  # the name the user gives it

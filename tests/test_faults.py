@@ -15,7 +15,7 @@ import pytest
 from datadog_checks.base import AgentCheck
 from datadog_checks.llm_inference import providers
 
-from .common import JSON, assert_agent_conventions, provider_test_module, vector
+from .common import JSON, assert_agent_conventions, provider_test_module
 from .provider_server import ProviderServer, Reply
 
 CANARY = 'sk-CANARY-7f3e9b21d04c'
@@ -23,7 +23,7 @@ OK, WARNING, CRITICAL = AgentCheck.OK, AgentCheck.WARNING, AgentCheck.CRITICAL
 
 
 # Each provider's row is declared in its own test module (`FAULTS`, built with common.fault_rows): a new provider adds
-# its row there, not here.
+# its row there, not here. This file names no provider.
 PROVIDERS = {name: provider_test_module(name).FAULTS for name in providers.PROVIDERS}
 
 
@@ -99,60 +99,20 @@ def cut_mid_line(p):
     return close_delimited(text[: text.rfind('"') - 2])
 
 
+def own_series(p):
+    """The name of the first series of the provider's good reply (`up` where it is JSON)."""
+    if p['kind'] != 'text':
+        return 'up'
+    line = next(line for line in p['good']().body.splitlines() if line and not line.startswith('#'))
+    return line.split('{')[0].split()[0]
+
+
 def two_retry_after(handler):
     handler.send_response(429)
     handler.send_header('Retry-After', '120')
     handler.send_header('Retry-After', '30')
     handler.send_header('Content-Length', '0')
     handler.end_headers()
-
-
-NAN_TEXT = (
-    'request_counter_total:sum_by_deployment{deployment_id="a",base_model="m"} NaN\n'
-    'request_counter_total:sum_by_deployment{deployment_id="b",base_model="m"} +Inf\n'
-    'request_counter_total:sum_by_deployment{deployment_id="c",base_model="m"} -Inf\n'
-    'request_counter_total:sum_by_deployment{deployment_id="d",base_model="m"} 3.5\n'
-    'wafer_engine_running_requests{endpoint="acme-llama.wafer.ai"} NaN\n'
-    'wafer_engine_queue_depth{endpoint="acme-llama.wafer.ai"} 2\n'
-    'requests_count_total{endpoint="model"} NaN\n'
-    'inference_endpoint_status{endpoint="model"} -1\n'
-    'baseten_replicas_active{deployment_id="a"} NaN\n'
-    'baseten_replicas_active{deployment_id="b"} 4.5\n'
-)
-DUPLICATE_TEXT = (
-    'request_counter_total:sum_by_deployment{deployment_id="a",base_model="m"} 1.5\n'
-    'request_counter_total:sum_by_deployment{deployment_id="a",base_model="m"} 99\n'
-    'wafer_engine_queue_depth{endpoint="acme-llama.wafer.ai"} 2\n'
-    'wafer_engine_queue_depth{endpoint="acme-llama.wafer.ai"} 99\n'
-    'inference_endpoint_status{endpoint="model"} 0\n'
-    'inference_endpoint_status{endpoint="model"} 1\n'
-    'baseten_replicas_active{deployment_id="a"} 2.5\n'
-    'baseten_replicas_active{deployment_id="a"} 99\n'
-)
-
-
-def own(p, case, shared):
-    """A provider row's own reply text for `case` (`nan`, `duplicates`), else the shared one."""
-    return p[case][0] if p.get(case) else shared
-
-
-def nan_json():
-    return vector(
-        ({'__name__': 'requests:rate1m', 'model': 'a', 'status_code': '200', 'llm_inference_query': '0'}, 'NaN'),
-        ({'__name__': 'requests:rate1m', 'model': 'b', 'status_code': '200', 'llm_inference_query': '0'}, '+Inf'),
-        (
-            {
-                '__name__': 'requests:rate1m',
-                'model': 'c',
-                'status_code': '200',
-                'model_name': 'c',
-                'service_tier': 'pt',
-                'llm_inference_query': '0',
-            },
-            '3.5',
-        ),
-        at=1,
-    )
 
 
 # id -> (reply factory, {kind or provider: (status, needle, ...)}); a missing entry means the case does not apply.
@@ -201,22 +161,20 @@ CASES = {
         {'text': (WARNING, 'no metrics of the catalog'), 'json': (CRITICAL, 'not JSON')},
     ),
     'malformed lines': (
-        lambda p: Reply(
-            200, 'request_counter_total:sum_by_deployment{deployment_id="a" 1\nwafer_engine_queue_depth{ 3\n'
-        ),
+        lambda p: Reply(200, '{0}{{deployment_id="a" 1\n{0}{{ 3\n'.format(own_series(p))),
         {'text': (CRITICAL, 'malformed exposition text')},
     ),
-    'NaN and Inf values': (
-        lambda p: Reply(200, own(p, 'nan', NAN_TEXT)) if p['kind'] == 'text' else Reply(200, nan_json(), JSON),
-        {'*': (OK, '')},
-    ),
-    'duplicate series': (lambda p: Reply(200, own(p, 'duplicates', DUPLICATE_TEXT)), {'text': (OK, '')}),
+    # The provider's own series, some NaN or infinite (its row's `nan`), or one repeated (`duplicates`).
+    'NaN and Inf values': (lambda p: Reply(200, p['nan'][0], JSON if p['kind'] == 'json' else {}), {'*': (OK, '')}),
+    'duplicate series': (lambda p: Reply(200, p['duplicates'][0]), {'text': (OK, '')}),
     '50 MB payload': (
         lambda p: Reply(200, b'# ' + b'x' * (50 * 1024 * 1024) + b'\n', JSON if p['kind'] == 'json' else {}),
         {'*': (CRITICAL, '`max_response_bytes`')},
     ),
     'non-UTF-8 bytes': (
-        lambda p: Reply(200, b'wafer_engine_queue_depth{endpoint="\xff\xfe"} 3\n', JSON if p['kind'] == 'json' else {}),
+        lambda p: Reply(
+            200, own_series(p).encode() + b'{endpoint="\xff\xfe"} 3\n', JSON if p['kind'] == 'json' else {}
+        ),
         {'text': (CRITICAL, 'not UTF-8'), 'json': (CRITICAL, 'not UTF-8')},
     ),
     'Retry-After a Unicode digit': (
@@ -245,7 +203,7 @@ CASES = {
 def expectation(case, provider):
     table = CASES[case][1]
     p = PROVIDERS[provider]
-    return p['messages'].get(case) or table.get(provider) or table.get(p['kind']) or table.get('*')
+    return p['messages'].get(case) or table.get(p['kind']) or table.get('*')
 
 
 MATRIX = [(c, p) for c in CASES for p in PROVIDERS if expectation(c, p) is not None]
@@ -255,7 +213,9 @@ COOLS_DOWN = {'429 Retry-After seconds'}  # the run after it, within the Retry-A
 def test_every_provider_meets_the_faults():
     assert sorted(PROVIDERS) == sorted(providers.PROVIDERS)
     for name, spec in PROVIDERS.items():
-        assert spec['setup'].name == name
+        assert spec['setup'].name == name and spec['setup'] is provider_test_module(name).SETUP
+        # Its own NaN reply, and a scraped provider's own duplicated series: no case is left out for want of them.
+        assert spec['nan'] and (spec['duplicates'] or spec['kind'] != 'text'), name
 
 
 @pytest.mark.parametrize('case, provider', MATRIX, ids=['{}-{}'.format(p, c) for c, p in MATRIX])
@@ -304,15 +264,10 @@ def test_fault(dd_run_check, aggregator, caplog, clock, case, provider):
         elif case == 'NaN and Inf values':
             finite = [v for vs in values.values() for v in vs]
             assert finite and all(v == v and abs(v) != float('inf') for v in finite)
-            only = {'fireworks': [3.5], 'wafer': [2.0], 'cerebras': [-1.0], 'baseten': [4.5]}.get(provider, [3.5])
-            assert sorted(finite) == (spec['nan'][1] if spec.get('nan') else only), values
+            assert sorted(finite) == spec['nan'][1], values
         elif case == 'duplicate series':
             # The first of the duplicated series counts, not their sum or the last.
-            assert sorted(v for vs in values.values() for v in vs) == (
-                spec['duplicates'][1]
-                if spec.get('duplicates')
-                else {'fireworks': [1.5], 'wafer': [2.0], 'cerebras': [0.0], 'baseten': [2.5]}[provider]
-            )
+            assert sorted(v for vs in values.values() for v in vs) == spec['duplicates'][1]
 
         if case in COOLS_DOWN:
             aggregator.assert_metric('llm_inference.integration.rate_limited', 1)

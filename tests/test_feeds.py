@@ -5,8 +5,9 @@ import pytest
 
 from datadog_checks.llm_inference.exposition import ExpositionError, parse_labels, parse_lines
 
-from .common import FIREWORKS, drift_values, model_tags
+from .common import drift_values, model_tags
 from .provider_server import Reply
+from .test_fireworks import FIREWORKS
 
 FW_BASE = ['provider:fireworks', 'account:acme']
 ONE_MINUTE = 'window:1m'

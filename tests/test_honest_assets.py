@@ -13,7 +13,7 @@ from datadog_checks.llm_inference.assets import build, objectives, paths
 from datadog_checks.llm_inference.bucket_outputs import DEFAULT_OBJECTIVES
 from datadog_checks.llm_inference.providers import PROVIDERS
 
-from .common import BASETEN, CEREBRAS, CRUSOE, CRUSOE_KEY, FIREWORKS, GROQ, GROQ_KEY, TOGETHER, WAFER, fixture_text
+from .common import fixture_text
 from .provider_server import Reply
 from .query_eval import (
     ERRORS,
@@ -29,6 +29,13 @@ from .query_eval import (
     problems,
     slo_request,
 )
+from .test_baseten import BASETEN
+from .test_cerebras import CEREBRAS
+from .test_crusoe import CRUSOE, CRUSOE_KEY
+from .test_fireworks import FIREWORKS
+from .test_groq import GROQ, GROQ_KEY
+from .test_together import TOGETHER
+from .test_wafer import WAFER
 
 FACTS = build.Facts(PROVIDERS)
 REPORTING = FACTS.error_providers

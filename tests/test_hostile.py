@@ -12,8 +12,10 @@ from datadog_checks.base.stubs import datadog_agent
 from datadog_checks.llm_inference import LlmInferenceCheck, budget
 from simulator.local_server import send
 
-from .common import FIREWORKS, JSON, PROMQL, START, catalog_values, fixture_text, query_error, vector
+from .common import JSON, START, catalog_values, fixture_text, query_error, vector
 from .provider_server import ProviderServer, Reply
+from .test_fireworks import FIREWORKS
+from .test_promql_provider import PROMQL
 
 OK, WARNING, CRITICAL = AgentCheck.OK, AgentCheck.WARNING, AgentCheck.CRITICAL
 

@@ -3,9 +3,10 @@
 
 import pytest
 
-from .common import FIREWORKS, assert_gauge_close, model_tags
+from .common import assert_gauge_close, model_tags
 from .provider_server import Reply
 from .reference import expected_quantile
+from .test_fireworks import FIREWORKS
 
 MODEL = 'accounts/fireworks/models/llama-v3p1-70b-instruct'
 BOUNDS = [100, 250, 500, 1000, 2500, 5000]  # ms

@@ -10,7 +10,13 @@ from datadog_checks.base import ConfigurationError
 from datadog_checks.llm_inference import LlmInferenceCheck
 from datadog_checks.llm_inference.options import KNOWN_OPTIONS
 
-from .common import API_KEY, CEREBRAS, CRUSOE, FIREWORKS, GROQ, PROMQL, WAFER
+from .common import API_KEY
+from .test_cerebras import CEREBRAS
+from .test_crusoe import CRUSOE
+from .test_fireworks import FIREWORKS
+from .test_groq import GROQ
+from .test_promql_provider import PROMQL
+from .test_wafer import WAFER
 
 FW = {'provider': 'fireworks', 'api_key': 'sk-canary-1', 'account_id': 'acme'}
 

@@ -15,7 +15,8 @@ from datadog_checks.llm_inference.list_prices import STALE_DAYS, ListPrices
 from datadog_checks.llm_inference.pricing import Costs, Pricing, Spend
 from datadog_checks.llm_inference.providers import PROVIDERS
 
-from .common import FIREWORKS, GROQ
+from .test_fireworks import FIREWORKS
+from .test_groq import GROQ
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

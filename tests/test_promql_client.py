@@ -11,8 +11,10 @@ from datadog_checks.llm_inference import LlmInferenceCheck
 from datadog_checks.llm_inference.errors import QueryError, QueryRejected
 from datadog_checks.llm_inference.promql_client import decode
 
-from .common import GROQ, JSON, PROMQL, catalog_values, query_error, vector, model_tags
+from .common import JSON, catalog_values, query_error, vector, model_tags
 from .provider_server import Reply
+from .test_groq import GROQ
+from .test_promql_provider import PROMQL
 
 
 # --- decode: a pure function ---------------------------------------------------------------------------------------

@@ -4,29 +4,36 @@ import pytest
 
 from datadog_checks.base import AgentCheck
 from datadog_checks.dev.utils import get_metadata_metrics
-from simulator.crusoe import CRUSOE_MODELS
-from simulator.groq import GROQ_MODELS, MINUTES, groq_rate
 
 from .common import (
-    assert_aggregates,
-    CRUSOE_KEY,
-    GROQ_KEY,
     JSON,
-    PROMQL,
+    Provider,
     assert_agent_conventions,
+    assert_aggregates,
     assert_gauge_close,
     assert_no_drift,
+    by_labels,
+    counter_rates,
     fault_rows,
+    latest_samples,
     model_tags,
 )
 from .provider_server import Reply
-from .test_groq import groq_ok
+from .test_crusoe import CRUSOE_KEY
+from .test_groq import GROQ_KEY, groq_nan, groq_ok
 
 pytestmark = pytest.mark.integration
 
+# This provider's test instance (the shared tests find it as `SETUP`): a user's own query. Expected values are worked
+# out here from the raw samples the engines hold (read with plain queries).
+PROMQL = Provider(
+    'promql', {'queries': [{'name': 'requests.rate', 'query': 'sum by (model) (rate(x[5m]))'}]}, '/prom', query_api=True
+)
+SETUP = PROMQL
+
 
 def test_queries_on_prometheus(dd_run_check, aggregator, crusoe_engine):
-    _, proxy = crusoe_engine
+    engine, proxy = crusoe_engine
     queries = [
         {
             'name': 'requests.rate',
@@ -46,23 +53,27 @@ def test_queries_on_prometheus(dd_run_check, aggregator, crusoe_engine):
     before = len(proxy.requests)
     dd_run_check(check)
     assert len(proxy.requests) - before == 1
-    for (model, tier), spec in CRUSOE_MODELS.items():
+    requests = counter_rates(engine, 'crusoe_inference_request_count{project_id="proj-1"}')
+    outputs = counter_rates(engine, 'crusoe_inference_output_token_count{project_id="proj-1"}')
+    assert len(requests) == 3
+    for (model, tier), rate in by_labels(requests, 'model_name', 'service_tier').items():
         tags = ['provider:promql', *model_tags(model), 'service_tier:' + tier, 'window:5m']
-        assert_gauge_close(aggregator, 'llm_inference.requests.rate', spec['requests'], tags)
+        assert_gauge_close(aggregator, 'llm_inference.requests.rate', rate, tags)
     # `type: rate` submits a rate (the Agent turns successive values into a per-second rate).
     (output,) = aggregator.metrics('llm_inference.tokens.output.rate')
     assert output.type == aggregator.RATE
-    assert output.value == pytest.approx(sum(s['output'] for s in CRUSOE_MODELS.values()))
+    assert output.value == pytest.approx(sum(rate for _, rate in outputs))
     aggregator.assert_service_check('llm_inference.can_connect', AgentCheck.OK, tags=['provider:promql'])
 
 
 def test_queries_on_victoriametrics(dd_run_check, aggregator, groq_engine):
-    _, proxy = groq_engine
+    engine, proxy = groq_engine
     queries = [{'name': 'requests.rate', 'query': 'sum by (model) (requests:rate1m)', 'tags': ['window:1m']}]
     check = PROMQL.check(api_key=GROQ_KEY, api_url=proxy.url, queries=queries)
     dd_run_check(check)
-    for model, spec in GROQ_MODELS.items():
-        total = sum(groq_rate(model, code, MINUTES - 1) for code in spec['rates'])
+    totals = by_labels(latest_samples(engine, 'requests:rate1m'), 'model')
+    assert len(totals) == 3
+    for (model,), total in totals.items():
         assert_gauge_close(
             aggregator, 'llm_inference.requests.rate', total, ['provider:promql', *model_tags(model), 'window:1m']
         )
@@ -75,10 +86,12 @@ def test_queries_on_victoriametrics(dd_run_check, aggregator, groq_engine):
     assert_agent_conventions(aggregator)
 
 
-# This provider's row of the fault matrix (test_faults.py): its instance, a good reply and a value it yields.
+# This provider's row of the fault matrix (test_faults.py): its instance, a good reply and a value it yields, and a
+# reply of NaN and infinite values with the one finite value it yields.
 FAULTS = fault_rows(
-    PROMQL,
+    SETUP,
     # A Groq-shaped recorded series: the user's query returns it as is.
     lambda: Reply(body=groq_ok(), headers=JSON),
     ('llm_inference.requests.rate', 4.5, PROMQL.tags + [*model_tags('m1'), 'status_code:200']),
+    nan=(groq_nan(), [3.5]),
 )

@@ -12,8 +12,11 @@ from datadog_checks.llm_inference import promql_client
 from simulator.groq import GROQ_MODELS, groq_rate
 from simulator.query_series import MINUTES
 
-from .common import CRUSOE_KEY, GROQ, GROQ_KEY, JSON, PROMQL, assert_gauge_close, model_tags, query_error, vector
+from .common import JSON, assert_gauge_close, model_tags, query_error, vector
 from .provider_server import Reply
+from .test_crusoe import CRUSOE_KEY
+from .test_groq import GROQ, GROQ_KEY
+from .test_promql_provider import PROMQL
 
 OK, WARNING, CRITICAL = AgentCheck.OK, AgentCheck.WARNING, AgentCheck.CRITICAL
 LATEST = MINUTES - 1

@@ -6,8 +6,9 @@ import pytest
 from datadog_checks.base.utils.tagging import GENERIC_TAGS
 from datadog_checks.llm_inference.specs import RESERVED_TAGS
 
-from .common import FIREWORKS, model_tags
+from .common import model_tags
 from .provider_server import Reply
+from .test_fireworks import FIREWORKS
 
 ONE_MINUTE = 'window:1m'
 

@@ -7,8 +7,9 @@ import yaml
 
 from datadog_checks.llm_inference import runner
 
-from .common import FIREWORKS, fixture_text
+from .common import fixture_text
 from .provider_server import Reply
+from .test_fireworks import FIREWORKS
 
 
 def run(tmp_path, instances, *argv):

@@ -13,9 +13,16 @@ from datadog_checks.llm_inference import LlmInferenceCheck
 from datadog_checks.llm_inference.redact import redact_url, scrub
 from simulator.local_server import send
 
-from .common import FIREWORKS, JSON, fixture_text, query_error, vector
+from .common import JSON, fixture_text, query_error, vector
 from .provider_server import ProviderServer, Reply
-from .tls_server import FixedReplyServer, TLSServer, make_certificate, whole  # noqa: F401 (the `certificate` fixture)
+from .test_fireworks import FIREWORKS
+from .tls_server import FixedReplyServer, TLSServer, complete, make_certificate  # noqa: F401 (the `certificate` fixture)
+
+
+def whole(conn):
+    """A complete reply: the Fireworks instance's own."""
+    complete('fireworks_untyped.txt')(conn)
+
 
 CANARIES = {
     'api_key': 'sk-CANARY-apikey-5b1e',

@@ -15,18 +15,12 @@ from datadog_checks.llm_inference.pricing import Pricing
 from simulator.groq import GROQ_PROJECT, groq_token_rate
 from simulator.query_series import MINUTES
 
-from .common import (
-    CRUSOE,
-    CRUSOE_KEY,
-    FIREWORKS,
-    GROQ,
-    GROQ_KEY,
-    WAFER,
-    assert_gauge_close,
-    fixture_text,
-    model_tags,
-)
+from .common import assert_gauge_close, fixture_text, model_tags
 from .provider_server import Reply
+from .test_crusoe import CRUSOE, CRUSOE_KEY
+from .test_fireworks import FIREWORKS
+from .test_groq import GROQ, GROQ_KEY
+from .test_wafer import WAFER
 
 # tests/fixtures/fireworks_untyped.txt, llama70b-prod: prompt and cached prompt tokens a second over the last minute.
 LLAMA_31 = 'accounts/fireworks/models/llama-v3p1-70b-instruct'

@@ -19,7 +19,7 @@ from simulator.scrape_server import ScrapeServer
 
 from .common import (
     API_KEY,
-    TOGETHER,
+    Provider,
     assert_agent_conventions,
     assert_aggregates,
     assert_no_drift,
@@ -36,6 +36,20 @@ from .common import (
 from .provider_server import Reply
 from .reference import expected_quantile
 
+# This provider's test instance (the shared tests find it as `SETUP`), and the model names its payloads and its
+# simulator send, with their canonical names written out by hand (common.model_tags).
+TOGETHER_ORGANIZATION = 'org_abc123'  # the id in tests/fixtures/together.txt (`owner_organization_id`)
+TOGETHER = Provider(
+    'together',
+    {'organization_id': TOGETHER_ORGANIZATION},
+    '/organizations/{}/metrics'.format(TOGETHER_ORGANIZATION),
+    identity=('organization_id:' + TOGETHER_ORGANIZATION,),
+)
+SETUP = TOGETHER
+CANONICAL = {
+    'meta-llama/Llama-3.3-70B-Instruct': 'llama-3.3-70b-instruct',
+    'Qwen/Qwen2.5-72B-Instruct': 'qwen2.5-72b-instruct',
+}
 LLAMA = 'meta-llama/Llama-3.3-70B-Instruct'
 IDS = [
     'project_id:proj_7f3e',
@@ -63,7 +77,7 @@ def payload(values, text=None):
 # This provider's row of the fault matrix (test_faults.py). Cumulative series: a first run submits its gauges only, so
 # the probe is a gauge, and the NaN and duplicate cases are gauges of its own.
 FAULTS = fault_rows(
-    TOGETHER,
+    SETUP,
     lambda: Reply(body=payload(FIRST)),
     ('llm_inference.requests.running', 3, EDGE),
     nan=(

@@ -13,8 +13,10 @@ from datadog_checks.llm_inference.errors import ReplyTooLarge
 from datadog_checks.llm_inference.providers import PROVIDERS
 from simulator.local_server import send
 
-from .common import API_KEY, FIREWORKS, JSON, PROMQL, fixture_text, vector
+from .common import API_KEY, JSON, fixture_text, vector
 from .provider_server import ProviderServer, Reply
+from .test_fireworks import FIREWORKS
+from .test_promql_provider import PROMQL
 
 
 def test_the_declared_auth_scheme_builds_the_header(dd_run_check, aggregator):

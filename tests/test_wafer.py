@@ -13,8 +13,7 @@ from .common import (
     aggregate_series,
     assert_aggregates,
     API_KEY,
-    ENDPOINT,
-    WAFER,
+    Provider,
     assert_agent_conventions,
     assert_gauge_close,
     assert_no_drift,
@@ -26,6 +25,19 @@ from .common import (
 )
 from .provider_server import Reply
 
+# This provider's test instance (the shared tests find it as `SETUP`), and the model names its payloads and its
+# simulator send, with their canonical names written out by hand (common.model_tags).
+ENDPOINT = 'acme-llama.wafer.ai'
+WAFER = Provider(
+    'wafer', {'endpoint': ENDPOINT}, '/v1/endpoints/metrics/prometheus', identity=('deployment:' + ENDPOINT,)
+)
+SETUP = WAFER
+CANONICAL = {
+    'meta-llama/Llama-3.3-70B-Instruct': 'llama-3.3-70b-instruct',
+    'Qwen/Qwen2.5-Coder-32B-Instruct': 'qwen2.5-coder-32b-instruct',
+    'llama-3.3-70b': 'llama-3.3-70b',
+    'llama-3.1-8b': 'llama-3.1-8b',
+}
 BASE = WAFER.tags
 DAY = 'window:24h'
 
@@ -173,6 +185,26 @@ def test_wafer_exclude_labels_on_quantile_gauges_keeps_them(dd_run_check, aggreg
     assert caplog.text.count('cannot be aggregated away from llm_inference.request.output_tokens_per_second') == 1
 
 
+# Moved from test_payload_shapes.py.
+def test_label_over_max_label_values(dd_run_check, aggregator, provider_server, caplog):
+    """A label with more values than `max_label_values` is aggregated away where the metric allows, and its series
+    are not submitted where it does not (percentiles); a WARNING and the telemetry name it."""
+    body = ''.join(
+        'wafer_engine_running_requests{{endpoint="{e}",pod="p{i}"}} 1\n'
+        'wafer_ttft_seconds{{endpoint="{e}",pod="p{i}",quantile="0.5"}} 0.{i}\n'.format(e=ENDPOINT, i=i)
+        for i in range(1, 6)
+    )
+    provider_server.reply(WAFER.path, Reply(body=body))
+    with caplog.at_level(logging.WARNING):
+        dd_run_check(WAFER.check(provider_server, max_label_values=4))
+    aggregator.assert_metric('llm_inference.requests.running', 5, tags=WAFER_BASE, count=1)
+    assert not aggregator.metrics('llm_inference.time_to_first_token.seconds')
+    aggregator.assert_metric('llm_inference.integration.labels_over_limit', 5, tags=WAFER_BASE + ['label:pod'])
+    assert drift_values(aggregator, 'series_dropped') == {'reason:label_limit': 5}
+    assert 'label `pod` has 5 values on llm_inference.requests.running' in caplog.text
+    assert '`max_label_values` (4)' in caplog.text
+
+
 CANARY = 'acme-llama-canary.wafer.ai'
 ANOTHER_ENDPOINT = (
     "wafer: `endpoint` is `acme-llama`, but the reply's series are of deployment `acme-llama.wafer.ai` (their "
@@ -214,9 +246,19 @@ def test_a_reply_of_another_endpoint_is_a_warning_naming_both(
 
 # This provider's row of the fault matrix (test_faults.py): its instance, a good reply and a value it yields.
 FAULTS = fault_rows(
-    WAFER,
+    SETUP,
     lambda: Reply(body=fixture_text('wafer.txt')),
     ('llm_inference.requests.running', 23, WAFER.tags),
+    nan=(
+        'wafer_engine_running_requests{endpoint="acme-llama.wafer.ai"} NaN\n'
+        'wafer_engine_queue_depth{endpoint="acme-llama.wafer.ai"} 2\n',
+        [2.0],
+    ),
+    duplicates=(
+        'wafer_engine_queue_depth{endpoint="acme-llama.wafer.ai"} 2\n'
+        'wafer_engine_queue_depth{endpoint="acme-llama.wafer.ai"} 99\n',
+        [2.0],
+    ),
     **{
         '403': (AgentCheck.CRITICAL, 'serverless (pass.wafer.ai) key'),
         '404': (AgentCheck.CRITICAL, 'HTTP 404', 'check `endpoint`'),

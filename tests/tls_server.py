@@ -98,10 +98,14 @@ class TLSServer(Listener):
                 self.reply(conn)
 
 
-def whole(conn):
-    """A complete reply: the Fireworks fixture."""
-    body = fixture_text('fireworks_untyped.txt').encode()
-    conn.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n' % len(body) + body)
+def complete(fixture):
+    """A complete reply: the fixture payload `fixture` (tests/fixtures/), read when the reply is sent."""
+
+    def write(conn):
+        body = fixture_text(fixture).encode()
+        conn.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n' % len(body) + body)
+
+    return write
 
 
 class FixedReplyServer(Listener):
