@@ -353,6 +353,12 @@ class Mapper:
         qs, labels = self.options.quantile_values, self.options.quantile_tags
         raw_name = spec.raw_buckets if self.options.collect_raw_buckets else ''
         dropped, models = [], ModelBuckets()
+        # Decided once per family, not per series: whether it has distributions or SLO rates, and a model level.
+        own = spec.name.startswith(self.options.own_prefix)
+        objective = objective_of(spec)
+        outputs = (self.options.distribution_interval and not own) or (
+            objective is not None and objective in self.options.objectives
+        )
         for tags, group in self._groups(spec, members, dropped).items():
             flat = [members[group]] if type(group) is not list else [members[key] for key in group]
             # Flat [bound, value, ...] rows: a negative bucket count or rate makes every quantile of them wrong.
@@ -362,9 +368,12 @@ class Mapper:
                 continue
             rows = pairs(flat[0]) if len(flat) == 1 else _sum_buckets(flat)
             tags = tags + spec.tags
-            first = _first_per_bound(rows)
-            models.add(tags, first)
-            self._bucket_outputs(spec, tags, first, points)
+            if outputs or not own:
+                first = _first_per_bound(rows)
+                if not own:
+                    models.add(tags, first)
+                if outputs:
+                    self._bucket_outputs(spec, tags, first, points)
             # A bucket repeated in the reply (same labels, same `le`) counts once, the first, as for other series.
             for label, value in zip(labels, bucket_quantiles(qs, rows, repeated='first')):
                 if value is not None and value not in (math.inf, -math.inf):
@@ -373,11 +382,11 @@ class Mapper:
                 for bound, value in _first_per_bound(rows):
                     upper = '+Inf' if math.isinf(bound) else '{:.10g}'.format(bound * spec.scale)
                     points.append((raw_name, value, tags + ('upper_bound:' + upper,)))
+        # The model's population merged: bucket rates summed per bound, then the quantiles of the sum.
+        if own:
+            return
         for tags in dropped:
             models.drop(tags)
-        # The model's population merged: bucket rates summed per bound, then the quantiles of the sum.
-        if spec.name.startswith(self.options.own_prefix):
-            return
         name = name_of(spec.name)
         for scope, rows in models.merged():
             for label, value in zip(labels, bucket_quantiles(qs, rows)):
