@@ -407,7 +407,13 @@ def test_readme_assets_commands_run_from_a_virtualenv_holding_only_the_wheel(pyt
         assert api_key not in output and app_key not in output
         assert datadog.rejected == []
         assert len(datadog.dashboards) == len([n for n in os.listdir(os.path.join(ROOT, 'assets', 'dashboards'))])
-        assert len(datadog.monitors) == len([n for n in os.listdir(os.path.join(ROOT, 'assets', 'monitors'))])
+        # The monitors of assets/monitors/, and each SLO of assets/slos/ with its burn-rate monitors.
+        slo_dir = os.path.join(ROOT, 'assets', 'slos')
+        slos = [json.load(open(os.path.join(slo_dir, n), encoding='utf-8')) for n in sorted(os.listdir(slo_dir))]
+        burn_rate = sum(len(slo['burn_rate_monitors']) for slo in slos)
+        monitors = len([n for n in os.listdir(os.path.join(ROOT, 'assets', 'monitors'))])
+        assert len(datadog.slos) == len(slos) and burn_rate == 2 * len(slos)
+        assert len(datadog.monitors) == monitors + burn_rate
         assert all(m['message'].endswith('@pagerduty-llm-oncall') for m in datadog.monitors.values())
     venv_python = str(home / 'llm-inference-assets' / 'bin' / 'python')
     assert run(venv_python, '-c', 'import sys; print("%d.%d" % sys.version_info[:2])').strip() == python
