@@ -22,7 +22,7 @@ remaining tags are equal, and makes one point of each group:
 import math
 
 from .specs import DEFAULT_QUANTILES, KEEP, SUM, format_quantile
-from .buckets import pairs
+from .buckets import first_per_bound, pairs
 from .datadog_tags import stored_tags, variant_tag
 from .histogram import bucket_quantiles
 from .model_scope import ModelBuckets, ModelQuantiles, name_of
@@ -368,8 +368,8 @@ class Mapper:
                 continue
             rows = pairs(flat[0]) if len(flat) == 1 else _sum_buckets(flat)
             tags = tags + spec.tags
-            if outputs or not own:
-                first = _first_per_bound(rows)
+            first = _first_per_bound(rows) if outputs or not own or raw_name else None
+            if first is not None:
                 if not own:
                     models.add(tags, first)
                 if outputs:
@@ -379,7 +379,7 @@ class Mapper:
                 if value is not None and value not in (math.inf, -math.inf):
                     points.append((spec.name, value * spec.scale, tags + label))
             if raw_name:
-                for bound, value in _first_per_bound(rows):
+                for bound, value in first:  # (computed above: raw_name set)
                     upper = '+Inf' if math.isinf(bound) else '{:.10g}'.format(bound * spec.scale)
                     points.append((raw_name, value, tags + ('upper_bound:' + upper,)))
         # The model's population merged: bucket rates summed per bound, then the quantiles of the sum.
@@ -417,7 +417,7 @@ def _sum_buckets(histograms):
     one member lacks would make the sum at that bound partial (a coarser histogram is still a right one)."""
     total = None
     for rows in histograms:
-        first = dict(_first_per_bound(pairs(rows)))
+        first = first_per_bound(rows)
         if total is None:
             total = first
             continue
