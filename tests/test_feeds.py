@@ -282,3 +282,33 @@ def test_series_that_cannot_be_combined_are_kept_apart_by_a_tag_that_survives():
     assert sum(1 for tags in stored if any(t.startswith('series_variant:') for t in tags)) == 2
     assert report.folded == {'kept_apart': 2}
     assert not report.dropped
+
+
+def test_a_documented_series_replaces_a_variant_that_datadog_stores_with_its_tags():
+    """A variant spelling (rank 1) read first, then the documented series (rank 0) whose tags differ only in case:
+    the documented one is submitted, under the tags Datadog stores (it once went under its own tags, beside the
+    group, and the run failed with a KeyError)."""
+    from datadog_checks.llm_inference.drift import RunReport
+    from datadog_checks.llm_inference.labels import LabelMap, LabelReader
+    from datadog_checks.llm_inference.mapping import Mapper
+    from datadog_checks.llm_inference.specs import SUM, Gauge
+
+    class Options:
+        max_label_values = 0
+        aggregate_option = 'aggregate_labels'
+        own_prefix = 'acme.'
+
+    class Log:
+        def once(self, key, *args):
+            pass
+
+        warning_once = once
+
+    report = RunReport()
+    mapper = Mapper(Options(), report, Log())
+    reader = LabelReader(LabelMap({'model': 'model'}))
+    spec = Gauge('requests.rate', combine=SUM)
+    mapper.add(spec, reader.context({'model': 'llama-3'}), 4.0, rank=1)
+    mapper.add(spec, reader.context({'model': 'Llama-3'}), 3.0)
+    assert mapper.points() == [('requests.rate', 3.0, ('model:llama-3',))]
+    assert report.folded == {'sum': 1}

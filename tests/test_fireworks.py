@@ -238,6 +238,49 @@ def test_a_reply_of_another_account_is_a_warning_naming_both(
     assert_agent_conventions(aggregator)
 
 
+def test_a_warm_run_reads_the_last_runs_label_texts_as_a_first_run_would(
+    dd_run_check, aggregator, provider_server, caplog
+):
+    """A run reuses the contexts of the last run's label texts (labels.LabelReader `earlier`): the same tags, the
+    reply's ids still compared each run, the same series in another label order still one series, and a label text
+    the reply no longer sends forgotten a run later."""
+    rate = 'request_counter_total:sum_by_deployment{{{}}} {}\n'
+    d1 = 'base_model="m",deployment_account="acme",deployment_id="d1"'
+    d1_reordered = 'deployment_id="d1",deployment_account="acme",base_model="m"'
+    d2 = 'base_model="m",deployment_account="acme",deployment_id="d2"'
+    check = FIREWORKS.check(provider_server, account_id='acmee', requests_per_minute=0)
+    base = ['provider:fireworks', 'account:acmee']
+
+    def run(body):
+        aggregator.reset()
+        caplog.clear()
+        provider_server.reply(FIREWORKS.path, Reply(body=body))
+        with caplog.at_level(logging.WARNING):
+            dd_run_check(check)
+        rates = {}
+        for m in aggregator.metrics('llm_inference.requests.rate'):
+            deployment = next(t for t in m.tags if t.startswith('deployment:'))
+            kept = ['label_deployment_account:acme']
+            assert sorted(m.tags) == sorted(base + [*model_tags('m'), deployment, 'window:1m', *kept])
+            rates[deployment] = m.value
+            aggregator.assert_metric('llm_inference.requests.rate', m.value, tags=m.tags, count=1)
+        return rates
+
+    assert run(rate.format(d1, 2)) == {'deployment:d1': 2.0}
+    assert set(check.label_texts) == {d1}
+    # The series in another order first (a text new this run), then the text of the last run: one series, the first.
+    body = rate.format(d1_reordered, 7) + rate.format(d1, 5) + rate.format(d2, 1)
+    assert run(body) == {'deployment:d1': 7.0, 'deployment:d2': 1.0}
+    assert 'fireworks: 1 duplicated series in the reply were ignored' in caplog.text
+    assert_reply_identity(aggregator, caplog, base, base[1], 2, ANOTHER_ACCOUNT)
+    assert set(check.label_texts) == {d1, d1_reordered, d2}
+    # The text of the last run first this time: the same.
+    assert run(rate.format(d1, 5) + rate.format(d1_reordered, 7)) == {'deployment:d1': 5.0}
+    assert_reply_identity(aggregator, caplog, base, base[1], 1, ANOTHER_ACCOUNT)
+    assert run(rate.format(d2, 4)) == {'deployment:d2': 4.0}
+    assert set(check.label_texts) == {d2}
+
+
 def test_stale_samples_do_not_hide_a_reply_of_another_account(dd_run_check, aggregator, provider_server, clock):
     """One WARNING a run says all it found: the stale samples left out and the account at odds with `account_id`."""
     rate = 'request_counter_total:sum_by_deployment{{deployment_id="{}",base_model="m",deployment_account="acme"}}'

@@ -16,7 +16,9 @@ import math
 
 DISTRIBUTION_PREFIX = 'distribution.'
 GOOD, TOTAL = 'slo.requests.good', 'slo.requests.total'
-DEFAULT_OBJECTIVES = {'time_to_first_token': 2.0, 'e2e_latency': 30.0}
+# 1 s and 10 s are bounds of every bucket provider's histograms (and of Prometheus' and vLLM's default buckets): a
+# default between two bounds would be rounded down, and warned about, on a fresh install.
+DEFAULT_OBJECTIVES = {'time_to_first_token': 1.0, 'e2e_latency': 10.0}
 _TOLERANCE = 1e-9  # a bound of 2000 ms x 0.001 is the threshold 2 s, whatever the float rounding
 
 

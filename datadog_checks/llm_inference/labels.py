@@ -62,7 +62,19 @@ class LabelMap:
 class Context:
     """The tags of one label set, and what the mapping needs to know about it (computed once per label set)."""
 
-    __slots__ = ('names', 'values', 'raws', 'tag_list', 'tags', 'unmapped', 'rank', 'problem', 'excluded', '_without')
+    __slots__ = (
+        'names',
+        'values',
+        'raws',
+        'tag_list',
+        'tags',
+        'unmapped',
+        'rank',
+        'problem',
+        'excluded',
+        '_without',
+        'stored',
+    )
 
     def __init__(self, names, values, raws, tag_list, unmapped, rank, problem, excluded):
         # Tuples, not dicts, and shared where they can be (label names; tags): a query reply may hold 100k label
@@ -79,6 +91,9 @@ class Context:
         self.problem = problem  # why the series cannot be submitted (e.g. a `quantile` that is not one), or None
         self.excluded = excluded  # raw labels the `aggregate_labels` option names
         self._without = None
+        # `tags` as Datadog stores them (datadog_tags.stored_tags), set by the mapper when first needed: a slot
+        # rather than a run-wide dict keyed by tag tuples (no tuple hashed per lookup, no dict entry per series).
+        self.stored = None
 
     def label(self, raw):
         """The value of label `raw`, or None."""
@@ -105,9 +120,10 @@ class Context:
 
 
 class LabelReader:
-    """Contexts for one run: a label set's context is computed once, whatever order its labels came in."""
+    """Contexts for one run: a label set's context is computed once, whatever order its labels came in (and a label
+    text's, once for two runs in a row: `earlier`)."""
 
-    def __init__(self, label_map, base_tags=(), exclude=frozenset(), canonical=None, ids=None):
+    def __init__(self, label_map, base_tags=(), exclude=frozenset(), canonical=None, ids=None, earlier=None):
         self.map = label_map
         self.canonical = canonical  # raw model name -> canonical name (canonical.py), for `canonical_model`
         self.base_tags = frozenset(base_tags)
@@ -120,22 +136,46 @@ class LabelReader:
         # raw label -> the values the reply's series carry (the provider's REPLY_IDENTITY labels, filled for the run
         # to compare with the options: identity.py). A user's own labels (`queries:`) are theirs: not read.
         self.ids = None if label_map.own_labels else ids
+        # label text -> (names, values, context) of this run's texts; `earlier` is the previous run's (the same
+        # instance's, whose contexts are built by the same rules): a warm run parses and builds only the label
+        # texts that are new. One run back only, so a label set gone from the replies is forgotten a run later.
+        self.texts = {}
+        self.earlier = earlier or {}
 
     def of_text(self, text, parse):
         """The context of a label text (`parse` turns it into a dict); label order does not matter."""
         context = self.by_text.get(text)
-        if context is None:
-            context = self.by_text[text] = self.context(parse(text) if text else {})
+        if context is not None:
+            return context
+        known = self.earlier.get(text)
+        if known is None:
+            names, values, labels = self._key(parse(text) if text else {})
+            context = self._context(names, values, labels)
+        else:
+            names, values, context = known
+            names = self.names.setdefault(names, names)
+            same = self.by_identity.setdefault(names, {}).setdefault(values, context)
+            if same is context:
+                self._note_ids(context)
+            context = same  # (this run read the label set already, its labels in another order)
+        self.texts[text] = (names, values, context)
+        self.by_text[text] = context
         return context
 
     def context(self, labels):
         """The context of a label dict. Empty values are absent labels, as in Prometheus."""
+        return self._context(*self._key(labels))
+
+    def _key(self, labels):
+        """(names, values, labels) of a label dict, empty values left out: the label names (sorted, one shared
+        tuple per name set) and the values in their order are equal exactly when the label sets are, at a fraction
+        of a frozenset of items' memory (a query reply may hold 100k sets)."""
         if '' in labels.values():
             labels = {k: v for k, v in labels.items() if v != ''}
-        # The label names (sorted, one shared tuple per name set) and the values in their order: equal exactly when
-        # the label sets are, at a fraction of a frozenset of items' memory (a query reply may hold 100k sets).
         names = self._names(labels)
-        values = tuple([labels[name] for name in names])
+        return names, tuple([labels[name] for name in names]), labels
+
+    def _context(self, names, values, labels):
         # {names: {values: context}}: no (names, values) key tuple per label set
         known = self.by_identity.get(names)
         if known is None:
@@ -144,6 +184,14 @@ class LabelReader:
         if context is None:
             context = known[values] = self._build(labels, names, values)
         return context
+
+    def _note_ids(self, context):
+        """The REPLY_IDENTITY values of a context built in an earlier run, for this run's comparison."""
+        if self.ids:
+            for raw, seen in self.ids.items():
+                value = context.label(raw)
+                if value is not None:
+                    seen.add(value)
 
     def _names(self, labels):
         names = tuple(sorted(labels))

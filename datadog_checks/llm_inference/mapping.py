@@ -78,7 +78,9 @@ class Mapper:
         self.log = log  # drift.DriftLog: log-once messages
         self.gauges = {}  # spec -> {member key: value}
         self.histograms = {}  # spec -> {member key: [(bound, value)]}
-        self.stored = {}  # tags -> as Datadog stores them (datadog_tags.py), once per tag tuple of the run
+        # tags -> as Datadog stores them (datadog_tags.py), once per tag tuple of the run (a context's own tags: on
+        # the context)
+        self.stored = {}
         # Seconds since the previous scrape (cumulative.py), or None: a cumulative family's distribution counts the
         # requests between the two scrapes (bucket rate x these seconds), not those of a nominal interval.
         self.elapsed = None
@@ -173,7 +175,9 @@ class Mapper:
         removed, blocked = self._plan(spec, members)
         needs = spec.needs
         groups = {}  # the tags as Datadog stores them -> the member key, or a list of keys
-        shown = {}  # the tags as Datadog stores them -> the tags of the group's first member
+        # the tags as Datadog stores them -> the tags of the group's first member, where they differ (rare: no dict
+        # entry per series)
+        shown = {}
         folded = set()  # groups of series that differ only as Datadog stores them: submitted as it stores them
         stored = self.stored
         for key in members:
@@ -191,22 +195,29 @@ class Mapper:
                 if dropped is not None:
                     dropped.append(context.tags + extra + spec.tags)
                 continue
-            tags = context.without(removed) if removed else context.tags
-            if extra:
-                tags = tags + extra
-            context_key = stored.get(tags)
-            if context_key is None:
-                context_key = stored[tags] = stored_tags(tags)
+            if removed or extra:
+                tags = context.without(removed) if removed else context.tags
+                if extra:
+                    tags = tags + extra
+                context_key = stored.get(tags)
+                if context_key is None:
+                    context_key = stored[tags] = stored_tags(tags)
+            else:  # the common case: the series' own tags, their stored form kept on the context
+                tags, context_key = context.tags, context.stored
+                if context_key is None:
+                    context_key = context.stored = stored_tags(tags)
             group = groups.get(context_key)
             if group is None:
                 groups[context_key] = key
-                shown[context_key] = tags
+                if context_key is not tags:
+                    shown[context_key] = tags
                 continue
-            if shown[context_key] != tags:
+            first = shown.get(context_key, context_key)
+            if first != tags:
                 if spec.combine is KEEP:
                     # Cannot be combined: kept apart by a tag that survives Datadog's normalization.
                     variant = tags + (variant_tag(tags),)
-                    first, context_key = shown[context_key], stored_tags(variant)
+                    context_key = stored_tags(variant)
                     group = groups.get(context_key)
                     if group is None:
                         self._fold(spec.name, first, tags, 'kept_apart')
@@ -215,17 +226,19 @@ class Mapper:
                         continue
                     # (the same series twice: a collision, as below)
                 else:
-                    self._fold(spec.name, shown[context_key], tags, spec.combine)
+                    self._fold(spec.name, first, tags, spec.combine)
                     folded.add(context_key)
             best = _unpack(group[0] if type(group) is list else group)[1]
             if rank < best:
-                groups[tags] = key
+                groups[context_key] = key
             elif rank == best:
                 if type(group) is list:
                     group.append(key)
                 else:
                     groups[context_key] = [group, key]
-        return {(key if key in folded else shown[key]): group for key, group in groups.items()}
+        if not shown and not folded:
+            return groups
+        return {(key if key in folded else shown.get(key, key)): group for key, group in groups.items()}
 
     def _fold(self, name, first, tags, action):
         """A series folded into another one Datadog would store with the same tags."""

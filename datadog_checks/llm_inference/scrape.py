@@ -131,6 +131,7 @@ class ScrapeCheck(ProviderMixin, OpenMetricsBaseCheckV2):
         # Counters and cumulative histograms: the previous scrape's values, kept across runs (cumulative.py).
         specs = [s for entry in self.METRIC_MAP.values() for s in (entry if isinstance(entry, tuple) else (entry,))]
         self.cumulative = CumulativeState() if any(s.cumulative for s in specs) else None
+        self.label_texts = {}  # the last run's label texts and their contexts, reused by the next (labels.py)
         config = dict(
             self.instance,
             openmetrics_endpoint=self.url,

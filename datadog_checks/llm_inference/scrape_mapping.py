@@ -35,7 +35,9 @@ class ScrapeMapping:
         self.report = RunReport()
         self.mapper = Mapper(check.mapping, self.report, check.drift)
         self.ids = check.reply_ids()
-        self.reader = LabelReader(check.LABELS, check.base_tags, check.mapping.aggregate, check.canonical, self.ids)
+        self.reader = LabelReader(
+            check.LABELS, check.base_tags, check.mapping.aggregate, check.canonical, self.ids, check.label_texts
+        )
         self.buckets = Buckets(self.report.unmapped_names)
         # `extra` says whether a raw name the catalog does not map is collected anyway (`extra_metrics`).
         self.extra = extra
@@ -128,6 +130,7 @@ class ScrapeMapping:
             self._cumulative_rates()
         points = mapper.points()
         report.warnings.extend(check.reply_identity_warnings(self.ids))  # every label set was read by now
+        check.label_texts = self.reader.texts  # for the next run's reader (labels.LabelReader)
         return points
 
     def _cumulative_rates(self):
