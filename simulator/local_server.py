@@ -5,7 +5,19 @@ The simulator's endpoints, its engine proxies and the tests' programmable server
 """
 
 import http.server
+import sys
 import threading
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # A client that closes its connection before the reply is written (the check drops a refused reply unread)
+        # is no fault of the server: socketserver would print its traceback into the demo's output.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class LocalServer:
@@ -26,8 +38,7 @@ class LocalServer:
             do_PUT = do_POST  # the body-carrying methods; `request.command` says which
             do_DELETE = do_POST
 
-        self.httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
-        self.httpd.daemon_threads = True
+        self.httpd = _Server(('127.0.0.1', 0), Handler)
         self.port = self.httpd.server_address[1]
         self.url = 'http://127.0.0.1:{}'.format(self.port)
 
