@@ -109,6 +109,21 @@ class Provider:
     def check(self, server=None, **options):
         return LlmInferenceCheck('llm_inference', {}, [self.instance(server, **options)])
 
+    def scrape_twice(self, dd_run_check, server, clock, first, second, between=None, **options):
+        """A check of this provider run on the reply `first`, then a minute later on `second` (a cumulative
+        provider's rates need both scrapes); `between` is called between the runs. Returns the check."""
+        from .provider_server import Reply
+
+        check = self.check(server, **options)
+        server.reply(self.path, Reply(body=first))
+        dd_run_check(check)
+        if between is not None:
+            between()
+        clock.t += 60
+        server.reply(self.path, Reply(body=second))
+        dd_run_check(check)
+        return check
+
 
 # --- the fault matrix (test_faults.py): each provider's test module declares its row --------------------------------
 

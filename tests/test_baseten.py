@@ -61,14 +61,10 @@ def server():
 
 
 def run_twice(dd_run_check, aggregator, server, clock, first, second, text=None):
-    check = BASETEN.check(server)
+    check = BASETEN.scrape_twice(
+        dd_run_check, server, clock, payload(first, text), payload(second, text), between=aggregator.reset
+    )
     assert isinstance(check, BasetenCheck)
-    server.reply(BASETEN.path, Reply(body=payload(first, text)))
-    dd_run_check(check)
-    aggregator.reset()
-    clock.t += 60
-    server.reply(BASETEN.path, Reply(body=payload(second, text)))
-    dd_run_check(check)
     return check
 
 

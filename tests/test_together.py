@@ -113,13 +113,7 @@ def quantiles(bounds, diffs, scale=1.0):
 
 
 def run_twice(dd_run_check, server, clock, first=FIRST, second=SECOND, text=None, **options):
-    check = TOGETHER.check(server, **options)
-    server.reply(TOGETHER.path, Reply(body=payload(first, text)))
-    dd_run_check(check)
-    clock.t += 60
-    server.reply(TOGETHER.path, Reply(body=payload(second, text)))
-    dd_run_check(check)
-    return check
+    return TOGETHER.scrape_twice(dd_run_check, server, clock, payload(first, text), payload(second, text), **options)
 
 
 def test_first_scrape_gauges_only_then_rates_and_interval_quantiles(dd_run_check, aggregator, provider_server, clock):

@@ -74,9 +74,10 @@ class Context:
         'excluded',
         '_without',
         'stored',
+        'source',
     )
 
-    def __init__(self, names, values, raws, tag_list, unmapped, rank, problem, excluded):
+    def __init__(self, names, values, raws, tag_list, unmapped, rank, problem, excluded, source=None):
         # Tuples, not dicts, and shared where they can be (label names; tags): a query reply may hold 100k label
         # sets, and the reply's own dicts are freed once it is mapped.
         self.names = names
@@ -94,6 +95,9 @@ class Context:
         # `tags` as Datadog stores them (datadog_tags.stored_tags), set by the mapper when first needed: a slot
         # rather than a run-wide dict keyed by tag tuples (no tuple hashed per lookup, no dict entry per series).
         self.stored = None
+        # (names, values) of the label set as read, where the label map derived others from it (None: `names` and
+        # `values` are those): the key a later run's reader files a reused context under (LabelReader.of_text).
+        self.source = source
 
     def label(self, raw):
         """The value of label `raw`, or None."""
@@ -136,10 +140,9 @@ class LabelReader:
         # raw label -> the values the reply's series carry (the provider's REPLY_IDENTITY labels, filled for the run
         # to compare with the options: identity.py). A user's own labels (`queries:`) are theirs: not read.
         self.ids = None if label_map.own_labels else ids
-        # label text -> (names, values, context) of this run's texts; `earlier` is the previous run's (the same
-        # instance's, whose contexts are built by the same rules): a warm run parses and builds only the label
-        # texts that are new. One run back only, so a label set gone from the replies is forgotten a run later.
-        self.texts = {}
+        # The previous run's `by_text` (the same instance's, whose contexts are built by the same rules): a warm run
+        # parses and builds only the label texts that are new. One run back only, so a label set gone from the
+        # replies is forgotten a run later.
         self.earlier = earlier or {}
 
     def of_text(self, text, parse):
@@ -147,35 +150,27 @@ class LabelReader:
         context = self.by_text.get(text)
         if context is not None:
             return context
-        known = self.earlier.get(text)
-        if known is None:
-            names, values, labels = self._key(parse(text) if text else {})
-            context = self._context(names, values, labels)
+        context = self.earlier.get(text)
+        if context is None:
+            context = self.context(parse(text) if text else {})
         else:
-            names, values, context = known
+            names, values = context.source or (context.names, context.values)
             names = self.names.setdefault(names, names)
             same = self.by_identity.setdefault(names, {}).setdefault(values, context)
             if same is context:
                 self._note_ids(context)
             context = same  # (this run read the label set already, its labels in another order)
-        self.texts[text] = (names, values, context)
         self.by_text[text] = context
         return context
 
     def context(self, labels):
         """The context of a label dict. Empty values are absent labels, as in Prometheus."""
-        return self._context(*self._key(labels))
-
-    def _key(self, labels):
-        """(names, values, labels) of a label dict, empty values left out: the label names (sorted, one shared
-        tuple per name set) and the values in their order are equal exactly when the label sets are, at a fraction
-        of a frozenset of items' memory (a query reply may hold 100k sets)."""
         if '' in labels.values():
             labels = {k: v for k, v in labels.items() if v != ''}
+        # The label names (sorted, one shared tuple per name set) and the values in their order: equal exactly when
+        # the label sets are, at a fraction of a frozenset of items' memory (a query reply may hold 100k sets).
         names = self._names(labels)
-        return names, tuple([labels[name] for name in names]), labels
-
-    def _context(self, names, values, labels):
+        values = tuple([labels[name] for name in names])
         # {names: {values: context}}: no (names, values) key tuple per label set
         known = self.by_identity.get(names)
         if known is None:
@@ -186,7 +181,8 @@ class LabelReader:
         return context
 
     def _note_ids(self, context):
-        """The REPLY_IDENTITY values of a context built in an earlier run, for this run's comparison."""
+        """The REPLY_IDENTITY values of a context read this run (built now, or in the run before), for this run's
+        comparison with the options."""
         if self.ids:
             for raw, seen in self.ids.items():
                 value = context.label(raw)
@@ -199,16 +195,13 @@ class LabelReader:
 
     def _build(self, labels, names, values):
         m = self.map
-        rank = 0
+        rank, source = 0, None
         if m.derive is not None:
             derived, rank = m.derive(labels)
             if derived is not labels:
+                source = (names, values)
                 labels, names = derived, self._names(derived)
                 values = tuple([labels[name] for name in names])
-        if self.ids:
-            for raw, seen in self.ids.items():
-                if raw in labels:
-                    seen.add(labels[raw])
         tag_of, used, unmapped, problem = {}, {}, [], None
         for raw, key in m.rename.items():
             if raw not in labels:
@@ -244,7 +237,10 @@ class LabelReader:
             )
         raws = tuple(sorted(tag_of, key=tag_of.__getitem__))
         raws = self.names.setdefault(raws, raws)
-        return Context(names, values, raws, tuple([tag_of[raw] for raw in raws]), tuple(unmapped), rank, problem, excluded)
+        tag_list = tuple([tag_of[raw] for raw in raws])
+        context = Context(names, values, raws, tag_list, tuple(unmapped), rank, problem, excluded, source)
+        self._note_ids(context)
+        return context
 
     def _tag(self, key, value):
         tag = self.made.get((key, value))

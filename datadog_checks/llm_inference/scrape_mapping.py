@@ -130,7 +130,7 @@ class ScrapeMapping:
             self._cumulative_rates()
         points = mapper.points()
         report.warnings.extend(check.reply_identity_warnings(self.ids))  # every label set was read by now
-        check.label_texts = self.reader.texts  # for the next run's reader (labels.LabelReader)
+        check.label_texts = self.reader.by_text  # for the next run's reader (labels.LabelReader)
         return points
 
     def _cumulative_rates(self):
